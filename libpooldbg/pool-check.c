@@ -1,0 +1,303 @@
+/*
+ * libpooldbg/pool-check.c -- checking, dumping and reporting the Pool.
+ *
+ * Owns every judgement of whether a block is sound and every message about
+ * one: the block checks behind poolcheck, poolblockcheck and the checks of
+ * poolfree and poolrealloc; the block dump printed before a panic; the
+ * arena and block listings of pooldump and POOL_VERBOSITY.  A block is
+ * reported by dumping what can safely be read of it and calling p->panic
+ * with the reason; nothing here guesses or repairs, except the one NUL that
+ * POOL_TOLERANCE forgives.  Never reads outside the pool's arenas.
+ * Everything runs with the pool locked.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+#include "pool-impl.h"
+
+const uchar guardbyte[4] = { 0xFE, 0xF1, 0xF0, 0xFA };
+
+/*
+ * The arena holding address v, or NULL.  Remembers the last answer, since
+ * most lookups fall in the arena of the one before.  Pool locked.
+ */
+Arena *
+arenaof(Pool *p, const void *v)
+{
+	Arena *a;
+	uintptr_t x;
+
+	x = (uintptr_t)v;
+	a = p->arenahint;
+	if (a != NULL && x >= (uintptr_t)a && x - (uintptr_t)a < a->asize)
+		return a;
+	for (a = p->arenalist; a != NULL; a = a->up) {
+		if (x < (uintptr_t)a)
+			break;
+		if (x - (uintptr_t)a < a->asize) {
+			p->arenahint = a;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+/* Whether b's size is one a block of arena a can have. */
+static int
+sanesize(Bhdr *b, Arena *a)
+{
+	uintptr_t end;
+
+	if (a == NULL)
+		return 0;
+	end = (uintptr_t)A2TB(a);
+	return b->size % ALIGNQ == 0 && b->size >= MINBLOCKSIZE &&
+	    (uintptr_t)b < end && b->size <= end - (uintptr_t)b;
+}
+
+static const char *
+statename(uintptr_t magic)
+{
+	switch (magic) {
+	case ALLOC_MAGIC:	return "alloc";
+	case FREE_MAGIC:	return "free";
+	case UNALLOC_MAGIC:	return "unalloc";
+	case DEAD_MAGIC:	return "dead";
+	case ARENA_MAGIC:	return "arena";
+	case ARENATAIL_MAGIC:	return "arenatail";
+	default:		return "bad";
+	}
+}
+
+static void
+hexbytes(char *buf, const uchar *q, int n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < n; i++) {
+		buf[3 * i] = hex[q[i] >> 4];
+		buf[3 * i + 1] = hex[q[i] & 15];
+		buf[3 * i + 2] = i + 1 < n ? ' ' : '\0';
+	}
+	if (n == 0)
+		buf[0] = '\0';
+}
+
+/*
+ * Print what can be read of block b (in arena a, which may be NULL when
+ * the block could not be placed) through p->print: the header words, and,
+ * when the size is sane, the tail and the bytes around the end of the
+ * caller's data.  Pool locked.
+ */
+void
+printblock(Pool *p, Bhdr *b, Arena *a, const char *why)
+{
+	char buf[3 * 16 + 1];
+	Btail *t;
+	uchar *end, *lo, *hi;
+
+	p->print(p, "pool %s: block %p: %s\n", pname(p), (void *)b, why);
+	if (a == NULL) {
+		p->print(p, "  (outside every arena; not read)\n");
+		return;
+	}
+	p->print(p, "  header: magic %#lx (%s) size %#lx\n", (unsigned long)b->magic,
+	    statename(b->magic), (unsigned long)b->size);
+	if (b->magic == ARENA_MAGIC || b->magic == ARENATAIL_MAGIC || !sanesize(b, a))
+		return;
+	t = B2T(b);
+	hexbytes(buf, (uchar *)t, 8);
+	p->print(p, "  tail: %s size %#lx\n", buf, (unsigned long)t->size);
+	if (b->magic != ALLOC_MAGIC || getslack(t) > b->size || getslack(t) < BLOCKOVERHEAD)
+		return;
+	end = (uchar *)B2D(b) + getdsize(b);
+	lo = end - 8 < (uchar *)B2D(b) ? (uchar *)B2D(b) : end - 8;
+	hi = end + 8 > (uchar *)t + 8 ? (uchar *)t + 8 : end + 8;
+	hexbytes(buf, lo, hi - lo);
+	p->print(p, "  data %p size %#lx; bytes %p..%p: %s\n", B2D(b),
+	    (unsigned long)getdsize(b), (void *)lo, (void *)hi, buf);
+}
+
+/*
+ * Dump b and report why through p->panic.  Does not return: if the
+ * owner's panic does, the process aborts.
+ */
+void
+panicblock(Pool *p, Bhdr *b, Arena *a, const char *why)
+{
+	printblock(p, b, a, why);
+	p->panic(p, "pool %s: %s: block %p\n", pname(p), why, (void *)b);
+	abort();
+}
+
+/* POOL_TOLERANCE: forgive one NUL at q, report it, and put back what it hid. */
+static int
+tolerate(Pool *p, Bhdr *b, Arena *a, uchar *q, uchar want)
+{
+	if (!(p->flags & POOL_TOLERANCE) || *q != 0)
+		return 0;
+	printblock(p, b, a, "mem user overflow (one NUL, tolerated)");
+	*q = want;
+	return 1;
+}
+
+/* An allocated block: tail, slack, guard bytes. */
+static void
+checkalloc(Pool *p, Bhdr *b, Arena *a)
+{
+	Btail *t;
+	uintptr_t slack;
+	uchar *q, *eq, *start;
+
+	t = B2T(b);
+	if (t->magic1 != TAIL_MAGIC1)
+		panicblock(p, b, a, "corrupt tail magic1");
+	if (t->size != b->size)
+		panicblock(p, b, a, "corrupt tail ptr");
+	slack = getslack(t);
+	if (slack < BLOCKOVERHEAD || slack > b->size)
+		panicblock(p, b, a, "too much block data");
+	start = (uchar *)B2D(b) + (b->size - slack);
+	if (t->magic0 != TAIL_MAGIC0) {
+		/* the caller's bytes end right at the tail: magic0 is the first byte past them */
+		if (start != (uchar *)t || !tolerate(p, b, a, &t->magic0, TAIL_MAGIC0))
+			panicblock(p, b, a, "corrupt tail magic0");
+	}
+	eq = start + 4 < (uchar *)t ? start + 4 : (uchar *)t;
+	for (q = start; q < eq; q++) {
+		if (*q == guardbyte[(uintptr_t)q % 4])
+			continue;
+		if (q == start && tolerate(p, b, a, q, guardbyte[(uintptr_t)q % 4]))
+			continue;
+		panicblock(p, b, a, "mem user overflow");
+	}
+}
+
+/*
+ * Check one block of arena a (which must hold it): its header, and by its
+ * kind its tail, guard bytes or fill.  Reports through panicblock.
+ * Pool locked.
+ */
+void
+checkblock(Pool *p, Bhdr *b, Arena *a)
+{
+	Btail *t;
+	uchar *q, *eq;
+
+	switch (b->magic) {
+	case ARENA_MAGIC:
+		if (b->size != sizeof(Arena))
+			panicblock(p, b, a, "bad arena size");
+		return;
+	case ARENATAIL_MAGIC:
+		if (b->size != 0)
+			panicblock(p, b, a, "bad arena tail size");
+		return;
+	case ALLOC_MAGIC:
+	case FREE_MAGIC:
+	case UNALLOC_MAGIC:
+	case DEAD_MAGIC:
+		break;
+	default:
+		panicblock(p, b, a, "bad magic");
+	}
+	if (!sanesize(b, a))
+		panicblock(p, b, a, "bad block size");
+	if (b->magic == ALLOC_MAGIC) {
+		checkalloc(p, b, a);
+		return;
+	}
+	t = B2T(b);
+	if (t->magic0 != TAIL_MAGIC0 || t->magic1 != TAIL_MAGIC1)
+		panicblock(p, b, a, "corrupt tail magic");
+	if (t->size != b->size)
+		panicblock(p, b, a, "corrupt tail ptr");
+	if (b->magic == DEAD_MAGIC) {
+		eq = (uchar *)t;
+		for (q = B2D(b); q < eq; q++)
+			if (*q != DEAD_FILL)
+				panicblock(p, b, a, "dangling pointer write");
+	}
+}
+
+/*
+ * The body of poolcheck: walk every arena block by block, then the free
+ * tree, and check that the counters agree with what was found.  Pool locked.
+ */
+void
+poolcheckl(Pool *p)
+{
+	Arena *a, *prev;
+	Bhdr *b, *end;
+	uintptr_t nalloc, nfreeb, treebytes;
+	long nfree, ntree;
+
+	nalloc = nfreeb = 0;
+	nfree = 0;
+	prev = NULL;
+	for (a = p->arenalist; a != NULL; prev = a, a = a->up) {
+		if (a->down != prev || (prev != NULL && (uintptr_t)a < (uintptr_t)prev + prev->asize))
+			panicblock(p, (Bhdr *)a, a, "bad arena list");
+		checkblock(p, (Bhdr *)a, a);
+		end = A2TB(a);
+		for (b = A2B(a); b < end; b = B2NB(b)) {
+			checkblock(p, b, a);
+			if (b->magic == ALLOC_MAGIC)
+				nalloc += b->size;
+			else if (b->magic == FREE_MAGIC) {
+				nfreeb += b->size;
+				nfree++;
+			}
+		}
+		if (b != end || end->magic != ARENATAIL_MAGIC)
+			panicblock(p, end, a, "found wrong tail");
+		checkblock(p, end, a);
+	}
+	treebytes = 0;
+	ntree = treecheck(p, p->freeroot, 0, UINTPTR_MAX, nfree, &treebytes);
+	if (ntree != nfree || treebytes != nfreeb)
+		panicblock(p, (Bhdr *)p->freeroot, arenaof(p, p->freeroot), "bad free tree");
+	if (nalloc != p->curalloc || nfreeb != p->curfree) {
+		p->print(p, "pool %s: counted %lu allocated, %lu free; counters say %lu, %lu\n",
+		    pname(p), (unsigned long)nalloc, (unsigned long)nfreeb,
+		    (unsigned long)p->curalloc, (unsigned long)p->curfree);
+		p->panic(p, "pool %s: bad pool accounting\n", pname(p));
+		abort();
+	}
+}
+
+/*
+ * Print a summary line, a line per arena, and with blocks set a line per
+ * block.  Pool locked.
+ */
+void
+pooldumpl(Pool *p, int blocks)
+{
+	Arena *a;
+	Bhdr *b, *end;
+
+	p->print(p, "pool %s: cursize %lu curalloc %lu curfree %lu maxsize %lu nfree %lu\n",
+	    pname(p), (unsigned long)p->cursize, (unsigned long)p->curalloc,
+	    (unsigned long)p->curfree, (unsigned long)p->maxsize, p->nfree);
+	for (a = p->arenalist; a != NULL; a = a->up) {
+		p->print(p, "arena %p size %lu\n", (void *)a, (unsigned long)a->asize);
+		if (!blocks)
+			continue;
+		end = A2TB(a);
+		for (b = A2B(a); b < end; b = B2NB(b)) {
+			if (!sanesize(b, a)) {
+				p->print(p, "  %p %s size %#lx (walk stops here)\n", (void *)b,
+				    statename(b->magic), (unsigned long)b->size);
+				break;
+			}
+			if (b->magic == ALLOC_MAGIC)
+				p->print(p, "  %p alloc size %lu data %lu\n", (void *)b,
+				    (unsigned long)b->size, (unsigned long)getdsize(b));
+			else
+				p->print(p, "  %p %s size %lu\n", (void *)b, statename(b->magic),
+				    (unsigned long)b->size);
+		}
+	}
+}

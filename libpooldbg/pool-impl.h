@@ -1,0 +1,157 @@
+/*
+ * libpooldbg/pool-impl.h -- the Pool's block layout and what pool.c,
+ * pool-tree.c and pool-check.c share.  Nothing outside the Pool includes it.
+ *
+ * An arena is a run of memory from p->alloc:
+ *
+ *	Arena header | block | block | ... | block | arena tail
+ *
+ * The arena header is itself a block (magic ARENA_MAGIC, size sizeof(Arena))
+ * that ends in a block tail, so that the first real block can look back at
+ * it like at any other neighbour.  The arena tail is a bare header with
+ * magic ARENATAIL_MAGIC and size 0; a walk from the first block must land
+ * exactly on it.
+ *
+ * Every block starts with a Bhdr (magic, whole block size) and ends with a
+ * Btail:
+ *
+ *	magic0 0xBE | slack, 16 bits big-endian | magic1 0xEF |
+ *	slack bits 16..47, big-endian | block size again
+ *
+ * The slack is the block size minus the size the caller asked for (counted
+ * from the data start), so the tail knows where the caller's bytes end.  Up
+ * to four guard bytes follow those bytes, each taken from guardbyte[] by its
+ * address mod 4.  The size copy in the tail lets a block find its left
+ * neighbour: the Btail just before a header belongs to the block on the left.
+ *
+ * Free blocks are Free: the header, then the links of the free tree (left,
+ * right: a splay tree ordered by size) and of the ring of free blocks of the
+ * same size (next, prev).  Only one block of each size is a tree node; the
+ * others hang in its ring with left and right poisoned.
+ *
+ * An allocated block may hand out a pointer past its data start
+ * (poolallocalign); the words between the data start and that pointer hold
+ * ALIGN_MAGIC so the block can be found again from the pointer.
+ */
+#ifndef POOLDBG_POOL_IMPL_H
+#define POOLDBG_POOL_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pooldbg/pool.h>
+
+typedef unsigned char uchar;
+
+#define ALLOC_MAGIC	((uintptr_t)0x0A110C09)
+#define FREE_MAGIC	((uintptr_t)0xBA5EBA11)
+#define UNALLOC_MAGIC	((uintptr_t)0xCAB00D1F)	/* in transit */
+#define ARENA_MAGIC	((uintptr_t)0xC0A1E5CF)
+#define ARENATAIL_MAGIC	((uintptr_t)0xEC5E1A0D)
+#define ALIGN_MAGIC	((uintptr_t)0xA1F1D1C1)
+#define DEAD_MAGIC	((uintptr_t)0xDEADDEAD)	/* freed under POOL_NOREUSE */
+#define NOT_MAGIC	((uintptr_t)0xDEADFA11)	/* header swallowed by a merge */
+#define TAIL_MAGIC0	0xBE
+#define TAIL_MAGIC1	0xEF
+#define DEAD_FILL	0xDA
+
+/* Marking signatures of POOL_ANTAGONISM */
+enum {
+	MARK_FREED	= 0xF7,	/* poolfree */
+	MARK_FRAG	= 0xF1,	/* new free fragments and arenas */
+	MARK_ALLOC	= 0xDF,	/* poolalloc */
+	MARK_ALIGN	= 0xDD,	/* poolallocalign */
+	MARK_GROW	= 0xDE,	/* the grown part of poolrealloc */
+};
+
+/* A link that must never be followed: non-canonical on x86_64. */
+#define POISON	((Free *)(uintptr_t)0xFEEDFACEDEADBEEFULL)
+
+typedef struct Bhdr Bhdr;
+typedef struct Btail Btail;
+typedef struct Free Free;
+typedef struct Arena Arena;
+
+struct Bhdr {
+	uintptr_t magic;
+	uintptr_t size;		/* whole block: header, data, tail */
+};
+
+struct Btail {
+	uchar	magic0;		/* TAIL_MAGIC0 */
+	uchar	slack[2];	/* bits 0..15 of block size - data size, big-endian */
+	uchar	magic1;		/* TAIL_MAGIC1 */
+	uchar	slackhi[4];	/* bits 16..47 */
+	uintptr_t size;		/* copy of the header's size */
+};
+
+struct Free {
+	Bhdr	h;
+	Free	*left;		/* smaller sizes (tree) */
+	Free	*right;		/* larger sizes (tree) */
+	Free	*next;		/* ring of this size */
+	Free	*prev;
+};
+
+struct Arena {
+	Bhdr	h;		/* ARENA_MAGIC, sizeof(Arena) */
+	Arena	*up;		/* next arena, higher address */
+	Arena	*down;		/* previous arena, lower address */
+	uintptr_t asize;	/* whole arena, header and arena tail included */
+	uintptr_t pad;
+	Btail	tail;		/* so the first block can look left */
+};
+
+enum {
+	ALIGNQ		= 16,				/* every block size is a multiple */
+	MINBLOCKSIZE	= sizeof(Free) + sizeof(Btail),	/* 64: a block must be able to become free */
+	BLOCKOVERHEAD	= sizeof(Bhdr) + sizeof(Btail),	/* 32 */
+	ARENAOVERHEAD	= sizeof(Arena) + sizeof(Bhdr),	/* 80 */
+};
+
+#define B2D(b)		((void *)((uchar *)(b) + sizeof(Bhdr)))
+#define B2T(b)		((Btail *)((uchar *)(b) + (b)->size - sizeof(Btail)))
+#define B2NB(b)		((Bhdr *)((uchar *)(b) + (b)->size))
+#define B2PT(b)		((Btail *)(b) - 1)
+#define A2B(a)		((Bhdr *)((uchar *)(a) + sizeof(Arena)))
+#define A2TB(a)		((Bhdr *)((uchar *)(a) + (a)->asize - sizeof(Bhdr)))
+
+static inline uintptr_t
+getslack(Btail *t)
+{
+	return (uintptr_t)t->slack[0] << 8 | t->slack[1] |
+	    (uintptr_t)t->slackhi[0] << 40 | (uintptr_t)t->slackhi[1] << 32 |
+	    (uintptr_t)t->slackhi[2] << 24 | (uintptr_t)t->slackhi[3] << 16;
+}
+
+/* The caller's size of an allocated block, counted from its data start. */
+static inline uintptr_t
+getdsize(Bhdr *b)
+{
+	return b->size - getslack(B2T(b));
+}
+
+#define ISFREE(b)	((b)->magic == FREE_MAGIC)
+
+static inline const char *
+pname(Pool *p)
+{
+	return p->name != NULL ? p->name : "(unnamed)";
+}
+
+/* pool-tree.c */
+void	treeinsert(Pool *p, Free *f);
+void	treedelete(Pool *p, Free *f);
+Free	*treetake(Pool *p, uintptr_t size);
+long	treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintptr_t *bytes);
+
+/* pool-check.c */
+Arena	*arenaof(Pool *p, const void *v);
+void	checkblock(Pool *p, Bhdr *b, Arena *a);
+void	panicblock(Pool *p, Bhdr *b, Arena *a, const char *why) __attribute__((noreturn));
+void	printblock(Pool *p, Bhdr *b, Arena *a, const char *why);
+void	poolcheckl(Pool *p);
+void	pooldumpl(Pool *p, int blocks);
+extern const uchar guardbyte[4];
+
+#endif /* POOLDBG_POOL_IMPL_H */

@@ -1,0 +1,212 @@
+/*
+ * libpooldbg/pool-tree.c -- the Pool's free tree.
+ *
+ * Free blocks are kept in a splay tree ordered by size; each tree node
+ * heads a ring of the other free blocks of exactly its size.  Lookups splay
+ * top-down, so sizes used together stay near the root.  Allocation is best
+ * fit: the smallest size that is large enough; within a size the block
+ * freed most recently goes first (it is the one inserted right after the
+ * node).  Everything here runs with the pool locked and never allocates.
+ * This file never reads a block's data, only the Free links.
+ */
+#include "internal.h"
+
+#include <stddef.h>
+
+#include "pool-impl.h"
+
+/*
+ * Top-down splay: bring the node of the given size, or the last node met
+ * on the way to where it would be, to the root of t.  Returns the new root.
+ */
+static Free *
+splay(Free *t, uintptr_t size)
+{
+	Free n, *l, *r, *y;
+
+	if (t == NULL)
+		return NULL;
+	n.left = n.right = NULL;
+	l = r = &n;
+	for (;;) {
+		if (size < t->h.size) {
+			if (t->left == NULL)
+				break;
+			if (size < t->left->h.size) {
+				y = t->left;		/* rotate right */
+				t->left = y->right;
+				y->right = t;
+				t = y;
+				if (t->left == NULL)
+					break;
+			}
+			r->left = t;			/* link right */
+			r = t;
+			t = t->left;
+		} else if (size > t->h.size) {
+			if (t->right == NULL)
+				break;
+			if (size > t->right->h.size) {
+				y = t->right;		/* rotate left */
+				t->right = y->left;
+				y->left = t;
+				t = y;
+				if (t->right == NULL)
+					break;
+			}
+			l->right = t;			/* link left */
+			l = t;
+			t = t->right;
+		} else
+			break;
+	}
+	l->right = t->left;
+	r->left = t->right;
+	t->left = n.right;
+	t->right = n.left;
+	return t;
+}
+
+/*
+ * Add the free block f (header already FREE_MAGIC with its size) to the
+ * tree.  Pool locked.
+ */
+void
+treeinsert(Pool *p, Free *f)
+{
+	Free *t;
+
+	t = splay(p->freeroot, f->h.size);
+	if (t != NULL && t->h.size == f->h.size) {
+		f->left = f->right = POISON;
+		f->next = t->next;	/* newest right after the node */
+		f->prev = t;
+		t->next->prev = f;
+		t->next = f;
+		p->freeroot = t;
+		return;
+	}
+	f->next = f->prev = f;
+	if (t == NULL)
+		f->left = f->right = NULL;
+	else if (f->h.size < t->h.size) {
+		f->left = t->left;
+		f->right = t;
+		t->left = NULL;
+	} else {
+		f->right = t->right;
+		f->left = t;
+		t->right = NULL;
+	}
+	p->freeroot = f;
+}
+
+/* Unlink f from its ring; f is not a tree node. */
+static void
+ringdelete(Free *f)
+{
+	f->prev->next = f->next;
+	f->next->prev = f->prev;
+	f->next = f->prev = POISON;
+}
+
+/*
+ * Take f, a free block in the tree or in a ring, out of the free
+ * structure.  Pool locked.
+ */
+void
+treedelete(Pool *p, Free *f)
+{
+	Free *t, *x, *repl;
+
+	if (f->left == POISON) {
+		ringdelete(f);
+		return;
+	}
+	t = splay(p->freeroot, f->h.size);	/* sizes are unique: t == f */
+	if (f->next != f) {
+		/* the rest of the ring, headed by the next block, takes f's place */
+		repl = f->next;
+		ringdelete(f);
+		repl->left = t->left;
+		repl->right = t->right;
+		p->freeroot = repl;
+		f->left = f->right = POISON;
+		return;
+	}
+	if (t->left == NULL)
+		p->freeroot = t->right;
+	else {
+		x = splay(t->left, f->h.size);	/* largest of the left side */
+		x->right = t->right;
+		p->freeroot = x;
+	}
+	f->left = f->right = f->next = f->prev = POISON;
+}
+
+/*
+ * Best fit: take the smallest free block of at least size bytes out of the
+ * free structure and return it, or NULL when none is large enough.  Within
+ * a size, the block freed last is taken.  Pool locked.
+ */
+Free *
+treetake(Pool *p, uintptr_t size)
+{
+	Free *t, *f;
+
+	t = splay(p->freeroot, size);
+	p->freeroot = t;
+	if (t == NULL)
+		return NULL;
+	if (t->h.size < size) {
+		/* the smallest node of the right subtree is the best fit */
+		if (t->right == NULL)
+			return NULL;
+		for (f = t->right; f->left != NULL; f = f->left)
+			;
+		t = splay(t, f->h.size);
+		p->freeroot = t;
+	}
+	if (t->next != t) {
+		f = t->next;
+		ringdelete(f);
+		f->left = f->right = POISON;
+		return f;
+	}
+	treedelete(p, t);
+	return t;
+}
+
+/*
+ * Check the subtree t: sizes strictly between lo and hi, magics, rings.
+ * budget is the number of free blocks the arena walk found; meeting more
+ * means a cycle.  Adds the bytes seen to *bytes and returns the number of
+ * blocks seen, or -1 after reporting the first broken node through
+ * panicblock (which does not return).  Pool locked.
+ */
+long
+treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintptr_t *bytes)
+{
+	Free *f;
+	long n, m;
+
+	if (t == NULL)
+		return 0;
+	if (budget <= 0 || t == POISON || t->h.magic != FREE_MAGIC ||
+	    t->h.size <= lo || t->h.size >= hi || t->left == POISON || t->right == POISON)
+		panicblock(p, (Bhdr *)t, arenaof(p, t), "bad free tree");
+	n = 1;
+	*bytes += t->h.size;
+	for (f = t->next; f != t; f = f->next) {
+		if (n >= budget || f == POISON || f->h.magic != FREE_MAGIC ||
+		    f->h.size != t->h.size || f->left != POISON || f->right != POISON ||
+		    f->next->prev != f)
+			panicblock(p, (Bhdr *)f, arenaof(p, f), "bad free tree");
+		*bytes += f->h.size;
+		n++;
+	}
+	m = treecheck(p, t->left, lo, t->h.size, budget - n, bytes);
+	n += m;
+	m = treecheck(p, t->right, t->h.size, hi, budget - n, bytes);
+	return n + m;
+}
