@@ -192,13 +192,17 @@ treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintptr_t *
 
 	if (t == NULL)
 		return 0;
-	if (budget <= 0 || t == POISON || t->h.magic != FREE_MAGIC ||
+	if (arenaof(p, t) == NULL)
+		panicblock(p, (Bhdr *)t, NULL, "bad free tree");
+	if (budget <= 0 || t->h.magic != FREE_MAGIC ||
 	    t->h.size <= lo || t->h.size >= hi || t->left == POISON || t->right == POISON)
 		panicblock(p, (Bhdr *)t, arenaof(p, t), "bad free tree");
 	n = 1;
 	*bytes += t->h.size;
 	for (f = t->next; f != t; f = f->next) {
-		if (n >= budget || f == POISON || f->h.magic != FREE_MAGIC ||
+		if (arenaof(p, f) == NULL)
+			panicblock(p, (Bhdr *)f, NULL, "bad free tree");
+		if (n >= budget || f->h.magic != FREE_MAGIC ||
 		    f->h.size != t->h.size || f->left != POISON || f->right != POISON ||
 		    f->next->prev != f)
 			panicblock(p, (Bhdr *)f, arenaof(p, f), "bad free tree");

@@ -354,32 +354,38 @@ poolallocl(Pool *p, size_t n, int cancompact)
 }
 
 /*
- * The block holding the pointer v: v is its data start, a word-rounded
- * pointer into its first word, or a pointer past ALIGN_MAGIC words.
- * Reports a pointer that is no allocated block, without reading outside
- * the arenas.  Sets *ap to the arena.
+ * The block holding the pointer v: v is its data start, or lies in the
+ * word after the ALIGN_MAGIC words that follow the data start.  Reports a
+ * pointer that is no allocated block (freed, interior, foreign), without
+ * reading outside the arenas.  Sets *ap to the arena.
  */
 static Bhdr *
 D2B(Pool *p, void *v, Arena **ap)
 {
 	Arena *a;
-	uintptr_t *u;
+	uintptr_t *u, *w;
 	Bhdr *b;
 
 	a = arenaof(p, v);
 	if (a == NULL)
 		goto bad;
-	u = (uintptr_t *)((uintptr_t)v & ~(uintptr_t)(sizeof(uintptr_t) - 1));
-	while ((uintptr_t)(u - 1) > (uintptr_t)A2B(a) && u[-1] == ALIGN_MAGIC)
-		u--;
+	w = (uintptr_t *)((uintptr_t)v & ~(uintptr_t)(sizeof(uintptr_t) - 1));
+	for (u = w; (uintptr_t)(u - 1) > (uintptr_t)A2B(a) && u[-1] == ALIGN_MAGIC; u--)
+		;
+	if (u == w && (void *)w != v)
+		goto bad;	/* inside a word, and no aligned pointer */
 	b = (Bhdr *)((uchar *)u - sizeof(Bhdr));
 	if ((uintptr_t)b < (uintptr_t)A2B(a) || b->magic != ALLOC_MAGIC)
 		goto bad;
 	*ap = a;
 	return b;
 bad:
-	printblock(p, (Bhdr *)v, a, "D2B called on non-block");
-	p->panic(p, "pool %s: D2B called on non-block %p (double-free?)\n", pname(p), v);
+	p->print(p, "pool %s: %p: D2B called on non-block%s\n", pname(p), v,
+	    a == NULL ? " (outside every arena)" : "");
+	if (a != NULL && (uintptr_t)v >= (uintptr_t)A2B(a) + sizeof(Bhdr))
+		p->print(p, "  words before it: %#lx %#lx\n", (unsigned long)((uintptr_t *)w)[-2],
+		    (unsigned long)((uintptr_t *)w)[-1]);
+	p->panic(p, "pool %s: D2B called on non-block: block %p (double-free?)\n", pname(p), v);
 	abort();
 }
 
@@ -429,6 +435,8 @@ freefromfront(Pool *p, Bhdr *b, uintptr_t skip, uintptr_t n)
 
 	q = quantum(p);
 	k = skip & ~(q - 1);
+	if (skip - k != 0 && skip - k < sizeof(uintptr_t))
+		k = k >= q ? k - q : 0;	/* leave room for an ALIGN word */
 	if (k < MINBLOCKSIZE || k < p->minblock || b->size - k < dsize2bsize(p, skip - k + n))
 		return b;
 	nb = (Bhdr *)((uchar *)b + k);
@@ -441,10 +449,18 @@ freefromfront(Pool *p, Bhdr *b, uintptr_t skip, uintptr_t n)
 	return nb;
 }
 
+/* Whether [c, c+n) crosses a multiple of span. */
+static int
+crossesspan(uchar *c, size_t n, size_t span)
+{
+	return (uintptr_t)c / span != ((uintptr_t)c + (n ? n : 1) - 1) / span;
+}
+
 static void *
 poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 {
 	uintptr_t off, asize, skip;
+	int tries;
 	uchar *v, *c;
 	uintptr_t *u;
 	Arena *a;
@@ -465,7 +481,7 @@ poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 	 * Room to slide to the alignment; with a span, room to slide past
 	 * the one boundary [c, c+n) may cross and align again.
 	 */
-	asize = n + (align > 1 ? align : 0);
+	asize = n + (align > 1 ? align : 0) + sizeof(uintptr_t);
 	if (span != 0)
 		asize *= 2;
 	if (asize < n || n > UINTPTR_MAX / 8 || align > UINTPTR_MAX / 8) {
@@ -474,15 +490,23 @@ poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 	}
 	if ((v = poolallocl(p, asize, CANCOMPACT)) == NULL)
 		return NULL;
+	/*
+	 * Slide c forward until it is aligned, leaves room for an ALIGN word
+	 * when it is not the data start, and does not cross a span boundary.
+	 */
 	c = alignptr(v, align, off);
-	if (span != 0 && (uintptr_t)c / span != ((uintptr_t)c + (n ? n : 1) - 1) / span) {
-		c += span - (uintptr_t)c % span;
-		c = alignptr(c, align, off);
-		if ((uintptr_t)c / span != ((uintptr_t)c + (n ? n : 1) - 1) / span) {
-			poolfreel(p, v);
-			errno = EINVAL;
-			return NULL;
-		}
+	for (tries = 0; tries < 4; tries++) {
+		if (c != v && c < v + sizeof(uintptr_t))
+			c = alignptr(v + sizeof(uintptr_t), align, off);
+		else if (span != 0 && crossesspan(c, n, span))
+			c = alignptr(c + span - (uintptr_t)c % span, align, off);
+		else
+			break;
+	}
+	if (tries == 4 || c + n > v + asize) {
+		poolfreel(p, v);
+		errno = EINVAL;
+		return NULL;
 	}
 	b = D2B(p, v, &a);
 	b = freefromfront(p, b, c - v, n);
