@@ -290,8 +290,11 @@ newarena(Pool *p, uintptr_t bsize)
 	if (hi != NULL)
 		hi->down = a;
 
-	if (p->flags & POOL_LOGGING)
+	if (p->flags & POOL_LOGGING) {
+		if (p->logstack != NULL)
+			p->logstack(p);
 		p->print(p, "newarena %zu\n", (size_t)asize);
+	}
 	DPRINT(p, "pool %s: new arena %p size %lu\n", pname(p), (void *)a, (unsigned long)asize);
 	ANTAGONIZE(p, B2D(A2B(a)), MARK_FRAG, usable - BLOCKOVERHEAD);
 	insertfree(p, A2B(a), usable);
@@ -456,11 +459,23 @@ crossesspan(uchar *c, size_t n, size_t span)
 	return (uintptr_t)c / span != ((uintptr_t)c + (n ? n : 1) - 1) / span;
 }
 
+static uintptr_t
+gcd(uintptr_t a, uintptr_t b)
+{
+	uintptr_t t;
+
+	while (b != 0) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static void *
 poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 {
-	uintptr_t off, asize, skip;
-	int tries;
+	uintptr_t off, asize, skip, ae, g, room;
 	uchar *v, *c;
 	uintptr_t *u;
 	Arena *a;
@@ -478,13 +493,22 @@ poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 		return NULL;
 	}
 	/*
-	 * Room to slide to the alignment; with a span, room to slide past
-	 * the one boundary [c, c+n) may cross and align again.
+	 * Room to slide to the alignment and a word past the data start;
+	 * with a span, to slide through a whole period of the pattern the
+	 * alignment and the span repeat in, lcm(align, span).
 	 */
-	asize = n + (align > 1 ? align : 0) + sizeof(uintptr_t);
-	if (span != 0)
-		asize *= 2;
-	if (asize < n || n > UINTPTR_MAX / 8 || align > UINTPTR_MAX / 8) {
+	ae = align > 1 ? align : 1;
+	room = ae;
+	if (span != 0) {
+		g = gcd(ae, span);
+		if (ae / g > UINTPTR_MAX / 8 / span) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		room = ae / g * span + ae;
+	}
+	asize = n + room + sizeof(uintptr_t);
+	if (n > UINTPTR_MAX / 8 || room > UINTPTR_MAX / 8) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -492,10 +516,12 @@ poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 		return NULL;
 	/*
 	 * Slide c forward until it is aligned, leaves room for an ALIGN word
-	 * when it is not the data start, and does not cross a span boundary.
+	 * when it is not the data start, and does not cross a span boundary:
+	 * every pointer between a crossing c and the next boundary crosses
+	 * too, so each step goes to the next aligned pointer past a boundary.
 	 */
 	c = alignptr(v, align, off);
-	for (tries = 0; tries < 4; tries++) {
+	while (c + n <= v + asize) {
 		if (c != v && c < v + sizeof(uintptr_t))
 			c = alignptr(v + sizeof(uintptr_t), align, off);
 		else if (span != 0 && crossesspan(c, n, span))
@@ -503,7 +529,8 @@ poolallocalignl(Pool *p, size_t n, size_t align, long offset, size_t span)
 		else
 			break;
 	}
-	if (tries == 4 || c + n > v + asize) {
+	if (c + n > v + asize) {
+		/* a whole period held no such pointer: there is none */
 		poolfreel(p, v);
 		errno = EINVAL;
 		return NULL;
@@ -718,7 +745,8 @@ poolalloc(Pool *p, size_t n)
 	enter(p);
 	v = poolallocl(p, n, CANCOMPACT);
 	e = errno;
-	ANTAGONIZE(p, v, MARK_ALLOC, n);
+	if (v != NULL)
+		ANTAGONIZE(p, v, MARK_ALLOC, n);
 	leave(p);
 	LOG(p, "poolalloc %p %zu = %p\n", (void *)p, n, v);
 	unlock(p);
@@ -773,7 +801,7 @@ poolrealloc(Pool *p, void *v, size_t n)
 	enter(p);
 	nv = poolreallocl(p, v, n);
 	e = errno;
-	if (v == NULL)
+	if (v == NULL && nv != NULL)
 		ANTAGONIZE(p, nv, MARK_ALLOC, n);
 	leave(p);
 	LOG(p, "poolrealloc %p %p %zu = %p\n", (void *)p, v, n, nv);
