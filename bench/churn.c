@@ -5,14 +5,16 @@
  *
  * It owns its tables and, in pool mode, one Pool over mmap'd arenas shared
  * by all threads; malloc mode uses the default pool of <pooldbg/malloc.h>,
- * with whatever flags POOLDBG_FLAGS gives it.  It measures and never asserts: a slow run is a number,
- * not a failure.  Runs are deterministic: the same seed gives every mode
+ * with whatever flags POOLDBG_FLAGS gives it.  It measures and never
+ * asserts: a slow run is a number, not a failure.  Runs are deterministic: the same seed gives every mode
  * the same sequence of sizes and slots.
  *
  * usage: churn [-l live] [-n steps] [-s seed] glibc|pool|malloc threads
  * output: one line "MODE THREADS NS_PER_OP", where an op is one step (a
  * free and an allocation) and the time is each thread's own, averaged.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -58,7 +60,7 @@ static pthread_barrier_t barrier;
 
 /* ---- the pool under test ---------------------------------------------- */
 
-static pthread_mutex_t poollock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t poollock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 
 static void *
 maparena(size_t size)

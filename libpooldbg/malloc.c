@@ -74,7 +74,7 @@ static struct {
 	char	*hlo, *hhi;	/* the part of it handed to the pool as arenas */
 	int	flagsread;	/* POOLDBG_FLAGS has been looked at */
 } mm = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,	/* spins briefly before sleeping */
 };
 
 /* 0: fork handlers not registered, 1: being registered, 2: registered. */
@@ -293,7 +293,9 @@ forkparent(void)
 static void
 forkchild(void)
 {
-	pthread_mutex_init(&mm.lock, NULL);
+	static const pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+
+	mm.lock = fresh;
 }
 
 /*
