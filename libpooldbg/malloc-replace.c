@@ -54,36 +54,32 @@ calloc(size_t n, size_t size)
 }
 
 /*
- * realloc: pooldbg_realloc; the realloc tag (and, for a NULL ptr, the
- * malloc tag) names the caller.
+ * Tag v, the result of reallocating ptr, for the caller at pc: the
+ * realloc tag, and the malloc tag too when ptr was NULL.
  */
+static void *
+tagrealloc(void *ptr, void *v, uintptr_t pc)
+{
+	if (v != NULL) {
+		pooldbg_setrealloctag(v, pc);
+		if (ptr == NULL)
+			pooldbg_setmalloctag(v, pc);
+	}
+	return v;
+}
+
+/* realloc: pooldbg_realloc, tagged as a reallocation by the caller. */
 EXPORT void *
 realloc(void *ptr, size_t size)
 {
-	void *v;
-
-	v = pooldbg_realloc(ptr, size);
-	if (v != NULL) {
-		pooldbg_setrealloctag(v, CALLERPC());
-		if (ptr == NULL)
-			pooldbg_setmalloctag(v, CALLERPC());
-	}
-	return v;
+	return tagrealloc(ptr, pooldbg_realloc(ptr, size), CALLERPC());
 }
 
 /* reallocarray: pooldbg_reallocarray, tagged as realloc. */
 EXPORT void *
 reallocarray(void *ptr, size_t n, size_t size)
 {
-	void *v;
-
-	v = pooldbg_reallocarray(ptr, n, size);
-	if (v != NULL) {
-		pooldbg_setrealloctag(v, CALLERPC());
-		if (ptr == NULL)
-			pooldbg_setmalloctag(v, CALLERPC());
-	}
-	return v;
+	return tagrealloc(ptr, pooldbg_reallocarray(ptr, n, size), CALLERPC());
 }
 
 /* free: pooldbg_free; a pointer that is no block of the pool is a panic. */
