@@ -1,0 +1,190 @@
+/*
+ * libpooldbg/record.h -- the records a traced process writes into its ring
+ * and the recorder reads: the wire format between the runtime and the
+ * trace writer.  Fixed-size binary, native byte order (the two sides are
+ * always the same machine); every record starts with a RecHdr and is padded
+ * to a multiple of 8 bytes.  Strings follow the fixed part, NUL-terminated,
+ * and are counted in the record's len.
+ *
+ * Nothing here allocates or formats; both sides include it.  Changing a
+ * layout means bumping RECORD_VERSION.
+ */
+#ifndef POOLDBG_RECORD_H
+#define POOLDBG_RECORD_H
+
+#include <stdint.h>
+
+#define RECORD_VERSION	1
+
+enum {	/* RecHdr.type */
+	REC_PAD		= 0,	/* filler to the end of the ring's buffer; skip */
+	REC_PROC	= 1,	/* RecProc: this process, first record of every ring */
+	REC_MODULE	= 2,	/* RecModule: a module loaded (or present at start) */
+	REC_UNLOAD	= 3,	/* RecUnload: a module unloaded */
+	REC_FRAME	= 4,	/* RecFrame: one node of the stack tree */
+	REC_ALLOC	= 5,	/* RecAlloc: a block handed out */
+	REC_FREE	= 6,	/* RecFree: a block given back */
+	REC_REALLOC	= 7,	/* RecRealloc: a block resized (maybe moved) */
+	REC_THREAD	= 8,	/* RecThread: a thread seen first, or ending */
+	REC_EXIT	= 9,	/* RecExit: how the process ended; last record */
+	REC_ERROR	= 10,	/* RecError: the pool reported corruption */
+	REC_NTYPES
+};
+
+enum {	/* which call made or ended a block: RecAlloc.kind, RecFree.kind, RecRealloc.kind */
+	CALL_MALLOC		= 1,
+	CALL_CALLOC		= 2,
+	CALL_REALLOC		= 3,
+	CALL_REALLOCARRAY	= 4,
+	CALL_POSIX_MEMALIGN	= 5,
+	CALL_ALIGNED_ALLOC	= 6,
+	CALL_MEMALIGN		= 7,
+	CALL_VALLOC		= 8,
+	CALL_PVALLOC		= 9,
+	CALL_FREE		= 10,
+	CALL_NEW		= 11,	/* operator new(size_t), with nothrow and aligned variants */
+	CALL_NEW_ARRAY		= 12,	/* operator new[] */
+	CALL_DELETE		= 13,	/* operator delete, with sized and aligned variants */
+	CALL_DELETE_ARRAY	= 14,	/* operator delete[] */
+	CALL_MALLOCZ		= 15,	/* the Plan 9 calls of <pooldbg/malloc.h> */
+	CALL_MALLOCALIGN	= 16,
+	CALL_SMALLOC		= 17,
+	CALL_NCALLS
+};
+
+enum {	/* RecAlloc.flags, RecFree.flags */
+	CALLF_NOTHROW	= 1 << 0,	/* the nothrow variant of new/delete */
+	CALLF_ALIGNED	= 1 << 1,	/* the std::align_val_t variant */
+	CALLF_SIZED	= 1 << 2,	/* sized delete: RecFree.size is what the program said */
+};
+
+enum {	/* RecExit.how */
+	EXIT_NORMAL	= 1,	/* exit(), return from main; status = exit code */
+	EXIT_UNDERSCORE	= 2,	/* _exit() / _Exit(); status = exit code */
+	EXIT_SIGNAL	= 3,	/* a fatal signal (abort too); status = signal number */
+	EXIT_EXEC	= 4,	/* replaced by execve(); status 0 */
+};
+
+typedef struct RecHdr RecHdr;
+struct RecHdr {
+	uint32_t type;		/* REC_* */
+	uint32_t len;		/* whole record in bytes, header included, multiple of 8 */
+};
+
+/* First record of every ring; strings: exe path, then the command line with NULs between words. */
+typedef struct RecProc RecProc;
+struct RecProc {
+	RecHdr	h;
+	int32_t	pid;
+	int32_t	ppid;		/* the parent process (the tracer's pid for the first) */
+	uint64_t time;		/* CLOCK_REALTIME ns at start of tracing in this image */
+	uint32_t execseq;	/* 0 for the first image of this pid, +1 per exec */
+	uint32_t forked;	/* 1 if this is a fork child without exec (inherits the parent's blocks) */
+	uint32_t exelen;	/* bytes of exe path, NUL included */
+	uint32_t cmdlen;	/* bytes of command line, final NUL included */
+	/* char exe[exelen]; char cmdline[cmdlen]; */
+};
+
+/* A module (executable, shared library, vdso) mapped in; string: its path ("" for the main program's path is never used: the real path is given). */
+typedef struct RecModule RecModule;
+struct RecModule {
+	RecHdr	h;
+	uint64_t time;		/* CLOCK_MONOTONIC ns */
+	uint64_t base;		/* load bias (dlpi_addr): file vaddr + base = runtime address */
+	uint64_t lo;		/* lowest runtime address of its PT_LOAD segments */
+	uint64_t hi;		/* highest runtime address + 1 */
+	uint32_t buildidlen;	/* bytes of GNU build-id (0 if none) */
+	uint32_t pathlen;	/* bytes of path, NUL included */
+	/* uint8_t buildid[buildidlen]; char path[pathlen]; padded to 8 */
+};
+
+typedef struct RecUnload RecUnload;
+struct RecUnload {
+	RecHdr	h;
+	uint64_t time;
+	uint64_t base;		/* as in its RecModule */
+	uint64_t lo;
+};
+
+/* A node of the stack tree: the stack id is the id of its innermost frame. */
+typedef struct RecFrame RecFrame;
+struct RecFrame {
+	RecHdr	h;
+	uint32_t id;		/* 1, 2, 3, ... in the order written; 0 is the root (empty stack) */
+	uint32_t parent;	/* the caller's frame node; 0 for an outermost frame */
+	uint64_t pc;		/* return address as unwound (not adjusted) */
+};
+
+typedef struct RecAlloc RecAlloc;
+struct RecAlloc {
+	RecHdr	h;
+	uint64_t time;		/* CLOCK_MONOTONIC ns */
+	uint64_t ptr;		/* what the program got (0: the call failed) */
+	uint64_t size;		/* what it asked for (calloc: n * size) */
+	uint64_t align;		/* requested alignment, 0 if none */
+	uint32_t stack;		/* RecFrame id of the innermost frame */
+	int32_t	tid;
+	uint16_t kind;		/* CALL_* */
+	uint16_t flags;		/* CALLF_* */
+	uint32_t pad;
+};
+
+typedef struct RecFree RecFree;
+struct RecFree {
+	RecHdr	h;
+	uint64_t time;
+	uint64_t ptr;		/* never 0: free(NULL) is not recorded */
+	uint64_t size;		/* sized delete's size, else 0 */
+	uint32_t stack;
+	int32_t	tid;
+	uint16_t kind;		/* CALL_* */
+	uint16_t flags;
+	uint32_t pad;
+};
+
+typedef struct RecRealloc RecRealloc;
+struct RecRealloc {
+	RecHdr	h;
+	uint64_t time;
+	uint64_t oldptr;	/* never 0 (realloc(NULL, n) is a RecAlloc of kind CALL_REALLOC) */
+	uint64_t newptr;	/* 0 when it failed (old block kept) or when size was 0 (old block freed) */
+	uint64_t size;
+	uint32_t stack;
+	int32_t	tid;
+	uint16_t kind;		/* CALL_REALLOC or CALL_REALLOCARRAY */
+	uint16_t flags;
+	uint32_t pad;
+};
+
+typedef struct RecThread RecThread;
+struct RecThread {
+	RecHdr	h;
+	uint64_t time;
+	int32_t	tid;
+	uint32_t ending;	/* 0: first seen; 1: thread exited */
+};
+
+typedef struct RecExit RecExit;
+struct RecExit {
+	RecHdr	h;
+	uint64_t time;
+	uint32_t how;		/* EXIT_* */
+	int32_t	status;
+};
+
+/* The pool's report of corruption; string: the panic message (and dump lines before it, joined by newlines). */
+typedef struct RecError RecError;
+struct RecError {
+	RecHdr	h;
+	uint64_t time;
+	uint64_t ptr;		/* the block or pointer named, 0 if none */
+	uint32_t stack;
+	int32_t	tid;
+	uint32_t msglen;	/* bytes of message, NUL included */
+	uint32_t pad;
+	/* char msg[msglen]; */
+};
+
+#define REC_ALIGN(n)	(((n) + 7u) & ~7u)
+
+#endif /* POOLDBG_RECORD_H */
