@@ -1,0 +1,44 @@
+/*
+ * libpooldbg/sym.h -- the symbolizer: turns the raw return addresses of a
+ * trace's stack frames into source locations after the run.
+ *
+ * Only the recorder (and the tests) include this; it needs sqlite3.h and is
+ * linked with libdw, so it must never reach the preloaded runtime.
+ */
+#ifndef POOLDBG_SYM_H
+#define POOLDBG_SYM_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+/*
+ * sym_resolve -- fill table locations for every distinct (process, pc) of
+ * table frames that has no row there yet, then set meta 'symbolized' = 'yes'.
+ *
+ * The tables modules, frames, locations and meta must exist with the columns
+ * of the trace schema; sym_resolve creates nothing.  For each pc it picks the
+ * module of that process whose [lo, hi) holds it (when several did over time,
+ * the one loaded last), opens that module's file (each file once per call,
+ * with separate debug files found through /usr/lib/debug and the build-id),
+ * and looks up pc - 1, since a frame's pc is a return address.  It writes the
+ * inline chain at that address: depth 0 the innermost inlined function, the
+ * last depth the out-of-line function, each with its file (absolute where
+ * the DWARF allows), line and column; for the outer depths those of the call
+ * site.  C++ names are demangled.  With no DWARF, function comes from the
+ * ELF symbol table and file/line stay NULL.  With no module, or a file that is
+ * gone, is not a file (the vdso) or no longer has the recorded build-id, one
+ * row of depth 0 with function NULL and module/offset as far as known.
+ * Stored pcs are the original ones; offset = pc - the module's base.
+ *
+ * Files must still be on disk (or have their debug file installed): call it
+ * right after the run.  A binary deleted before then is left unresolved.
+ *
+ * Runs inside one savepoint, so it nests in a caller's transaction; on
+ * failure everything it wrote is rolled back.  Returns the number of
+ * (process, pc) pairs it symbolized (0 when none were new), or -1 with a
+ * one-line reason in err (if err is not NULL and errlen > 0).  Not
+ * thread-safe with other users of db.
+ */
+int	sym_resolve(sqlite3 *db, char *err, size_t errlen);
+
+#endif /* POOLDBG_SYM_H */
