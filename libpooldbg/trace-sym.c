@@ -22,6 +22,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -41,6 +42,16 @@ enum {	/* SymFile.state */
 	FILE_BAD,	/* missing, not ELF, build-id differs, or not a file at all */
 };
 
+typedef struct SymSym SymSym;	/* a function of a file's ELF symbol table */
+struct SymSym {
+	uint64_t addr;		/* in the file's address space */
+	uint64_t size;		/* 0 if unknown: then it runs to the next symbol */
+	const char *name;	/* into the ELF string table, alive with the Dwfl */
+	int	rank;		/* binding: 2 global, 1 weak, 0 local; the higher names an address */
+	int	code;		/* a function or label that can name a pc (not data) */
+	int	sizeless;	/* st_size was 0: size is up to the next symbol or section end */
+};
+
 typedef struct SymFile SymFile;
 struct SymFile {
 	const char *path;	/* interned, as table modules gives it */
@@ -49,6 +60,9 @@ struct SymFile {
 	int	state;		/* FILE_* */
 	Dwfl	*dwfl;		/* a session holding this file alone, at bias 0 */
 	Dwfl_Module *mod;
+	SymSym	*syms;		/* its functions by address, read at the first need */
+	size_t	nsym;
+	int	symsread;
 };
 
 typedef struct SymMod SymMod;	/* one row of table modules */
@@ -60,6 +74,30 @@ struct SymMod {
 	int64_t	loaded;		/* CLOCK_MONOTONIC ns; 0 if unknown */
 	uint64_t maxhi;		/* the highest hi of this and every earlier module of its process */
 	size_t	file;		/* index in Sym.files */
+};
+
+typedef struct SymScope SymScope;	/* a function or an inlined call in a CU */
+struct SymScope {
+	Dwarf_Die die;		/* a DW_TAG_subprogram or DW_TAG_inlined_subroutine */
+	long	parent;		/* the scope it is inlined into; -1 for a function */
+};
+
+typedef struct SymRange SymRange;	/* one address range of a SymScope */
+struct SymRange {
+	uint64_t lo, hi;	/* [lo, hi), CU addresses (before the bias) */
+	uint64_t maxhi;		/* the highest hi of this and every earlier range */
+	size_t	scope;		/* index in SymCu.scopes */
+	int	depth;		/* 0 for a function, +1 per inlined call inside */
+};
+
+typedef struct SymCu SymCu;	/* the functions of one CU, indexed at its first pc */
+struct SymCu {
+	size_t	file;		/* index in Sym.files */
+	Dwarf_Off off;		/* the CU DIE's offset */
+	SymScope *scopes;
+	size_t	nscope, ascope;
+	SymRange *ranges;	/* sorted by (lo, depth) */
+	size_t	nrange, arange;
 };
 
 typedef struct SymRow SymRow;	/* one depth of an inline chain */
@@ -99,6 +137,10 @@ struct Sym {
 	size_t	nrow, arow;
 	SymHit	*hits;		/* open addressing, a power of two of slots */
 	size_t	nhit, ahit;
+	SymCu	*cus;		/* every CU indexed so far */
+	size_t	ncu, acu;
+	size_t	*cuhash;	/* index in cus + 1 by (file, offset); open addressing */
+	size_t	acuhash;
 	char	**strs;		/* the interned strings, open addressing */
 	size_t	nstr, astr;
 	sqlite3_stmt *ins;
@@ -487,6 +529,120 @@ demangle(Sym *s, const char *name)
 	return intern(s, name);
 }
 
+static int
+symcmp(const void *a, const void *b)
+{
+	const SymSym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* the best name of an address first: code, global, then sized */
+	if (x->code != y->code)
+		return y->code - x->code;
+	if (x->rank != y->rank)
+		return y->rank - x->rank;
+	return (y->size != 0) - (x->size != 0);
+}
+
+/*
+ * Read f's symbols into an array sorted by address, once.  libdw's
+ * dwfl_module_addrinfo scans the whole table on every call, which is what
+ * a library without DWARF would cost per pc.  Data symbols are kept too:
+ * they bound the sizeless symbols of hand-written assembly, which end at
+ * the next symbol or the end of their section, whichever comes first.
+ */
+static int
+readsyms(Sym *s, SymFile *f)
+{
+	GElf_Sym sym;
+	GElf_Shdr sh;
+	GElf_Addr addr;
+	GElf_Word shndx;
+	Dwarf_Addr bias;
+	Elf *elf;
+	SymSym *y;
+	const char *name;
+	uint64_t end;
+	size_t asym, j, k;
+	int i, n, type, bind;
+
+	f->symsread = 1;
+	asym = 0;
+	n = dwfl_module_getsymtab(f->mod);
+	for (i = 1; i < n; i++) {
+		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, &elf, &bias);
+		type = GELF_ST_TYPE(sym.st_info);
+		bind = GELF_ST_BIND(sym.st_info);
+		if (name == NULL || name[0] == '\0' || shndx == SHN_UNDEF || addr == 0 ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE &&
+		    type != STT_OBJECT))
+			continue;
+		if (grow(s, &f->syms, &asym, f->nsym + 1, sizeof *f->syms) < 0)
+			return -1;
+		y = &f->syms[f->nsym++];
+		y->addr = addr;
+		y->size = sym.st_size;
+		y->name = name;
+		y->rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
+		y->code = type != STT_OBJECT;
+		y->sizeless = y->size == 0;
+		/* a sizeless symbol ends with its section at the latest */
+		if (y->sizeless && elf != NULL && shndx < SHN_LORESERVE &&
+		    gelf_getshdr(elf_getscn(elf, shndx), &sh) != NULL &&
+		    (sh.sh_flags & SHF_ALLOC) && sh.sh_addr + sh.sh_size + bias > addr)
+			y->size = sh.sh_addr + sh.sh_size + bias - addr;
+		else if (y->sizeless)
+			y->size = UINT64_MAX - addr;
+	}
+	qsort(f->syms, f->nsym, sizeof *f->syms, symcmp);
+	/* ... and at the next symbol */
+	for (j = 0; j < f->nsym; j = k) {
+		for (k = j + 1; k < f->nsym && f->syms[k].addr == f->syms[j].addr; k++)
+			;
+		if (k == f->nsym)
+			break;
+		end = f->syms[k].addr;
+		for (; j < k; j++) {
+			y = &f->syms[j];
+			if (y->sizeless && y->size > end - y->addr)
+				y->size = end - y->addr;
+		}
+	}
+	return 0;
+}
+
+/* The name of the function or code label of f's symbol table holding addr, or NULL. */
+static const char *
+symname(SymFile *f, uint64_t addr)
+{
+	size_t lo, hi, mid, i, k;
+	SymSym *y;
+
+	lo = 0;
+	hi = f->nsym;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (f->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/*
+	 * syms[lo - 1] starts closest below addr.  Go back to the first
+	 * (best) symbol of that address; if it is data or ends before addr,
+	 * a few earlier, larger functions may still hold addr.
+	 */
+	for (k = 0, i = lo; i > 0 && k < 16; k++) {
+		i--;
+		while (i > 0 && f->syms[i - 1].addr == f->syms[i].addr)
+			i--;
+		y = &f->syms[i];
+		if (y->code && addr - y->addr < y->size)
+			return y->name;
+	}
+	return NULL;
+}
+
 /* The name of a subprogram or inlined subroutine DIE: the linkage name demangled, else DW_AT_name. */
 static const char *
 diename(Sym *s, Dwarf_Die *die)
@@ -543,33 +699,224 @@ newrow(Sym *s)
 	return r;
 }
 
+/* DIEs whose children cannot hold code: the CU walk does not enter them. */
 static int
-isfunc(Dwarf_Die *die)
+leaftag(int tag)
 {
-	int tag = dwarf_tag(die);
+	switch (tag) {
+	case DW_TAG_formal_parameter:
+	case DW_TAG_variable:
+	case DW_TAG_member:
+	case DW_TAG_enumeration_type:
+	case DW_TAG_subroutine_type:
+	case DW_TAG_array_type:
+	case DW_TAG_call_site:
+	case DW_TAG_GNU_call_site:
+	case DW_TAG_template_type_parameter:
+	case DW_TAG_template_value_parameter:
+		return 1;
+	}
+	return 0;
+}
 
-	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+/* Record the ranges of die as a scope of c; *idx its index, -1 if it has no code. */
+static int
+addscope(Sym *s, SymCu *c, Dwarf_Die *die, long parent, int depth, long *idx)
+{
+	Dwarf_Addr base, start, end;
+	ptrdiff_t off;
+	SymRange *r;
+	size_t n;
+
+	*idx = -1;
+	n = 0;
+	off = 0;
+	while ((off = dwarf_ranges(die, off, &base, &start, &end)) > 0) {
+		if (start >= end)
+			continue;
+		if (grow(s, &c->ranges, &c->arange, c->nrange + 1, sizeof *c->ranges) < 0)
+			return -1;
+		r = &c->ranges[c->nrange++];
+		r->lo = start;
+		r->hi = end;
+		r->scope = c->nscope;
+		r->depth = depth;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (grow(s, &c->scopes, &c->ascope, c->nscope + 1, sizeof *c->scopes) < 0)
+		return -1;
+	c->scopes[c->nscope].die = *die;
+	c->scopes[c->nscope].parent = parent;
+	*idx = (long)c->nscope++;
+	return 0;
+}
+
+/* Index every function and inlined call under die; parent is the scope they sit in. */
+static int
+walkcu(Sym *s, SymCu *c, Dwarf_Die *die, long parent, int depth)
+{
+	Dwarf_Die child;
+	long idx, p;
+	int tag, d;
+
+	if (dwarf_child(die, &child) != 0)
+		return 0;
+	do {
+		tag = dwarf_tag(&child);
+		p = parent;
+		d = depth;
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+			/* a nested function is a function of its own */
+			if (tag == DW_TAG_subprogram) {
+				p = -1;
+				d = 0;
+			}
+			if (addscope(s, c, &child, p, d, &idx) < 0)
+				return -1;
+			if (idx >= 0) {
+				p = idx;
+				d++;
+			}
+		}
+		if (!leaftag(tag) && dwarf_haschildren(&child) > 0 &&
+		    walkcu(s, c, &child, p, d) < 0)
+			return -1;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return 0;
+}
+
+static int
+rangecmp(const void *a, const void *b)
+{
+	const SymRange *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth - y->depth;
+	/* aliases (assembler files name one code twice): the first DIE last, so it wins */
+	return (x->scope < y->scope) - (x->scope > y->scope);
+}
+
+static size_t
+cuslot(size_t file, Dwarf_Off off, size_t mask)
+{
+	uint64_t k = off;
+
+	return (hashbytes(&k, sizeof k) ^ file) & mask;
+}
+
+/* The index of f's CU at DIE cu, walked now if new; NULL when out of memory. */
+static SymCu *
+getcu(Sym *s, size_t file, Dwarf_Die *cu)
+{
+	Dwarf_Off off;
+	SymCu *c;
+	size_t i, mask, aold, *old;
+
+	off = dwarf_dieoffset(cu);
+	if (2 * (s->ncu + 1) > s->acuhash) {
+		old = s->cuhash;
+		aold = s->acuhash;
+		s->acuhash = aold ? 2 * aold : 256;
+		s->cuhash = calloc(s->acuhash, sizeof *s->cuhash);
+		if (s->cuhash == NULL) {
+			s->cuhash = old;
+			s->acuhash = aold;
+			fail(s, "out of memory");
+			return NULL;
+		}
+		mask = s->acuhash - 1;
+		for (i = 0; i < aold; i++) {
+			size_t j;
+
+			if (old[i] == 0)
+				continue;
+			c = &s->cus[old[i] - 1];
+			for (j = cuslot(c->file, c->off, mask); s->cuhash[j] != 0; j = (j + 1) & mask)
+				;
+			s->cuhash[j] = old[i];
+		}
+		free(old);
+	}
+	mask = s->acuhash - 1;
+	for (i = cuslot(file, off, mask); s->cuhash[i] != 0; i = (i + 1) & mask) {
+		c = &s->cus[s->cuhash[i] - 1];
+		if (c->file == file && c->off == off)
+			return c;
+	}
+	if (grow(s, &s->cus, &s->acu, s->ncu + 1, sizeof *s->cus) < 0)
+		return NULL;
+	c = &s->cus[s->ncu];
+	memset(c, 0, sizeof *c);
+	c->file = file;
+	c->off = off;
+	s->ncu++;
+	s->cuhash[i] = s->ncu;
+	if (walkcu(s, c, cu, -1, 0) < 0)
+		return NULL;
+	qsort(c->ranges, c->nrange, sizeof *c->ranges, rangecmp);
+	for (i = 0; i < c->nrange; i++) {
+		c->ranges[i].maxhi = c->ranges[i].hi;
+		if (i > 0 && c->ranges[i - 1].maxhi > c->ranges[i].maxhi)
+			c->ranges[i].maxhi = c->ranges[i - 1].maxhi;
+	}
+	return c;
 }
 
 /*
- * Append the chain of address addr (a call instruction's byte) of file f to
- * s->rows: from the DWARF scopes when there are some, else one row named
- * from the ELF symbol table.  Always appends at least one row.
+ * The innermost scope of c holding pc, or -1.  Scopes nest, so of the
+ * ranges holding pc the one starting last is the innermost (the deeper
+ * one on a tie, which sorts later; of equals, the first DIE).
+ */
+static long
+innermost(SymCu *c, uint64_t pc)
+{
+	size_t lo, hi, mid;
+	SymRange *r;
+
+	lo = 0;
+	hi = c->nrange;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->ranges[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo-- > 0) {
+		r = &c->ranges[lo];
+		if (r->maxhi <= pc)
+			break;
+		if (pc < r->hi)
+			return (long)r->scope;
+	}
+	return -1;
+}
+
+/*
+ * Append the chain of address addr (a call instruction's byte) of file
+ * s->files[file] to s->rows: from the DWARF scopes when there are some,
+ * else one row named from the ELF symbol table.  Always appends at least
+ * one row.
  */
 static int
-resolve(Sym *s, SymFile *f, uint64_t addr)
+resolve(Sym *s, size_t file, uint64_t addr)
 {
-	Dwarf_Die *cu, *scopes, *chain;
+	SymFile *f = &s->files[file];
+	Dwarf_Die *cu;
 	Dwarf_Addr bias;
 	Dwarf_Line *line;
-	GElf_Off off;
-	GElf_Sym sym;
+	SymScope *sc;
 	SymRow *r, here;
+	SymCu *c;
 	size_t start;
-	int ns, nc, i, v;
+	long k;
+	int v;
 
 	start = s->nrow;
-	scopes = chain = NULL;
 	memset(&here, 0, sizeof here);
 	cu = dwfl_module_addrdie(f->mod, addr, &bias);
 	if (cu != NULL) {
@@ -582,48 +929,34 @@ resolve(Sym *s, SymFile *f, uint64_t addr)
 			if (dwarf_linecol(line, &v) == 0 && v > 0)
 				here.column = v;
 		}
-		/*
-		 * dwarf_getscopes finds the innermost scopes, but past an
-		 * inlined instance it follows the abstract definition; the
-		 * concrete parents, the real inline chain, come from
-		 * dwarf_getscopes_die on the innermost function-like scope.
-		 */
-		ns = dwarf_getscopes(cu, addr - bias, &scopes);
-		for (i = 0; i < ns && !isfunc(&scopes[i]); i++)
-			;
-		nc = i < ns ? dwarf_getscopes_die(&scopes[i], &chain) : 0;
-		for (i = 0; i < nc; i++) {
-			if (!isfunc(&chain[i]))
-				continue;
+		if ((c = getcu(s, file, cu)) == NULL)
+			return -1;
+		/* outward from the innermost inlined call to the function */
+		for (k = innermost(c, addr - bias); k >= 0; k = sc->parent) {
+			sc = &c->scopes[k];
 			if ((r = newrow(s)) == NULL)
-				goto nomem;
+				return -1;
 			*r = here;
-			r->function = diename(s, &chain[i]);
-			if (dwarf_tag(&chain[i]) == DW_TAG_subprogram)
-				break;
+			r->function = diename(s, &sc->die);
 			/* the next depth out is placed at this one's call site */
 			memset(&here, 0, sizeof here);
-			callsite(s, &chain[i], &here);
+			if (sc->parent >= 0)
+				callsite(s, &sc->die, &here);
 		}
-		free(scopes);
-		free(chain);
-		scopes = chain = NULL;
 	}
 	if (s->nrow == start) {
 		if ((r = newrow(s)) == NULL)
-			goto nomem;
+			return -1;
 		*r = here;
 	}
 	/* the out-of-line function: no DWARF name, take the symbol table's */
 	r = &s->rows[s->nrow - 1];
-	if (r->function == NULL)
-		r->function = demangle(s, dwfl_module_addrinfo(f->mod, addr, &off,
-		    &sym, NULL, NULL, NULL));
+	if (r->function == NULL) {
+		if (!f->symsread && readsyms(s, f) < 0)
+			return -1;
+		r->function = demangle(s, symname(f, addr));
+	}
 	return 0;
-nomem:
-	free(scopes);
-	free(chain);
-	return -1;
 }
 
 /* The cached chain of (file, addr), resolved now if new; NULL if out of memory. */
@@ -664,7 +997,7 @@ lookup(Sym *s, size_t file, uint64_t addr)
 			return &s->hits[i];
 	h = &s->hits[i];
 	h->first = s->nrow;
-	if (resolve(s, &s->files[file], addr - 1) < 0)
+	if (resolve(s, file, addr - 1) < 0)
 		return NULL;
 	h->file = file + 1;
 	h->addr = addr;
@@ -793,9 +1126,11 @@ freeall(Sym *s)
 	size_t i;
 
 	sqlite3_finalize(s->ins);
-	for (i = 0; i < s->nfile; i++)
+	for (i = 0; i < s->nfile; i++) {
 		if (s->files[i].dwfl != NULL)
 			dwfl_end(s->files[i].dwfl);
+		free(s->files[i].syms);
+	}
 	for (i = 0; i < s->astr; i++)
 		free(s->strs[i]);
 	free(s->strs);
@@ -804,6 +1139,12 @@ freeall(Sym *s)
 	free(s->pcs);
 	free(s->rows);
 	free(s->hits);
+	for (i = 0; i < s->ncu; i++) {
+		free(s->cus[i].scopes);
+		free(s->cus[i].ranges);
+	}
+	free(s->cus);
+	free(s->cuhash);
 }
 
 int

@@ -332,7 +332,9 @@ main(void)
 	int (*caller)(SymfixSite *);
 	int (*mangled)(int);
 	int (*outer)(SymfixSite *);
-	SymfixSite site, chain[3], mainsite, *msite;
+	int (*bare)(SymfixSite *);
+	int (*baz)(void);
+	SymfixSite site, chain[3], mainsite, baresite, bazsite, *msite, *bsite;
 	Mod *fix, *libc, *vdso, *exe;
 	int64_t modid[256], modid2[256], fixid3, gone, rebuilt;
 	uint64_t pclibc, pcvdso, pcunknown, pcgone, pcrebuilt, pcs[8];
@@ -355,11 +357,18 @@ main(void)
 	mangled = (int (*)(int))dlsym(lib, "_ZN3foo3barEi");
 	outer = (int (*)(SymfixSite *))dlsym(lib, "symfix_inline_outer");
 	msite = (SymfixSite *)dlsym(lib, "symfix_mangled");
-	if (caller == NULL || mangled == NULL || outer == NULL || msite == NULL)
+	bare = (int (*)(SymfixSite *))dlsym(lib, "symfix_bare");
+	baz = (int (*)(void))dlsym(lib, "_ZN3foo3bazEv");
+	bsite = (SymfixSite *)dlsym(lib, "symfix_bare_site");
+	if (caller == NULL || mangled == NULL || outer == NULL || msite == NULL ||
+	    bare == NULL || baz == NULL || bsite == NULL)
 		tap_bail("fixture symbols missing: %s", dlerror());
 	caller(&site);
 	mangled(1);
 	outer(chain);
+	bare(&baresite);
+	baz();
+	bazsite = *bsite;
 	sym_mainsite(&mainsite);
 	pclibc = (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "getpid") + 4;
 	pcvdso = (uint64_t)getauxval(AT_SYSINFO_EHDR) + 0x100;
@@ -416,7 +425,9 @@ main(void)
 	pcs[2] = chain[0].pc;
 	pcs[3] = mainsite.pc;
 	pcs[4] = pclibc;
-	for (i = 0; i < 5; i++) {
+	pcs[5] = baresite.pc;
+	pcs[6] = bazsite.pc;
+	for (i = 0; i < 7; i++) {
 		addframe(1, pcs[i]);
 		addframe(2, pcs[i] + DELTA);
 	}
@@ -456,6 +467,21 @@ main(void)
 	checkdepth("inline", 1, chain[0].pc, 1, "symfix_middle", "tests/symfix-inline.c", chain[1].line);
 	checkdepth("inline", 1, chain[0].pc, 2, "symfix_inline_outer", "tests/symfix-inline.c",
 	    chain[2].line);
+
+	/* no DWARF: the symbol table's name, demangled, and no file or line */
+	{
+		Loc l = loc(1, baresite.pc, 0);
+
+		ok(nrows(1, baresite.pc) == 1 && l.hasfunction &&
+		    strcmp(l.function, "symfix_bare") == 0 && !l.hasfile && l.line == -1,
+		    "no DWARF: symfix_bare from the symbol table, file and line NULL");
+		l = loc(1, bazsite.pc, 0);
+		if (!ok(l.hasfunction && strcmp(l.function, "foo::baz()") == 0,
+		    "no DWARF: _ZN3foo3bazEv demangled to foo::baz()"))
+			tap_diag("got %s", l.hasfunction ? l.function : "NULL");
+		ok(l.module == modid[fixidx] && (uint64_t)l.offset == bazsite.pc - fix->base,
+		    "no DWARF: module and offset");
+	}
 
 	/* the main program, built with whatever CFLAGS: the name at least */
 	{

@@ -35,4 +35,11 @@ extern volatile int symfix_sink;
  */
 int	symfix_inline_outer(SymfixSite chain[3]);
 
+/* symfix-nodebug.c (-O0, no DWARF) */
+/* A call site only the symbol table can name: s gets a pc inside symfix_bare. */
+int	symfix_bare(SymfixSite *s);
+/* Named _ZN3foo3bazEv, foo::baz(); stores its call site in symfix_bare_site. */
+int	foo_baz(void) __asm__("_ZN3foo3bazEv");
+extern SymfixSite symfix_bare_site;
+
 #endif /* POOLDBG_SYMFIX_H */
