@@ -454,14 +454,41 @@ drainall(Drain *d, size_t i)
 	finish(d, i);
 }
 
+/*
+ * Finish the rings that are done while the program still runs, so the
+ * session directory holds only live rings: closed ones, and those whose
+ * writer no longer exists (reaped: kill says ESRCH).  Zombies wait for
+ * drain_idle; reading /proc for each ring this often would cost too much.
+ */
+static void
+sweep(Drain *d)
+{
+	size_t i;
+	Src *s;
+
+	for (i = 0; i < d->nsrc;) {
+		s = &d->src[i];
+		if ((s->mapped && ring_closed(&s->r)) || (kill(s->pid, 0) < 0 && errno == ESRCH)) {
+			tryopen(d, s);
+			if (s->mapped)
+				drainall(d, i);
+			else
+				finish(d, i);
+		} else
+			i++;
+	}
+}
+
 size_t
 drain_round(Drain *d)
 {
 	size_t i, n, total;
 	int damaged;
 
-	if (now() - d->lastscan >= SCAN_NS)
+	if (now() - d->lastscan >= SCAN_NS) {
+		sweep(d);
 		drain_scan(d);
+	}
 	total = 0;
 	for (i = 0; i < d->nsrc; i++) {
 		if (tryopen(d, &d->src[i]) < 0)
