@@ -1,0 +1,358 @@
+/*
+ * libpooldbg/trace-schema.c -- the one place the trace's schema lives:
+ * every table, index and view, the version, the names stored for calls,
+ * and the checks a reader makes before it trusts a file.  pooldbg-trace(5)
+ * documents the same schema column by column; change both together, and
+ * bump TRACE_VERSION when a reader of the old layout would be misled.
+ *
+ * Must never: write rows other than the meta keys it owns (format,
+ * version, complete, symbolized), or be linked into a traced process.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "trace.h"
+
+/*
+ * The tables.  Integers that are addresses (ptr, pc, base, lo, hi) are
+ * stored as SQLite's signed 64-bit integers: user-space addresses on the
+ * machines pooldbg runs on are below 2^63, so they read back unchanged.
+ * Times: processes.start is CLOCK_REALTIME ns; every other time is
+ * CLOCK_MONOTONIC ns (the same clock in every process of a run).
+ */
+static const char schema[] =
+	"CREATE TABLE meta(\n"
+	"  key TEXT PRIMARY KEY,   -- format, version, command, started, flags, depth, follow,\n"
+	"                          -- complete, symbolized, recorder (see pooldbg-trace(5))\n"
+	"  value TEXT\n"
+	");\n"
+	"CREATE TABLE processes(\n"
+	"  id INTEGER PRIMARY KEY, -- one row per process image (one ring)\n"
+	"  pid INTEGER,            -- its process id\n"
+	"  ppid INTEGER,           -- its parent's process id (the recorder's for the first)\n"
+	"  parent INTEGER,         -- processes.id of the image it came from: the image it was\n"
+	"                          -- exec'd from (execseq > 0), else its parent's; NULL if untraced\n"
+	"  execseq INTEGER,        -- 0 for the first image of pid, +1 per exec\n"
+	"  forked INTEGER,         -- 1: a fork child without exec (inherits its parent's blocks)\n"
+	"  exe TEXT,               -- path of the executable\n"
+	"  cmdline TEXT,           -- its arguments joined by spaces\n"
+	"  start INTEGER,          -- CLOCK_REALTIME ns when tracing began in this image\n"
+	"  end_how TEXT,           -- 'exit', '_exit', 'signal', 'exec', or 'killed' (ended\n"
+	"                          -- without saying so: SIGKILL and the like)\n"
+	"  end_status INTEGER      -- exit code, or signal number for 'signal'/'killed'; NULL unknown\n"
+	");\n"
+	"CREATE TABLE threads(\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  tid INTEGER,            -- kernel thread id\n"
+	"  first INTEGER,          -- time first seen (NULL: not known)\n"
+	"  last INTEGER,           -- time it ended (NULL: not seen to end)\n"
+	"  PRIMARY KEY(process, tid)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE modules(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  path TEXT,              -- file mapped (absolute where the loader said so)\n"
+	"  buildid BLOB,           -- GNU build-id, NULL if none\n"
+	"  base INTEGER,           -- load bias: file address + base = run-time address\n"
+	"  lo INTEGER,             -- lowest run-time address of its loaded segments\n"
+	"  hi INTEGER,             -- highest run-time address + 1\n"
+	"  loaded INTEGER,         -- time mapped (or tracing began)\n"
+	"  unloaded INTEGER        -- time unmapped, NULL if never\n"
+	");\n"
+	"CREATE TABLE frames(\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  id INTEGER,             -- node of the stack tree; a stack is its innermost node's id\n"
+	"  parent INTEGER,         -- the caller's node, 0 for an outermost frame\n"
+	"  pc INTEGER,             -- return address as unwound (not adjusted)\n"
+	"  PRIMARY KEY(process, id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE events(\n"
+	"  seq INTEGER PRIMARY KEY, -- order of recording; within a process, program order\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  time INTEGER,           -- when\n"
+	"  tid INTEGER,            -- which thread\n"
+	"  type TEXT,              -- 'alloc', 'free' or 'realloc'\n"
+	"  call TEXT,              -- the call: 'malloc', 'calloc', 'new[]', 'delete', ...\n"
+	"  flags INTEGER,          -- 1 nothrow, 2 aligned (align_val_t), 4 sized delete\n"
+	"  ptr INTEGER,            -- the block (realloc: the old one); alloc 0: the call failed\n"
+	"  newptr INTEGER,         -- realloc: the new block, 0 if it failed or freed; else NULL\n"
+	"  size INTEGER,           -- bytes asked for (calloc n*size); free: sized delete's, else NULL\n"
+	"  align INTEGER,          -- alignment asked for, NULL if none\n"
+	"  stack INTEGER           -- frames.id of the innermost frame (0: no frames)\n"
+	");\n"
+	"CREATE TABLE errors(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  time INTEGER,\n"
+	"  tid INTEGER,\n"
+	"  ptr INTEGER,            -- the block or pointer named, 0 if none\n"
+	"  stack INTEGER,          -- frames.id\n"
+	"  message TEXT            -- the pool's report (dump lines, then the panic)\n"
+	");\n"
+	"CREATE TABLE locations(\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  pc INTEGER,             -- a pc of frames\n"
+	"  depth INTEGER,          -- 0: innermost (an inlined callee); the last: the real function\n"
+	"  function TEXT,          -- demangled name, NULL if unknown\n"
+	"  file TEXT,              -- source file, NULL if unknown\n"
+	"  line INTEGER,\n"
+	"  column INTEGER,\n"
+	"  module INTEGER,         -- modules.id holding pc, NULL if none\n"
+	"  offset INTEGER,         -- pc - modules.base\n"
+	"  PRIMARY KEY(process, pc, depth)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE blocks(\n"
+	"  process INTEGER,        -- processes.id; one row per block lifetime\n"
+	"  ptr INTEGER,            -- address the program got\n"
+	"  size INTEGER,           -- bytes asked for\n"
+	"  call TEXT,              -- the call that made it ('realloc' for a block a realloc made)\n"
+	"  stack INTEGER,          -- frames.id of that call\n"
+	"  alloc_seq INTEGER,      -- events.seq of that call\n"
+	"  alloc_time INTEGER,\n"
+	"  free_seq INTEGER,       -- events.seq of the call that ended it (a free, or a realloc\n"
+	"                          -- that succeeded or freed); NULL: still live when its image ended\n"
+	"  free_time INTEGER,\n"
+	"  free_call TEXT,\n"
+	"  free_stack INTEGER\n"
+	");\n"
+	/* live blocks when each image ended (an image replaced by exec has none: exec drops its heap) */
+	"CREATE VIEW live_at_exit AS\n"
+	"  SELECT b.process AS process, p.pid AS pid, b.ptr AS ptr, b.size AS size,\n"
+	"         b.call AS call, b.stack AS stack, b.alloc_seq AS seq, b.alloc_time AS time\n"
+	"  FROM blocks b JOIN processes p ON p.id = b.process\n"
+	"  WHERE b.free_seq IS NULL AND coalesce(p.end_how, '') <> 'exec';\n"
+	/* every allocation stack with what it made and what of it stayed */
+	"CREATE VIEW allocations_by_stack AS\n"
+	"  SELECT process, stack, count(*) AS allocations, sum(size) AS bytes,\n"
+	"         sum(free_seq IS NULL) AS live,\n"
+	"         sum(CASE WHEN free_seq IS NULL THEN size ELSE 0 END) AS live_bytes,\n"
+	"         min(size) AS min_size, max(size) AS max_size\n"
+	"  FROM blocks GROUP BY process, stack;\n"
+	/* bytes and blocks in use after each event that changed them, per process image */
+	"CREATE VIEW heap_over_time AS\n"
+	"  SELECT process, seq, time, delta,\n"
+	"         sum(delta) OVER w AS in_use, sum(sign) OVER w AS blocks\n"
+	"  FROM (SELECT process, alloc_seq AS seq, alloc_time AS time, size AS delta, 1 AS sign\n"
+	"          FROM blocks\n"
+	"        UNION ALL\n"
+	"        SELECT process, free_seq, free_time, -size, -1 FROM blocks\n"
+	"          WHERE free_seq IS NOT NULL)\n"
+	"  WINDOW w AS (PARTITION BY process ORDER BY seq, sign ROWS UNBOUNDED PRECEDING);\n";
+
+/* Built after recording, when they no longer slow every insert down. */
+static const char indexes[] =
+	"CREATE INDEX IF NOT EXISTS events_ptr ON events(process, ptr);\n"
+	"CREATE INDEX IF NOT EXISTS blocks_free ON blocks(free_seq);\n"
+	"CREATE INDEX IF NOT EXISTS blocks_stack ON blocks(process, stack);\n";
+
+static const char *const callnames[CALL_NCALLS] = {
+	[CALL_MALLOC]		= "malloc",
+	[CALL_CALLOC]		= "calloc",
+	[CALL_REALLOC]		= "realloc",
+	[CALL_REALLOCARRAY]	= "reallocarray",
+	[CALL_POSIX_MEMALIGN]	= "posix_memalign",
+	[CALL_ALIGNED_ALLOC]	= "aligned_alloc",
+	[CALL_MEMALIGN]		= "memalign",
+	[CALL_VALLOC]		= "valloc",
+	[CALL_PVALLOC]		= "pvalloc",
+	[CALL_FREE]		= "free",
+	[CALL_NEW]		= "new",
+	[CALL_NEW_ARRAY]	= "new[]",
+	[CALL_DELETE]		= "delete",
+	[CALL_DELETE_ARRAY]	= "delete[]",
+	[CALL_MALLOCZ]		= "mallocz",
+	[CALL_MALLOCALIGN]	= "mallocalign",
+	[CALL_SMALLOC]		= "smalloc",
+};
+
+const char *
+trace_callname(int call)
+{
+	if (call <= 0 || call >= CALL_NCALLS || callnames[call] == NULL)
+		return "unknown";
+	return callnames[call];
+}
+
+/* Run sql; on failure put "what: SQLite's reason" in err. */
+static int
+execsql(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen)
+{
+	char *msg;
+
+	msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s: %s", what, msg != NULL ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+int
+trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	char sql[256], why[200];
+	sqlite3 *d;
+	int fd;
+
+	*db = NULL;
+	d = NULL;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(why, sizeof why, "%s", d != NULL ? sqlite3_errmsg(d) : "out of memory");
+		goto fail;
+	}
+	snprintf(sql, sizeof sql,
+	    "PRAGMA application_id = %d; PRAGMA user_version = %d;"
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;",
+	    TRACE_APPID, TRACE_VERSION);
+	if (execsql(d, sql, "settings", why, sizeof why) < 0 ||
+	    execsql(d, "BEGIN", "schema", why, sizeof why) < 0 ||
+	    execsql(d, schema, "schema", why, sizeof why) < 0)
+		goto fail;
+	snprintf(sql, sizeof sql,
+	    "INSERT INTO meta VALUES('format', '%s'), ('version', '%d'),"
+	    " ('complete', 'no'), ('symbolized', 'no'); COMMIT;",
+	    TRACE_FORMAT, TRACE_VERSION);
+	if (execsql(d, sql, "meta", why, sizeof why) < 0)
+		goto fail;
+	*db = d;
+	return 0;
+
+fail:
+	snprintf(err, errlen, "%s: cannot create: %s", path, why);
+	sqlite3_close(d);
+	unlink(path);
+	snprintf(sql, sizeof sql, "%s-wal", path);
+	if (strlen(path) + 5 < sizeof sql)
+		unlink(sql);
+	snprintf(sql, sizeof sql, "%s-shm", path);
+	if (strlen(path) + 5 < sizeof sql)
+		unlink(sql);
+	return -1;
+}
+
+int
+trace_create_indexes(sqlite3 *db, char *err, size_t errlen)
+{
+	return execsql(db, indexes, "indexes", err, errlen);
+}
+
+/* The integer a one-row, one-column query gives; -1 if it fails. */
+static long long
+queryint(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	v = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+trace_meta(sqlite3 *db, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	const unsigned char *v;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = -1;
+	if (sqlite3_step(st) == SQLITE_ROW && (v = sqlite3_column_text(st, 0)) != NULL) {
+		snprintf(buf, len, "%s", (const char *)v);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Open path read-only without creating it; NULL with why filled if it cannot be. */
+static sqlite3 *
+openro(const char *path, char *why, size_t whylen)
+{
+	struct stat sb;
+	sqlite3 *db;
+
+	if (stat(path, &sb) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		snprintf(why, whylen, "%s", strerror(EISDIR));
+		return NULL;
+	}
+	if (access(path, R_OK) < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(why, whylen, "%s", db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+int
+trace_probe(const char *path)
+{
+	char why[128];
+	sqlite3 *db;
+	int r;
+
+	if ((db = openro(path, why, sizeof why)) == NULL)
+		return -1;
+	r = queryint(db, "PRAGMA application_id") == TRACE_APPID;
+	sqlite3_close(db);
+	return r;
+}
+
+int
+trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	char why[200], fmt[64];
+	sqlite3 *d;
+	long long v;
+
+	*db = NULL;
+	if ((d = openro(path, why, sizeof why)) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, why);
+		return -1;
+	}
+	/* a file that is not SQLite fails here, at its first read */
+	if (queryint(d, "PRAGMA application_id") != TRACE_APPID ||
+	    trace_meta(d, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, TRACE_FORMAT) != 0) {
+		snprintf(err, errlen, "%s: not a pooldbg trace", path);
+		goto fail;
+	}
+	if ((v = queryint(d, "PRAGMA user_version")) != TRACE_VERSION) {
+		snprintf(err, errlen, "%s: trace version %lld; this pooldbg reads version %d",
+		    path, v, TRACE_VERSION);
+		goto fail;
+	}
+	*db = d;
+	return 0;
+
+fail:
+	sqlite3_close(d);
+	return -1;
+}

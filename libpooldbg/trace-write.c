@@ -1,0 +1,302 @@
+/*
+ * libpooldbg/trace-write.c -- the recorder's statements on a trace: one
+ * prepared statement per kind of row, transactions the caller batches, and
+ * the sticky failure rule (the first error, a full disk most of all, rolls
+ * back the open batch and turns every later call into a no-op) that keeps
+ * a trace consistent up to its last commit.
+ *
+ * Must never: decide what a record means (drain.c does), create tables
+ * (trace-schema.c does), or print: failures go back in w->rc and w->msg.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+#include "trace.h"
+
+static const char *const stmtsql[TW_NSTMT] = {
+	[TW_BEGIN]	= "BEGIN",
+	[TW_COMMIT]	= "COMMIT",
+	[TW_META]	= "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+			  " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[TW_PROC]	= "INSERT INTO processes(pid, ppid, execseq, forked, exe, cmdline, start)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[TW_PROCEND]	= "UPDATE processes SET end_how = ?2, end_status = ?3 WHERE id = ?1",
+	[TW_THREAD]	= "INSERT INTO threads(process, tid, first) VALUES(?1, ?2, ?3)"
+			  " ON CONFLICT(process, tid) DO UPDATE SET first = coalesce(first, excluded.first)",
+	[TW_THREADEND]	= "INSERT INTO threads(process, tid, last) VALUES(?1, ?2, ?3)"
+			  " ON CONFLICT(process, tid) DO UPDATE SET last = excluded.last",
+	[TW_MODULE]	= "INSERT INTO modules(process, path, buildid, base, lo, hi, loaded)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[TW_UNLOAD]	= "UPDATE modules SET unloaded = ?4 WHERE process = ?1 AND base = ?2"
+			  " AND lo = ?3 AND unloaded IS NULL",
+	[TW_FRAME]	= "INSERT OR REPLACE INTO frames(process, id, parent, pc) VALUES(?1, ?2, ?3, ?4)",
+	[TW_EVENT]	= "INSERT INTO events(process, time, tid, type, call, flags, ptr, newptr,"
+			  " size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+};
+
+static const char *const typenames[] = {
+	[TRACE_ALLOC]	= "alloc",
+	[TRACE_FREE]	= "free",
+	[TRACE_REALLOC]	= "realloc",
+};
+
+/* Remember the first failure, roll the open batch back. */
+static int
+fail(TraceWriter *w, int rc, const char *what)
+{
+	if (w->rc == 0) {
+		w->rc = rc;
+		snprintf(w->msg, sizeof w->msg, "%s: %s", what,
+		    rc == SQLITE_FULL ? "disk full" : sqlite3_errmsg(w->db));
+	}
+	if (w->intx) {
+		/* may fail if SQLite rolled back already; either way the batch is gone */
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		w->intx = 0;
+	}
+	return -1;
+}
+
+/* Run the bound statement i to completion and reset it. */
+static int
+run(TraceWriter *w, int i, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = w->st[i];
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return fail(w, rc, what);
+	return 0;
+}
+
+/* Bind an address or size: SQLite integers are signed 64-bit; the bits are kept. */
+static void
+bindu(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+int
+trace_writer_open(TraceWriter *w, sqlite3 *db)
+{
+	int i, rc;
+
+	memset(w, 0, sizeof *w);
+	w->db = db;
+	for (i = 0; i < TW_NSTMT; i++) {
+		rc = sqlite3_prepare_v3(db, stmtsql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			fail(w, rc, "prepare");
+			trace_writer_close(w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+trace_writer_close(TraceWriter *w)
+{
+	int i;
+
+	for (i = 0; i < TW_NSTMT; i++) {
+		sqlite3_finalize(w->st[i]);
+		w->st[i] = NULL;
+	}
+}
+
+int
+trace_begin(TraceWriter *w)
+{
+	if (w->rc != 0)
+		return -1;
+	if (w->intx)
+		return 0;
+	if (run(w, TW_BEGIN, "begin") < 0)
+		return -1;
+	w->intx = 1;
+	return 0;
+}
+
+int
+trace_commit(TraceWriter *w)
+{
+	if (w->rc != 0)
+		return -1;
+	if (!w->intx)
+		return 0;
+	if (run(w, TW_COMMIT, "commit") < 0)
+		return -1;
+	w->intx = 0;
+	return 0;
+}
+
+int
+trace_set_meta(TraceWriter *w, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_META];
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	if (value != NULL)
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+	return run(w, TW_META, "meta");
+}
+
+int
+trace_add_process(TraceWriter *w, int pid, int ppid, uint32_t execseq, int forked,
+    const char *exe, const char *cmdline, uint64_t start, int64_t *id)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_PROC];
+	sqlite3_bind_int(st, 1, pid);
+	sqlite3_bind_int(st, 2, ppid);
+	sqlite3_bind_int64(st, 3, execseq);
+	sqlite3_bind_int(st, 4, forked);
+	sqlite3_bind_text(st, 5, exe, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, cmdline, -1, SQLITE_TRANSIENT);
+	bindu(st, 7, start);
+	if (run(w, TW_PROC, "processes") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(w->db);
+	return 0;
+}
+
+int
+trace_end_process(TraceWriter *w, int64_t id, const char *how, int64_t status)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_PROCEND];
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, how, -1, SQLITE_STATIC);
+	if (status >= 0)
+		sqlite3_bind_int64(st, 3, status);
+	return run(w, TW_PROCEND, "processes");
+}
+
+int
+trace_add_thread(TraceWriter *w, int64_t process, int64_t tid, uint64_t time, int ending)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	if (w->rc != 0)
+		return -1;
+	i = ending ? TW_THREADEND : TW_THREAD;
+	st = w->st[i];
+	sqlite3_bind_int64(st, 1, process);
+	sqlite3_bind_int64(st, 2, tid);
+	bindu(st, 3, time);
+	return run(w, i, "threads");
+}
+
+int
+trace_add_module(TraceWriter *w, int64_t process, const char *path, const void *buildid,
+    size_t buildidlen, uint64_t base, uint64_t lo, uint64_t hi, uint64_t time)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_MODULE];
+	sqlite3_bind_int64(st, 1, process);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+	if (buildidlen > 0)
+		sqlite3_bind_blob(st, 3, buildid, (int)buildidlen, SQLITE_TRANSIENT);
+	bindu(st, 4, base);
+	bindu(st, 5, lo);
+	bindu(st, 6, hi);
+	bindu(st, 7, time);
+	return run(w, TW_MODULE, "modules");
+}
+
+int
+trace_unload_module(TraceWriter *w, int64_t process, uint64_t base, uint64_t lo, uint64_t time)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_UNLOAD];
+	sqlite3_bind_int64(st, 1, process);
+	bindu(st, 2, base);
+	bindu(st, 3, lo);
+	bindu(st, 4, time);
+	return run(w, TW_UNLOAD, "modules");
+}
+
+int
+trace_add_frame(TraceWriter *w, int64_t process, uint32_t id, uint32_t parent, uint64_t pc)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_FRAME];
+	sqlite3_bind_int64(st, 1, process);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, parent);
+	bindu(st, 4, pc);
+	return run(w, TW_FRAME, "frames");
+}
+
+int
+trace_add_event(TraceWriter *w, const TraceEvent *e)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_EVENT];
+	sqlite3_bind_int64(st, 1, e->process);
+	bindu(st, 2, e->time);
+	sqlite3_bind_int64(st, 3, e->tid);
+	sqlite3_bind_text(st, 4, e->type >= TRACE_ALLOC && e->type <= TRACE_REALLOC ?
+	    typenames[e->type] : "unknown", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, trace_callname(e->call), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, e->flags);
+	bindu(st, 7, e->ptr);
+	if (e->type == TRACE_REALLOC)
+		bindu(st, 8, e->newptr);
+	if (e->type != TRACE_FREE || (e->flags & CALLF_SIZED) != 0)
+		bindu(st, 9, e->size);
+	if (e->align != 0)
+		bindu(st, 10, e->align);
+	sqlite3_bind_int64(st, 11, e->stack);
+	return run(w, TW_EVENT, "events");
+}
+
+int
+trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
+    uint32_t stack, const char *message)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_ERROR];
+	sqlite3_bind_int64(st, 1, process);
+	bindu(st, 2, time);
+	sqlite3_bind_int64(st, 3, tid);
+	bindu(st, 4, ptr);
+	sqlite3_bind_int64(st, 5, stack);
+	sqlite3_bind_text(st, 6, message, -1, SQLITE_TRANSIENT);
+	return run(w, TW_ERROR, "errors");
+}

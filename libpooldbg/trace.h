@@ -1,0 +1,141 @@
+/*
+ * libpooldbg/trace.h -- the trace file: a SQLite database whose schema is
+ * documented in pooldbg-trace(5).  Declares the schema module
+ * (trace-schema.c: every table, index and view, the version, opening a
+ * trace for reading) and the writer's statements (trace-write.c), which
+ * the recorder uses and which leak and poolview never need.
+ *
+ * Nothing here runs inside a traced process: the runtime must never
+ * include this header (it pulls in sqlite3.h).
+ */
+#ifndef POOLDBG_TRACE_H
+#define POOLDBG_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define TRACE_FORMAT	"pooldbg-trace"		/* meta 'format' */
+#define TRACE_VERSION	1			/* PRAGMA user_version and meta 'version' */
+#define TRACE_APPID	0x50444247		/* PRAGMA application_id: 'PDBG' */
+
+/* ---- trace-schema.c ---- */
+
+/*
+ * Create a new, empty trace at path: the file must not exist (it is
+ * created O_EXCL, so an existing trace is never overwritten here).  Sets
+ * the application id and version, WAL and synchronous=OFF for recording,
+ * creates every table and view and the meta keys format, version,
+ * complete='no' and symbolized='no'.  Returns 0 and the open handle in
+ * *db (the caller closes it), or -1 with a one-line reason in err
+ * ("PATH: cannot create: why"); on failure nothing is left at path.
+ */
+int	trace_create(const char *path, sqlite3 **db, char *err, size_t errlen);
+
+/*
+ * Build what a trace gets once recording is over: the indexes on events
+ * and blocks.  0, or -1 with the reason in err.
+ */
+int	trace_create_indexes(sqlite3 *db, char *err, size_t errlen);
+
+/*
+ * Open a trace for reading (read-only).  Refuses, with one line in err and
+ * *db NULL, a file that is missing or unreadable ("PATH: cannot open:
+ * why"), that is not a pooldbg trace ("PATH: not a pooldbg trace") or that
+ * has another version ("PATH: trace version N; this pooldbg reads version
+ * 1").  An incomplete trace opens; see meta 'complete'.  Returns 0 or -1.
+ */
+int	trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen);
+
+/*
+ * Whether path is a pooldbg trace of any version: 1 yes, 0 no (another
+ * kind of file, or an empty one), -1 cannot be read.
+ */
+int	trace_probe(const char *path);
+
+/* The meta value of key into buf (NUL-terminated, truncated); 0, or -1 if absent. */
+int	trace_meta(sqlite3 *db, const char *key, char *buf, size_t len);
+
+/* The name stored in events.call for a CALL_* of record.h ("malloc", "new[]", ...); "unknown" if none. */
+const char *trace_callname(int call);
+
+/* ---- trace-write.c ---- */
+
+enum {	/* TraceEvent.type */
+	TRACE_ALLOC	= 1,
+	TRACE_FREE	= 2,
+	TRACE_REALLOC	= 3,
+};
+
+/* One row of events, as the writer takes it. */
+typedef struct TraceEvent TraceEvent;
+struct TraceEvent {
+	int64_t	process;	/* processes.id */
+	uint64_t time;		/* CLOCK_MONOTONIC ns */
+	int64_t	tid;
+	int	type;		/* TRACE_* */
+	int	call;		/* CALL_* */
+	int	flags;		/* CALLF_* */
+	uint64_t ptr;		/* the block (realloc: the old one) */
+	uint64_t newptr;	/* realloc only */
+	uint64_t size;		/* free: stored only when flags has CALLF_SIZED */
+	uint64_t align;		/* 0: stored as NULL */
+	uint32_t stack;		/* frames.id of the innermost frame, 0: empty stack */
+};
+
+enum {	/* the writer's prepared statements */
+	TW_BEGIN, TW_COMMIT, TW_META, TW_PROC, TW_PROCEND, TW_THREAD, TW_THREADEND,
+	TW_MODULE, TW_UNLOAD, TW_FRAME, TW_EVENT, TW_ERROR,
+	TW_NSTMT
+};
+
+typedef struct TraceWriter TraceWriter;
+struct TraceWriter {
+	sqlite3	*db;
+	sqlite3_stmt *st[TW_NSTMT];
+	int	intx;		/* a transaction is open */
+	int	rc;		/* SQLite code of the first failure; 0 while all is well (sticky) */
+	char	msg[256];	/* that failure in words */
+};
+
+/*
+ * Prepare the writer's statements on db (made by trace_create).  0, or -1
+ * with w->rc and w->msg set.  Every call below returns 0, or -1 once
+ * anything failed: the first failure rolls back the open transaction and
+ * makes every later call a no-op that returns -1, so what was committed
+ * before stays and nothing half-written follows it.
+ */
+int	trace_writer_open(TraceWriter *w, sqlite3 *db);
+/* Finalize the statements (the database stays open; its owner closes it). */
+void	trace_writer_close(TraceWriter *w);
+
+/* Open a transaction if none is open. */
+int	trace_begin(TraceWriter *w);
+/* Commit the open transaction, if any. */
+int	trace_commit(TraceWriter *w);
+
+/* Set meta key to value (NULL stores NULL). */
+int	trace_set_meta(TraceWriter *w, const char *key, const char *value);
+
+/* Add a process image; *id gets its processes.id.  cmdline: words joined by spaces. */
+int	trace_add_process(TraceWriter *w, int pid, int ppid, uint32_t execseq, int forked,
+	    const char *exe, const char *cmdline, uint64_t start, int64_t *id);
+/* How a process image ended: how is "exit", "_exit", "signal", "exec" or "killed"; status < 0 stores NULL. */
+int	trace_end_process(TraceWriter *w, int64_t id, const char *how, int64_t status);
+/* A thread first seen (ending 0) or ended (ending 1) at time. */
+int	trace_add_thread(TraceWriter *w, int64_t process, int64_t tid, uint64_t time, int ending);
+/* A module mapped in. */
+int	trace_add_module(TraceWriter *w, int64_t process, const char *path, const void *buildid,
+	    size_t buildidlen, uint64_t base, uint64_t lo, uint64_t hi, uint64_t time);
+/* The module of process at (base, lo) unmapped at time. */
+int	trace_unload_module(TraceWriter *w, int64_t process, uint64_t base, uint64_t lo, uint64_t time);
+/* One node of a process's stack tree. */
+int	trace_add_frame(TraceWriter *w, int64_t process, uint32_t id, uint32_t parent, uint64_t pc);
+/* One heap event. */
+int	trace_add_event(TraceWriter *w, const TraceEvent *e);
+/* A heap error the pool reported. */
+int	trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
+	    uint32_t stack, const char *message);
+
+#endif /* POOLDBG_TRACE_H */

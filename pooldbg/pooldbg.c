@@ -1,0 +1,206 @@
+/*
+ * pooldbg/pooldbg.c -- the pooldbg command: its command line.  Owns the
+ * options of `pooldbg run`, their validation, --help and --version, and
+ * the usage line; run.c does the work.
+ *
+ * Must never: touch the trace or start the program (run.c does), or print
+ * more than one line for a usage error.
+ */
+#include "pooldbg.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USAGE	"usage: pooldbg run [options] [--] PROGRAM [ARGS...]"
+
+/* The pool flags --flags accepts: the names libpooldbg's POOLDBG_FLAGS knows. */
+static const char *const flagnames[] = {
+	"antagonism", "paranoia", "verbosity", "debugging", "logging", "tolerance", "noreuse",
+};
+
+void
+say(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pooldbg: %s\n", buf);
+}
+
+static void
+help(void)
+{
+	printf(
+	    "%s\n"
+	    "Run PROGRAM with every heap operation served by the debugging pool and\n"
+	    "recorded, with its stack, into a SQLite trace.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -o, --output FILE  write the trace to FILE (default pooldbg.PROGRAM.PID.db)\n"
+	    "      --force        overwrite FILE if it is an existing trace\n"
+	    "      --flags LIST   pool debug flags, comma-separated: antagonism, paranoia,\n"
+	    "                     verbosity, debugging, logging, tolerance, noreuse\n"
+	    "      --depth N      frames per stack, 1 to 256 (default 64)\n"
+	    "      --no-follow    do not trace programs that PROGRAM executes\n"
+	    "  -h, --help         this help\n"
+	    "  -V, --version      pooldbg's version\n"
+	    "\n"
+	    "Exit status: PROGRAM's, or 128+N if signal N ended it; 2 for a usage error or\n"
+	    "a program that cannot be traced; 126/127 if PROGRAM cannot be run or found.\n"
+	    "See pooldbg(1) and, for the trace, pooldbg-trace(5).\n",
+	    USAGE);
+}
+
+/* Each comma-separated word of list is a known flag; else say which is not. */
+static int
+checkflags(const char *list)
+{
+	const char *w, *e, *s;
+	size_t i, n;
+
+	for (s = list; *s != '\0';) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		w = s;
+		while (*s != '\0' && *s != ',')
+			s++;
+		e = s;
+		if (*s == ',')
+			s++;
+		while (e > w && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		n = (size_t)(e - w);
+		if (n == 0)
+			continue;
+		for (i = 0; i < nelem(flagnames); i++)
+			if (strlen(flagnames[i]) == n && memcmp(flagnames[i], w, n) == 0)
+				break;
+		if (i == nelem(flagnames)) {
+			say("--flags: unknown flag '%.*s' (known: antagonism, paranoia, verbosity, "
+			    "debugging, logging, tolerance, noreuse)", n > 64 ? 64 : (int)n, w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse the arguments of `run` (argv[0] is "run") into o; 0, or an exit status. */
+static int
+parserun(int argc, char **argv, Opts *o)
+{
+	static const struct option longopts[] = {
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "flags",	required_argument,	NULL, 'F' },
+		{ "depth",	required_argument,	NULL, 'D' },
+		{ "no-follow",	no_argument,		NULL, 'N' },
+		{ "force",	no_argument,		NULL, 'f' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long n;
+	int c;
+
+	memset(o, 0, sizeof *o);
+	o->depth = 64;
+	o->follow = 1;
+	opterr = 0;
+	optind = 1;
+	/* '+': options end at PROGRAM; its own options are its business */
+	while ((c = getopt_long(argc, argv, "+:o:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (*optarg == '\0') {
+				say("-o: empty file name; %s", USAGE);
+				return 2;
+			}
+			o->output = optarg;
+			break;
+		case 'F':
+			if (checkflags(optarg) < 0)
+				return 2;
+			o->flags = optarg;
+			break;
+		case 'D':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 256) {
+				say("--depth: '%s' is not a number from 1 to 256", optarg);
+				return 2;
+			}
+			o->depth = (int)n;
+			break;
+		case 'N':
+			o->follow = 0;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'V':
+			printf("pooldbg %s\n", PACKAGE_VERSION);
+			exit(0);
+		case ':':
+			say("option '%s' needs an argument; %s", argv[optind - 1], USAGE);
+			return 2;
+		default:
+			if (optopt != 0)
+				say("unknown option '-%c'; %s", optopt, USAGE);
+			else
+				say("unknown option '%s'; %s", argv[optind - 1], USAGE);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		say("missing PROGRAM; %s", USAGE);
+		return 2;
+	}
+	if (argv[optind][0] == '\0') {
+		say("empty PROGRAM name; %s", USAGE);
+		return 2;
+	}
+	o->argv = argv + optind;
+	return 0;
+}
+
+/*
+ * pooldbg COMMAND ...: `run`, or --help / --version.  Exit status as
+ * pooldbg(1) says.
+ */
+int
+main(int argc, char **argv)
+{
+	Opts o;
+	int r;
+
+	if (argc < 2) {
+		say("missing command; %s", USAGE);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		help();
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("pooldbg %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "run") != 0) {
+		if (argv[1][0] == '-')
+			say("unknown option '%s'; %s", argv[1], USAGE);
+		else
+			say("unknown command '%s'; %s", argv[1], USAGE);
+		return 2;
+	}
+	if ((r = parserun(argc - 1, argv + 1, &o)) != 0)
+		return r;
+	return run(&o);
+}

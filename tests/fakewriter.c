@@ -1,0 +1,410 @@
+/*
+ * tests/fakewriter.c -- a program for `pooldbg run` to run in the tests of
+ * the recorder: it writes the records a traced process would, by hand,
+ * into a ring of its own in $POOLDBG_SESSION, so that the recorder can be
+ * tested without the runtime.  What it writes is fixed per scenario and
+ * known to tests/recorder.c, which checks the trace against it.
+ *
+ *   fakewriter basic [CODE]     every record type; exit CODE
+ *   fakewriter fork             a fork child with a ring of its own
+ *   fakewriter orphan           the parent exits first; the child goes on
+ *   fakewriter exec             an image replaced by exec (then "basic 4")
+ *   fakewriter kill N           N allocations, then SIGKILL with the ring open
+ *   fakewriter segv             says it dies of SIGSEGV, then does
+ *   fakewriter error            a heap error
+ *   fakewriter many N [CODE]    N malloc/free pairs through a 64 KiB ring
+ *   fakewriter wait FILE        creates FILE, then waits for a signal
+ *   fakewriter env              a heap error whose message is its environment
+ *   fakewriter noring [CODE]    no ring at all; exit CODE
+ *   fakewriter selfkill         no ring; SIGKILL itself
+ *   fakewriter touch FILE       no ring; create FILE
+ *
+ * Must never: depend on the runtime (tests preload a library that does
+ * nothing), or on timing: every wait is for an event, not for a while.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+
+static Ring ring;
+static uint64_t clk = 1000;	/* fake CLOCK_MONOTONIC: deterministic times */
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "fakewriter: %s\n", what);
+	exit(99);
+}
+
+static void
+put(const void *rec, size_t len)
+{
+	if (ring_write(&ring, rec, len) < 0)
+		die("ring_write");
+}
+
+/* Open a ring in the session and say who we are. */
+static void
+begin(size_t size, uint32_t execseq, int forked, char **argv)
+{
+	uint64_t buf[512];
+	RecProc *p;
+	const char *session, *exe;
+	char *s;
+	size_t len, n, i;
+
+	if ((session = getenv("POOLDBG_SESSION")) == NULL)
+		die("no POOLDBG_SESSION");
+	if (ring_create(&ring, session, getpid(), size) < 0)
+		die("ring_create");
+	memset(buf, 0, sizeof buf);
+	p = (RecProc *)buf;
+	p->h.type = REC_PROC;
+	p->pid = getpid();
+	p->ppid = getppid();
+	p->time = ++clk;
+	p->execseq = execseq;
+	p->forked = forked;
+	exe = "/fake/bin/fakewriter";
+	s = (char *)(p + 1);
+	n = strlen(exe) + 1;
+	memcpy(s, exe, n);
+	p->exelen = (uint32_t)n;
+	len = 0;
+	for (i = 0; argv[i] != NULL; i++) {
+		n = strlen(argv[i]) + 1;
+		if (sizeof *p + p->exelen + len + n > sizeof buf - 8)
+			break;
+		memcpy(s + p->exelen + len, argv[i], n);
+		len += n;
+	}
+	p->cmdlen = (uint32_t)len;
+	p->h.len = REC_ALIGN(sizeof *p + p->exelen + p->cmdlen);
+	put(p, p->h.len);
+}
+
+static void
+module(const char *path, const char *buildid, uint64_t base, uint64_t lo, uint64_t hi)
+{
+	uint64_t buf[64];
+	RecModule *m;
+	size_t bl, pl;
+
+	memset(buf, 0, sizeof buf);
+	m = (RecModule *)buf;
+	bl = buildid != NULL ? strlen(buildid) : 0;
+	pl = strlen(path) + 1;
+	m->h.type = REC_MODULE;
+	m->time = ++clk;
+	m->base = base;
+	m->lo = lo;
+	m->hi = hi;
+	m->buildidlen = (uint32_t)bl;
+	m->pathlen = (uint32_t)pl;
+	memcpy(m + 1, buildid, bl);
+	memcpy((char *)(m + 1) + bl, path, pl);
+	m->h.len = REC_ALIGN(sizeof *m + bl + pl);
+	put(m, m->h.len);
+}
+
+static void
+unload(uint64_t base, uint64_t lo)
+{
+	RecUnload u = { { REC_UNLOAD, sizeof u }, ++clk, base, lo };
+
+	put(&u, sizeof u);
+}
+
+static void
+frame(uint32_t id, uint32_t parent, uint64_t pc)
+{
+	RecFrame f = { { REC_FRAME, sizeof f }, id, parent, pc };
+
+	put(&f, sizeof f);
+}
+
+static void
+thread(int32_t tid, uint32_t ending)
+{
+	RecThread t = { { REC_THREAD, sizeof t }, ++clk, tid, ending };
+
+	put(&t, sizeof t);
+}
+
+static void
+alloc(int kind, uint64_t ptr, uint64_t size, uint64_t align, uint32_t stack, int32_t tid)
+{
+	RecAlloc a;
+
+	memset(&a, 0, sizeof a);
+	a.h.type = REC_ALLOC;
+	a.h.len = sizeof a;
+	a.time = ++clk;
+	a.ptr = ptr;
+	a.size = size;
+	a.align = align;
+	a.stack = stack;
+	a.tid = tid;
+	a.kind = (uint16_t)kind;
+	put(&a, sizeof a);
+}
+
+static void
+freeb(int kind, int flags, uint64_t ptr, uint64_t size, uint32_t stack, int32_t tid)
+{
+	RecFree f;
+
+	memset(&f, 0, sizeof f);
+	f.h.type = REC_FREE;
+	f.h.len = sizeof f;
+	f.time = ++clk;
+	f.ptr = ptr;
+	f.size = size;
+	f.stack = stack;
+	f.tid = tid;
+	f.kind = (uint16_t)kind;
+	f.flags = (uint16_t)flags;
+	put(&f, sizeof f);
+}
+
+static void
+reallocb(uint64_t oldptr, uint64_t newptr, uint64_t size, uint32_t stack, int32_t tid)
+{
+	RecRealloc r;
+
+	memset(&r, 0, sizeof r);
+	r.h.type = REC_REALLOC;
+	r.h.len = sizeof r;
+	r.time = ++clk;
+	r.oldptr = oldptr;
+	r.newptr = newptr;
+	r.size = size;
+	r.stack = stack;
+	r.tid = tid;
+	r.kind = CALL_REALLOC;
+	put(&r, sizeof r);
+}
+
+static void
+heaperror(uint64_t ptr, uint32_t stack, const char *msg)
+{
+	uint64_t buf[1024];
+	RecError *e;
+	size_t n;
+
+	memset(buf, 0, sizeof buf);
+	e = (RecError *)buf;
+	n = strlen(msg) + 1;
+	if (sizeof *e + n > sizeof buf)
+		n = sizeof buf - sizeof *e;
+	e->h.type = REC_ERROR;
+	e->time = ++clk;
+	e->ptr = ptr;
+	e->stack = stack;
+	e->tid = getpid();
+	e->msglen = (uint32_t)n;
+	memcpy(e + 1, msg, n);
+	((char *)(e + 1))[n - 1] = '\0';
+	e->h.len = REC_ALIGN(sizeof *e + n);
+	put(e, e->h.len);
+}
+
+static void
+end(uint32_t how, int32_t status)
+{
+	RecExit x = { { REC_EXIT, sizeof x }, ++clk, how, status };
+
+	put(&x, sizeof x);
+	ring_close(&ring);
+}
+
+/* The common prelude: two modules, a stack tree of three frames. */
+static void
+prelude(void)
+{
+	module("/fake/bin/fakewriter", "\x01\x02\x03\x04", 0x400000, 0x400000, 0x401000);
+	module("/fake/lib/libfake.so", NULL, 0x7f0000000000, 0x7f0000001000, 0x7f0000009000);
+	frame(1, 0, 0x400100);
+	frame(2, 1, 0x400200);
+	frame(3, 1, 0x7f0000001234);
+}
+
+/*
+ * Every kind of record.  Live at exit: 0x3000 (150 bytes) and 0x5000 (64):
+ * 2 blocks, 214 bytes; the heap peaks at 280 bytes; 7 block lifetimes.
+ */
+static void
+basic(int tid)
+{
+	thread(tid, 0);
+	thread(tid + 1, 0);
+	alloc(CALL_MALLOC, 0x1000, 100, 0, 2, tid);	/* 100 */
+	alloc(CALL_CALLOC, 0x2000, 80, 0, 3, tid);	/* 180 */
+	reallocb(0x1000, 0x3000, 200, 2, tid);		/* moved: 280 */
+	reallocb(0x3000, 0x3000, 150, 2, tid);		/* in place: 230 */
+	reallocb(0x2000, 0, 1000, 3, tid);		/* failed: 0x2000 stays */
+	freeb(CALL_FREE, 0, 0x2000, 0, 3, tid);		/* 150 */
+	alloc(CALL_NEW, 0x4000, 24, 0, 3, tid + 1);	/* 174 */
+	freeb(CALL_DELETE, CALLF_SIZED, 0x4000, 24, 3, tid + 1);	/* 150 */
+	alloc(CALL_MALLOC, 0, 1UL << 40, 0, 2, tid);	/* failed */
+	alloc(CALL_POSIX_MEMALIGN, 0x5000, 64, 64, 2, tid);	/* 214 */
+	alloc(CALL_MALLOC, 0x6000, 32, 0, 2, tid);	/* 246 */
+	reallocb(0x6000, 0, 0, 2, tid);			/* freed by realloc(p, 0): 214 */
+	unload(0x7f0000000000, 0x7f0000001000);
+	thread(tid + 1, 1);
+}
+
+static int
+code(char **argv, int i, int dflt)
+{
+	return argv[i] != NULL ? atoi(argv[i]) : dflt;
+}
+
+int
+main(int argc, char **argv)
+{
+	int fd, i, n, pfd[2], st;
+	pid_t pid;
+	char c;
+
+	if (argc < 2)
+		die("no scenario");
+	if (strcmp(argv[1], "noring") == 0)
+		return code(argv, 2, 0);
+	if (strcmp(argv[1], "selfkill") == 0)
+		raise(SIGKILL);
+	if (strcmp(argv[1], "touch") == 0) {
+		if (argc < 3 || (fd = open(argv[2], O_WRONLY | O_CREAT, 0644)) < 0)
+			die("touch");
+		close(fd);
+		return 0;
+	}
+	if (strcmp(argv[1], "basic") == 0) {
+		begin(RING_DEFSIZE, (uint32_t)code(argv, 3, 0), 0, argv);
+		prelude();
+		basic(getpid());
+		end(EXIT_NORMAL, code(argv, 2, 0));
+		return code(argv, 2, 0);
+	}
+	if (strcmp(argv[1], "exec") == 0) {
+		static char basicarg[] = "basic", four[] = "4", one[] = "1";
+		char *nargv[] = { argv[0], basicarg, four, one, NULL };
+
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x9000, 9, 0, 2, getpid());	/* dropped by the exec */
+		end(EXIT_EXEC, 0);
+		execv("/proc/self/exe", nargv);
+		die("execv");
+	}
+	if (strcmp(argv[1], "fork") == 0 || strcmp(argv[1], "orphan") == 0) {
+		int orphan = strcmp(argv[1], "orphan") == 0;
+
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		alloc(CALL_MALLOC, 0x2000, 20, 0, 2, getpid());
+		if (pipe(pfd) < 0)
+			die("pipe");
+		if ((pid = fork()) < 0)
+			die("fork");
+		if (pid == 0) {
+			close(pfd[1]);
+			ring_detach(&ring);
+			if (orphan) {
+				/* EOF once the parent is gone: it has exited */
+				while (read(pfd[0], &c, 1) > 0)
+					;
+			}
+			begin(RING_DEFSIZE, 0, 1, argv);
+			prelude();
+			freeb(CALL_FREE, 0, 0x1000, 0, 3, getpid());	/* inherited */
+			alloc(CALL_MALLOC, 0x8000, 8, 0, 3, getpid());
+			end(EXIT_NORMAL, orphan ? 5 : 0);
+			_exit(orphan ? 5 : 0);
+		}
+		close(pfd[0]);
+		if (!orphan && waitpid(pid, &st, 0) != pid)
+			die("waitpid");
+		freeb(CALL_FREE, 0, 0x2000, 0, 2, getpid());
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	if (strcmp(argv[1], "kill") == 0) {
+		n = code(argv, 2, 1000);
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		for (i = 0; i < n; i++)
+			alloc(CALL_MALLOC, 0x10000 + 16 * (uint64_t)i, 16, 0, 2, getpid());
+		raise(SIGKILL);
+	}
+	if (strcmp(argv[1], "segv") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		end(EXIT_SIGNAL, SIGSEGV);
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+		die("still alive");
+	}
+	if (strcmp(argv[1], "error") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		heaperror(0x1000, 2, "block 0x1000: tail magic0 corrupt\npanic: corrupt tail magic0");
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	if (strcmp(argv[1], "many") == 0) {
+		n = code(argv, 2, 100000);
+		begin(64 << 10, 0, 0, argv);
+		prelude();
+		for (i = 0; i < n; i++) {
+			alloc(CALL_MALLOC, 0x100000 + 32 * (uint64_t)(i % 1000), 32, 0, 2, getpid());
+			freeb(CALL_FREE, 0, 0x100000 + 32 * (uint64_t)(i % 1000), 0, 3, getpid());
+		}
+		end(EXIT_NORMAL, code(argv, 3, 0));
+		return code(argv, 3, 0);
+	}
+	if (strcmp(argv[1], "wait") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		if (argc < 3 || (fd = open(argv[2], O_WRONLY | O_CREAT, 0644)) < 0)
+			die("wait: marker");
+		close(fd);
+		for (;;)
+			pause();
+	}
+	if (strcmp(argv[1], "env") == 0) {
+		static const char *const names[] = {
+			"LD_PRELOAD", "POOLDBG_SESSION", "POOLDBG_FLAGS", "POOLDBG_DEPTH", "POOLDBG_FOLLOW",
+		};
+		char msg[4096];
+		size_t len;
+		const char *v;
+
+		begin(RING_DEFSIZE, 0, 0, argv);
+		len = 0;
+		for (i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
+			v = getenv(names[i]);
+			len += (size_t)snprintf(msg + len, sizeof msg - len, "%s=%s\n", names[i],
+			    v != NULL ? v : "(unset)");
+			if (len >= sizeof msg)
+				die("env: too long");
+		}
+		heaperror(0, 0, msg);
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	die("unknown scenario");
+}

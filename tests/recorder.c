@@ -1,0 +1,884 @@
+/*
+ * tests/recorder.c -- `pooldbg run` end to end, without the runtime: the
+ * program it runs is tests/fakewriter, which writes records by hand into
+ * a ring of its own (the preloaded library is tests/nooppreload, which
+ * does nothing).  Checks the trace against what each scenario wrote: the
+ * rows of every table, the derived blocks and views, how processes ended,
+ * the exit status passed through, the summary; and every refusal of bad
+ * input (message, exit status, no trace left behind).
+ *
+ * Run from the build tree (make check): finds pooldbg/pooldbg,
+ * tests/fakewriter and tests/.libs/libnooppreload.so there.  Nothing here
+ * depends on timing: the one wait is for a file the program creates.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "trace.h"
+
+static char pooldbg[PATH_MAX];	/* the recorder under test */
+static char fake[PATH_MAX];	/* tests/fakewriter */
+static char noop[PATH_MAX];	/* the library preloaded instead of the runtime */
+static char top[PATH_MAX];	/* the build tree */
+static char tmp[] = "/tmp/pooldbg-recorder-XXXXXX";
+static char errtext[16384];	/* the last run's stderr */
+static char path[PATH_MAX];	/* a scratch path */
+
+/* Read the file p into buf (NUL-terminated). */
+static void
+slurp(const char *p, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(p, O_RDONLY)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Run argv in dir (NULL: tmp), stdout to /dev/null, stderr into errtext; status as a shell gives it. */
+static int
+runv(const char *dir, const char *const *argv)
+{
+	char errfile[PATH_MAX];
+	pid_t pid;
+	int st, fd;
+
+	snprintf(errfile, sizeof errfile, "%s/.stderr", tmp);
+	if ((pid = fork()) < 0)
+		tap_bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (chdir(dir != NULL ? dir : tmp) < 0)
+			_exit(98);
+		if ((fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+			_exit(98);
+		dup2(fd, 2);
+		close(fd);
+		if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+			dup2(fd, 1);
+			close(fd);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(97);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		tap_bail("waitpid: %s", strerror(errno));
+	slurp(errfile, errtext, sizeof errtext);
+	unlink(errfile);
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+#define RUN(dir, ...)	runv(dir, (const char *const[]){ pooldbg, __VA_ARGS__, NULL })
+
+/* errtext on one line, for a test's name. */
+static const char *
+flat(void)
+{
+	static char buf[sizeof errtext];
+	size_t i;
+
+	for (i = 0; errtext[i] != '\0'; i++)
+		buf[i] = errtext[i] == '\n' ? '|' : errtext[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Lines in errtext. */
+static int
+nlines(void)
+{
+	const char *s;
+	int n;
+
+	for (n = 0, s = errtext; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Whether errtext begins with prefix and is one line. */
+static int
+oneline(const char *prefix)
+{
+	return strncmp(errtext, prefix, strlen(prefix)) == 0 && nlines() == 1;
+}
+
+/* Whether errtext has a line that begins with line. */
+static int
+hasline(const char *line)
+{
+	const char *s;
+	size_t n;
+
+	n = strlen(line);
+	for (s = errtext; s != NULL && *s != '\0'; s = strchr(s, '\n'), s = s != NULL ? s + 1 : s)
+		if (strncmp(s, line, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The last line of errtext into buf. */
+static const char *
+lastline(void)
+{
+	static char buf[1024];
+	size_t n;
+	char *e;
+
+	n = strlen(errtext);
+	while (n > 0 && errtext[n - 1] == '\n')
+		n--;
+	e = errtext + n;
+	while (e > errtext && e[-1] != '\n')
+		e--;
+	snprintf(buf, sizeof buf, "%.*s", (int)(errtext + n - e), e);
+	return buf;
+}
+
+/* tmp/name into path. */
+static const char *
+tpath(const char *name)
+{
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	return path;
+}
+
+static int
+exists(const char *p)
+{
+	struct stat sb;
+
+	return lstat(p, &sb) == 0;
+}
+
+/* Entries of tmp (hidden ones aside). */
+static int
+nfiles(void)
+{
+	struct dirent *de;
+	DIR *dp;
+	int n;
+
+	n = 0;
+	if ((dp = opendir(tmp)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+/* Remove every entry of tmp. */
+static void
+cleantmp(void)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+
+	if ((dp = opendir(tmp)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			snprintf(p, sizeof p, "%s/%s", tmp, de->d_name);
+			if (unlink(p) < 0)
+				rmdir(p);
+		}
+	closedir(dp);
+}
+
+static sqlite3 *
+opentrace(const char *p)
+{
+	char err[512];
+	sqlite3 *db;
+
+	if (trace_open_read(p, &db, err, sizeof err) < 0) {
+		tap_diag("%s", err);
+		return NULL;
+	}
+	return db;
+}
+
+/* The first column of the first row of a query, as an integer; -999 if none. */
+static long long
+qi(sqlite3 *db, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	long long v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		tap_diag("query failed: %s: %s", sql, db != NULL ? sqlite3_errmsg(db) : "no trace");
+		return -999;
+	}
+	v = -999;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ... as text ("(null)" if NULL or none); the buffer is reused. */
+static const char *
+qs(sqlite3 *db, const char *fmt, ...)
+{
+	static char buf[4096];
+	char sql[1024];
+	sqlite3_stmt *st;
+	const unsigned char *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	snprintf(buf, sizeof buf, "(null)");
+	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		tap_diag("query failed: %s: %s", sql, db != NULL ? sqlite3_errmsg(db) : "no trace");
+		return buf;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && (s = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(buf, sizeof buf, "%s", (const char *)s);
+	sqlite3_finalize(st);
+	return buf;
+}
+
+static void
+test_cli(void)
+{
+	int r;
+
+	r = RUN(NULL, "--version");
+	ok(r == 0, "--version exits 0");
+	r = RUN(NULL, "--help");
+	ok(r == 0, "--help exits 0");
+	r = RUN(NULL, "run", "--help");
+	ok(r == 0, "run --help exits 0");
+
+	r = runv(NULL, (const char *const[]){ pooldbg, NULL });
+	ok(r == 2 && oneline("pooldbg: missing command; usage: pooldbg run"),
+	    "no command: 2 and one usage line (%d: %s)", r, flat());
+	r = RUN(NULL, "frob");
+	ok(r == 2 && oneline("pooldbg: unknown command 'frob'; usage:"), "unknown command: 2 (%d)", r);
+	r = RUN(NULL, "run");
+	ok(r == 2 && oneline("pooldbg: missing PROGRAM; usage: pooldbg run [options] [--] PROGRAM"),
+	    "missing PROGRAM: 2 and one usage line (%d: %s)", r, flat());
+	r = RUN(NULL, "run", "-o", "x.db");
+	ok(r == 2 && oneline("pooldbg: missing PROGRAM;"), "options but no PROGRAM: 2 (%d)", r);
+	r = RUN(NULL, "run", "--bogus", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: unknown option '--bogus'; usage:"),
+	    "unknown long option: 2 (%d: %s)", r, flat());
+	r = RUN(NULL, "run", "-z", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: unknown option '-z'; usage:"), "unknown short option: 2 (%d)", r);
+	r = RUN(NULL, "run", fake, "noring", "-o");
+	ok(r == 0, "options after PROGRAM are PROGRAM's (%d)", r);
+	cleantmp();
+	r = RUN(NULL, "run", "-o");
+	ok(r == 2 && oneline("pooldbg: option '-o' needs an argument;"), "-o without FILE: 2 (%d)", r);
+	r = RUN(NULL, "run", "--depth", "0", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: --depth: '0' is not a number from 1 to 256"), "--depth 0: 2");
+	r = RUN(NULL, "run", "--depth", "257", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: --depth: '257'"), "--depth 257: 2");
+	r = RUN(NULL, "run", "--depth=12x", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: --depth: '12x'"), "--depth 12x: 2");
+	r = RUN(NULL, "run", "--flags", "paranoia,bogus", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: --flags: unknown flag 'bogus'"),
+	    "--flags with an unknown name: 2 (%d: %s)", r, flat());
+	ok(nfiles() == 0, "no usage error left a file behind (%d)", nfiles());
+}
+
+static void
+test_badprogram(void)
+{
+	char script[PATH_MAX];
+	unsigned char elf[64];
+	int r, fd;
+
+	r = RUN(NULL, "run", "-o", "t.db", "pooldbg-no-such-program-anywhere");
+	ok(r == 127 && oneline("pooldbg: pooldbg-no-such-program-anywhere: command not found"),
+	    "a program not in PATH: 127 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	r = RUN(NULL, "run", "-o", "t.db", "./nothere");
+	ok(r == 127 && oneline("pooldbg: ./nothere: no such file"), "a missing path: 127 (%d: %s)",
+	    r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+
+	fd = open(tpath("plain"), O_WRONLY | O_CREAT, 0644);
+	if (fd >= 0)
+		close(fd);
+	r = RUN(NULL, "run", "-o", "t.db", "./plain");
+	ok(r == 126 && oneline("pooldbg: ./plain: not executable"), "a file without x: 126 (%d: %s)",
+	    r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	mkdir(tpath("adir"), 0755);
+	r = RUN(NULL, "run", "-o", "t.db", "./adir");
+	ok(r == 126 && oneline("pooldbg: ./adir: is a directory"), "a directory: 126 (%d)", r);
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+
+	/* setuid: a copy of fakewriter with the bit */
+	if (snprintf(script, sizeof script, "cp '%s' '%s/suid' && chmod 4755 '%s/suid'", fake, tmp,
+	    tmp) >= (int)sizeof script || system(script) != 0)
+		tap_bail("cannot make a setuid copy");
+	r = RUN(NULL, "run", "-o", "t.db", "./suid", "noring");
+	ok(r == 2 && oneline("pooldbg: ./suid: a set-user-ID or set-group-ID program"),
+	    "a setuid program: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	chmod(tpath("suid"), 02755);
+	r = RUN(NULL, "run", "-o", "t.db", "./suid", "noring");
+	ok(r == 2 && oneline("pooldbg: ./suid: a set-user-ID or set-group-ID program"),
+	    "a setgid program: 2 (%d)", r);
+
+	/* statically linked: an ELF header with no program headers, so no PT_INTERP */
+	memset(elf, 0, sizeof elf);
+	memcpy(elf, "\177ELF\2\1\1", 7);
+	elf[16] = 2;	/* ET_EXEC */
+	elf[18] = 62;	/* EM_X86_64 */
+	elf[20] = 1;	/* EV_CURRENT */
+	elf[52] = 64;	/* e_ehsize */
+	elf[54] = 56;	/* e_phentsize */
+	fd = open(tpath("static"), O_WRONLY | O_CREAT, 0755);
+	if (fd < 0 || write(fd, elf, sizeof elf) != (ssize_t)sizeof elf)
+		tap_bail("cannot write a static ELF");
+	close(fd);
+	r = RUN(NULL, "run", "-o", "t.db", "./static");
+	ok(r == 2 && oneline("pooldbg: ./static: statically linked"),
+	    "a statically linked program: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	snprintf(script, sizeof script, "#!%s/static\n", tmp);
+	fd = open(tpath("script"), O_WRONLY | O_CREAT, 0755);
+	if (fd < 0 || write(fd, script, strlen(script)) != (ssize_t)strlen(script))
+		tap_bail("cannot write a script");
+	close(fd);
+	r = RUN(NULL, "run", "-o", "t.db", "./script");
+	ok(r == 2 && hasline("pooldbg: ") && strstr(errtext, "statically linked") != NULL,
+	    "a script whose interpreter is static: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+
+	/* the output directory */
+	r = RUN(NULL, "run", "-o", "/nonexistent-pooldbg-dir/t.db", fake, "touch", tpath("started"));
+	ok(r == 2 && oneline("pooldbg: /nonexistent-pooldbg-dir/t.db: cannot write a trace in"),
+	    "an output directory that does not exist: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("started")), "said before the program started");
+	if (geteuid() != 0) {
+		mkdir(tpath("ro"), 0555);
+		r = RUN(NULL, "run", "-o", "ro/t.db", fake, "touch", tpath("started"));
+		ok(r == 2 && oneline("pooldbg: ro/t.db: cannot write a trace in ro: Permission denied"),
+		    "a read-only output directory: 2 (%d: %s)", r, flat());
+		ok(!exists(tpath("started")), "said before the program started");
+	} else
+		tap_skip(2, "root may write in a read-only directory");
+
+	/* the runtime library */
+	setenv("POOLDBG_PRELOAD", "/nonexistent/libpooldbg-malloc.so", 1);
+	r = RUN(NULL, "run", "-o", "t.db", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: POOLDBG_PRELOAD: /nonexistent/libpooldbg-malloc.so:"),
+	    "a POOLDBG_PRELOAD that does not exist: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	setenv("POOLDBG_PRELOAD", noop, 1);
+	cleantmp();
+}
+
+static void
+test_output(void)
+{
+	char before[PATH_MAX], name[256];
+	struct dirent *de;
+	DIR *dp;
+	sqlite3 *db;
+	int r, fd, n;
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "noring", "0");
+	ok(r == 0 && exists(tpath("t.db")), "-o FILE writes FILE (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db-wal")) && !exists(tpath("t.db-shm")), "the trace is one file at the end");
+	r = RUN(NULL, "run", "-o", "t.db", fake, "noring", "0");
+	ok(r == 2 && oneline("pooldbg: t.db: exists; use --force to overwrite it"),
+	    "an existing trace without --force: 2 (%d: %s)", r, flat());
+	r = RUN(NULL, "run", "--force", "-o", "t.db", fake, "basic", "6");
+	ok(r == 6, "--force overwrites a trace (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM processes"), 1, "the new trace is the new run's");
+	sqlite3_close(db);
+
+	fd = open(tpath("precious.c"), O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || write(fd, "int x;\n", 7) != 7)
+		tap_bail("write");
+	close(fd);
+	r = RUN(NULL, "run", "--force", "-o", "precious.c", fake, "noring");
+	ok(r == 2 && oneline("pooldbg: precious.c: exists and is not a pooldbg trace; not overwritten"),
+	    "--force never overwrites a file that is not a trace (%d: %s)", r, flat());
+	slurp(tpath("precious.c"), before, sizeof before);
+	ok(strcmp(before, "int x;\n") == 0, "which is left as it was");
+	cleantmp();
+
+	/* the default name: pooldbg.PROGRAM.PID.db, PID the program's */
+	r = RUN(NULL, "run", fake, "basic", "0");
+	ok(r == 0, "a run without -o (%d: %s)", r, flat());
+	n = 0;
+	name[0] = '\0';
+	if ((dp = opendir(tmp)) != NULL) {
+		while ((de = readdir(dp)) != NULL)
+			if (de->d_name[0] != '.') {
+				n++;
+				snprintf(name, sizeof name, "%s", de->d_name);
+			}
+		closedir(dp);
+	}
+	db = opentrace(tpath(name));
+	snprintf(before, sizeof before, "pooldbg.fakewriter.%lld.db",
+	    qi(db, "SELECT pid FROM processes WHERE id = 1"));
+	ok(n == 1 && strcmp(name, before) == 0, "writes pooldbg.fakewriter.PID.db, PID the program's (%s)",
+	    name);
+	snprintf(before, sizeof before, "pooldbg: trace written to %s; see: leak %s", name, name);
+	ok(strcmp(lastline(), before) == 0, "the last line names it and the next command (%s)",
+	    lastline());
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_basic(void)
+{
+	char want[PATH_MAX + 64];
+	sqlite3 *db;
+	long long pid, p;
+	int r;
+
+	r = RUN(NULL, "run", "-o", "t.db", "--flags", "paranoia, noreuse", "--depth", "16", "--",
+	    fake, "basic", "3");
+	ok(r == 3, "the program's exit code 3 is pooldbg's (%d)", r);
+	db = opentrace(tpath("t.db"));
+	ok(db != NULL, "trace_open_read accepts the trace");
+
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'format'"), "pooldbg-trace") == 0 &&
+	    strcmp(qs(db, "SELECT value FROM meta WHERE key = 'version'"), "1") == 0,
+	    "meta: format and version");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "yes") == 0, "meta: complete");
+	if (snprintf(want, sizeof want, "%s basic 3", fake) >= (int)sizeof want)
+		tap_bail("path too long");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'command'"), want) == 0,
+	    "meta: command (%s)", qs(db, "SELECT value FROM meta WHERE key = 'command'"));
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'flags'"), "paranoia, noreuse") == 0 &&
+	    strcmp(qs(db, "SELECT value FROM meta WHERE key = 'depth'"), "16") == 0 &&
+	    strcmp(qs(db, "SELECT value FROM meta WHERE key = 'follow'"), "yes") == 0,
+	    "meta: flags, depth, follow");
+	ok(strlen(qs(db, "SELECT value FROM meta WHERE key = 'started'")) >= 19, "meta: started");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'symbolized'"), "(null)") != 0,
+	    "meta: symbolized is there");
+	is(qi(db, "PRAGMA user_version"), TRACE_VERSION, "user_version");
+
+	is(qi(db, "SELECT count(*) FROM processes"), 1, "one process");
+	pid = qi(db, "SELECT pid FROM processes");
+	ok(pid > 0 && qi(db, "SELECT execseq FROM processes") == 0 &&
+	    qi(db, "SELECT forked FROM processes") == 0 && qi(db, "SELECT parent FROM processes") == -999,
+	    "pid, execseq 0, not forked, no parent");
+	ok(strcmp(qs(db, "SELECT exe FROM processes"), "/fake/bin/fakewriter") == 0, "exe");
+	ok(strcmp(qs(db, "SELECT cmdline FROM processes"), want) == 0, "cmdline, words joined by spaces");
+	ok(strcmp(qs(db, "SELECT end_how FROM processes"), "exit") == 0 &&
+	    qi(db, "SELECT end_status FROM processes") == 3, "ended by exit, status 3");
+	ok(qi(db, "SELECT start FROM processes") > 0, "start time");
+
+	is(qi(db, "SELECT count(*) FROM threads"), 2, "two threads");
+	ok(qi(db, "SELECT last FROM threads WHERE tid = %lld", pid + 1) > 0 &&
+	    qi(db, "SELECT last FROM threads WHERE tid = %lld", pid) == -999 &&
+	    qi(db, "SELECT first FROM threads WHERE tid = %lld", pid) > 0,
+	    "first seen; the second thread's end");
+
+	is(qi(db, "SELECT count(*) FROM modules"), 2, "two modules");
+	ok(qi(db, "SELECT length(buildid) FROM modules WHERE path = '/fake/bin/fakewriter'") == 4 &&
+	    qi(db, "SELECT buildid IS NULL FROM modules WHERE path = '/fake/lib/libfake.so'") == 1,
+	    "build-ids (a blob, or NULL)");
+	ok(qi(db, "SELECT base FROM modules WHERE path = '/fake/lib/libfake.so'") == 0x7f0000000000LL &&
+	    qi(db, "SELECT lo FROM modules WHERE path = '/fake/lib/libfake.so'") == 0x7f0000001000LL &&
+	    qi(db, "SELECT hi FROM modules WHERE path = '/fake/lib/libfake.so'") == 0x7f0000009000LL,
+	    "base, lo, hi");
+	ok(qi(db, "SELECT unloaded FROM modules WHERE path = '/fake/lib/libfake.so'") > 0 &&
+	    qi(db, "SELECT unloaded FROM modules WHERE path = '/fake/bin/fakewriter'") == -999,
+	    "an unloaded module has its time; the other none");
+
+	is(qi(db, "SELECT count(*) FROM frames"), 3, "three frames");
+	ok(qi(db, "SELECT pc FROM frames WHERE id = 3") == 0x7f0000001234LL &&
+	    qi(db, "SELECT parent FROM frames WHERE id = 3") == 1, "a frame's pc and parent");
+
+	is(qi(db, "SELECT count(*) FROM events"), 12, "twelve events");
+	is(qi(db, "SELECT count(*) FROM events WHERE type = 'alloc'"), 6, "six allocs");
+	is(qi(db, "SELECT count(*) FROM events WHERE type = 'free'"), 2, "two frees");
+	is(qi(db, "SELECT count(*) FROM events WHERE type = 'realloc'"), 4, "four reallocs");
+	ok(strcmp(qs(db, "SELECT group_concat(call, ',') FROM (SELECT call FROM events ORDER BY seq)"),
+	    "malloc,calloc,realloc,realloc,realloc,free,new,delete,malloc,posix_memalign,malloc,realloc")
+	    == 0, "the calls, in order (%s)", qs(db, "SELECT group_concat(call, ',') FROM events"));
+	ok(qi(db, "SELECT size FROM events WHERE call = 'delete'") == 24 &&
+	    qi(db, "SELECT flags FROM events WHERE call = 'delete'") == 4 &&
+	    qi(db, "SELECT size FROM events WHERE call = 'free'") == -999,
+	    "a sized delete keeps its size; a free has none");
+	ok(qi(db, "SELECT align FROM events WHERE call = 'posix_memalign'") == 64 &&
+	    qi(db, "SELECT align FROM events WHERE call = 'calloc'") == -999, "align, or NULL");
+	ok(qi(db, "SELECT newptr FROM events WHERE type = 'realloc' AND size = 1000") == 0 &&
+	    qi(db, "SELECT newptr FROM events WHERE call = 'malloc' LIMIT 1") == -999 &&
+	    qi(db, "SELECT newptr FROM events WHERE type = 'realloc' AND ptr = 4096") == 0x3000,
+	    "newptr of a failed and a moving realloc");
+	ok(qi(db, "SELECT count(*) FROM events WHERE tid = %lld", pid + 1) == 2 &&
+	    qi(db, "SELECT stack FROM events WHERE call = 'calloc'") == 3, "tid and stack");
+	ok(qi(db, "SELECT count(*) FROM events WHERE time IS NULL OR process <> 1") == 0,
+	    "every event has its process and time");
+
+	/* the blocks */
+	is(qi(db, "SELECT count(*) FROM blocks"), 7, "seven block lifetimes");
+	p = qi(db, "SELECT seq FROM events WHERE type = 'realloc' AND ptr = 4096");
+	ok(qi(db, "SELECT free_seq FROM blocks WHERE ptr = 4096") == p &&
+	    strcmp(qs(db, "SELECT free_call FROM blocks WHERE ptr = 4096"), "realloc") == 0,
+	    "a realloc that moves a block ends its lifetime");
+	ok(qi(db, "SELECT alloc_seq FROM blocks WHERE ptr = 12288 AND size = 200") == p &&
+	    strcmp(qs(db, "SELECT call FROM blocks WHERE ptr = 12288 AND size = 200"), "realloc") == 0,
+	    "... and starts the new block's");
+	ok(qi(db, "SELECT count(*) FROM blocks WHERE ptr = 12288") == 2 &&
+	    qi(db, "SELECT free_seq FROM blocks WHERE ptr = 12288 AND size = 200") ==
+	    qi(db, "SELECT alloc_seq FROM blocks WHERE ptr = 12288 AND size = 150"),
+	    "a realloc in place ends one lifetime and starts the next");
+	ok(strcmp(qs(db, "SELECT free_call FROM blocks WHERE ptr = 8192"), "free") == 0 &&
+	    qi(db, "SELECT size FROM blocks WHERE ptr = 8192") == 80 &&
+	    strcmp(qs(db, "SELECT call FROM blocks WHERE ptr = 8192"), "calloc") == 0,
+	    "a failed realloc leaves the block to its free");
+	ok(strcmp(qs(db, "SELECT free_call FROM blocks WHERE ptr = 16384"), "delete") == 0 &&
+	    qi(db, "SELECT free_stack FROM blocks WHERE ptr = 16384") == 3,
+	    "new/delete: free_call and free_stack");
+	ok(strcmp(qs(db, "SELECT free_call FROM blocks WHERE ptr = 24576"), "realloc") == 0,
+	    "realloc(p, 0) ends p");
+	ok(qi(db, "SELECT count(*) FROM blocks WHERE ptr = 0") == 0, "a failed malloc makes no block");
+	ok(qi(db, "SELECT count(*) FROM blocks WHERE free_seq IS NOT NULL AND"
+	    " (free_time IS NULL OR free_seq <= alloc_seq)") == 0, "every end follows its start");
+
+	/* the views */
+	ok(qi(db, "SELECT count(*) FROM live_at_exit") == 2 &&
+	    qi(db, "SELECT sum(size) FROM live_at_exit") == 214, "live_at_exit: 2 blocks, 214 bytes");
+	ok(qi(db, "SELECT pid FROM live_at_exit LIMIT 1") == pid, "live_at_exit gives the pid");
+	ok(qi(db, "SELECT allocations FROM allocations_by_stack WHERE stack = 3") == 2 &&
+	    qi(db, "SELECT bytes FROM allocations_by_stack WHERE stack = 3") == 80 + 24 &&
+	    qi(db, "SELECT live_bytes FROM allocations_by_stack WHERE stack = 2") == 214 &&
+	    qi(db, "SELECT live FROM allocations_by_stack WHERE stack = 2") == 2,
+	    "allocations_by_stack (%lld, %lld)",
+	    qi(db, "SELECT allocations FROM allocations_by_stack WHERE stack = 3"),
+	    qi(db, "SELECT bytes FROM allocations_by_stack WHERE stack = 3"));
+	ok(qi(db, "SELECT max(in_use) FROM heap_over_time") == 280 &&
+	    qi(db, "SELECT in_use FROM heap_over_time ORDER BY seq DESC, delta DESC LIMIT 1") == 214 &&
+	    qi(db, "SELECT max(blocks) FROM heap_over_time") == 3,
+	    "heap_over_time: the peak and the end (%lld)", qi(db, "SELECT max(in_use) FROM heap_over_time"));
+	ok(qi(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+	    " ('events_ptr', 'blocks_free')") == 2, "the indexes are built");
+	sqlite3_close(db);
+
+	/* the summary */
+	ok(hasline("pooldbg: 1 process, 6 allocations, 2 frees, 4 reallocations"),
+	    "summary: processes, allocations, frees (%s)", flat());
+	ok(hasline("pooldbg: peak heap in use: 280 bytes"), "summary: peak heap in use");
+	ok(hasline("pooldbg: live at exit: 2 blocks, 214 bytes"), "summary: live at exit");
+	ok(hasline("pooldbg: heap errors: 0"), "summary: errors");
+	ok(strcmp(lastline(), "pooldbg: trace written to t.db; see: leak t.db") == 0,
+	    "summary: the last line names the next command");
+	cleantmp();
+}
+
+static void
+test_processes(void)
+{
+	sqlite3 *db;
+	int r;
+
+	/* fork: a child with its own ring */
+	r = RUN(NULL, "run", "-o", "t.db", fake, "fork");
+	ok(r == 0, "fork: exit 0 (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM processes"), 2, "fork: two processes");
+	ok(qi(db, "SELECT count(*) FROM processes WHERE forked = 1") == 1 &&
+	    qi(db, "SELECT count(*) FROM processes WHERE forked = 0") == 1, "fork: the child is marked forked");
+	ok(qi(db, "SELECT c.parent = p.id AND c.ppid = p.pid FROM processes c, processes p"
+	    " WHERE c.forked = 1 AND p.forked = 0") == 1, "fork: the child's parent is the parent's image");
+	ok(qi(db, "SELECT count(*) FROM events e JOIN processes p ON p.id = e.process"
+	    " WHERE p.forked = 1") == 2, "fork: the child's events are its own");
+	ok(qi(db, "SELECT count(*) FROM blocks b JOIN processes p ON p.id = b.process"
+	    " WHERE p.forked = 1") == 1, "fork: a child's free of an inherited block ends none of its own");
+	ok(qi(db, "SELECT count(*) FROM processes WHERE end_how = 'exit'") == 2, "fork: both exited");
+	ok(hasline("pooldbg: 2 processes, "), "fork: the summary counts both");
+	sqlite3_close(db);
+	cleantmp();
+
+	/* the parent exits first; pooldbg reaps the orphan and waits for it */
+	r = RUN(NULL, "run", "-o", "t.db", fake, "orphan");
+	ok(r == 0, "orphan: the program's status, not the orphan's (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM processes"), 2, "orphan: recorded too");
+	ok(qi(db, "SELECT end_status FROM processes WHERE forked = 1") == 5 &&
+	    qi(db, "SELECT count(*) FROM events e JOIN processes p ON p.id = e.process"
+	    " WHERE p.forked = 1") == 2, "orphan: all it wrote after its parent ended");
+	sqlite3_close(db);
+	cleantmp();
+
+	/* exec: the same pid, a new image */
+	r = RUN(NULL, "run", "-o", "t.db", fake, "exec");
+	ok(r == 4, "exec: the status of the exec'd image (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM processes"), 2, "exec: two images");
+	ok(qi(db, "SELECT count(DISTINCT pid) FROM processes") == 1 &&
+	    strcmp(qs(db, "SELECT group_concat(execseq) FROM (SELECT execseq FROM processes ORDER BY 1)"),
+	    "0,1") == 0, "exec: one pid, execseq 0 and 1");
+	ok(strcmp(qs(db, "SELECT end_how FROM processes WHERE execseq = 0"), "exec") == 0 &&
+	    strcmp(qs(db, "SELECT end_how FROM processes WHERE execseq = 1"), "exit") == 0,
+	    "exec: the first image ended by exec, the second by exit");
+	ok(qi(db, "SELECT parent FROM processes WHERE execseq = 1") ==
+	    qi(db, "SELECT id FROM processes WHERE execseq = 0"), "exec: the new image's parent is the old");
+	ok(qi(db, "SELECT count(*) FROM live_at_exit WHERE ptr = 36864") == 0 &&
+	    qi(db, "SELECT count(*) FROM blocks WHERE ptr = 36864 AND free_seq IS NULL") == 1,
+	    "exec: a block the exec dropped is not live at exit");
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_endings(void)
+{
+	sqlite3 *db;
+	int r;
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "kill", "1000");
+	ok(r == 137, "SIGKILL: 128+9 (%d)", r);
+	db = opentrace(tpath("t.db"));
+	ok(strcmp(qs(db, "SELECT end_how FROM processes"), "killed") == 0 &&
+	    qi(db, "SELECT end_status FROM processes") == 9, "SIGKILL: end_how 'killed', status 9");
+	is(qi(db, "SELECT count(*) FROM events"), 1000, "SIGKILL: every record written before is stored");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "yes") == 0,
+	    "SIGKILL: the trace is complete all the same");
+	sqlite3_close(db);
+	cleantmp();
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "segv");
+	ok(r == 139, "SIGSEGV: 128+11 (%d)", r);
+	db = opentrace(tpath("t.db"));
+	ok(strcmp(qs(db, "SELECT end_how FROM processes"), "signal") == 0 &&
+	    qi(db, "SELECT end_status FROM processes") == 11, "SIGSEGV: end_how 'signal', status 11");
+	sqlite3_close(db);
+	cleantmp();
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "noring", "3");
+	ok(r == 3, "no ring: exit 3 is 3 (%d)", r);
+	ok(hasline("pooldbg: 0 processes, "), "no ring: nothing recorded, and said");
+	cleantmp();
+	r = RUN(NULL, "run", "-o", "t.db", fake, "selfkill");
+	ok(r == 137, "no ring, SIGKILL: 137 (%d)", r);
+	cleantmp();
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "error");
+	ok(r == 0, "a heap error (%d)", r);
+	db = opentrace(tpath("t.db"));
+	ok(qi(db, "SELECT count(*) FROM errors") == 1 && qi(db, "SELECT ptr FROM errors") == 4096 &&
+	    qi(db, "SELECT stack FROM errors") == 2 && qi(db, "SELECT tid FROM errors") > 0 &&
+	    strcmp(qs(db, "SELECT message FROM errors"),
+	    "block 0x1000: tail magic0 corrupt\npanic: corrupt tail magic0") == 0,
+	    "errors: ptr, stack, tid and the message");
+	ok(hasline("pooldbg: heap errors: 1"), "summary: one heap error");
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_volume(void)
+{
+	sqlite3 *db;
+	int r;
+
+	r = RUN(NULL, "run", "-o", "t.db", fake, "many", "100000", "0");
+	ok(r == 0, "200000 records through a 64 KiB ring (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM events"), 200000, "every one of them stored");
+	is(qi(db, "SELECT count(*) FROM blocks"), 100000, "and 100000 lifetimes");
+	ok(qi(db, "SELECT count(*) FROM live_at_exit") == 0, "none live at exit");
+	sqlite3_close(db);
+	cleantmp();
+
+	/* a full disk: the trace cannot grow past 200 pages (800 KiB) */
+	setenv("POOLDBG_TEST_MAX_PAGES", "200", 1);
+	r = RUN(NULL, "run", "-o", "t.db", fake, "many", "100000", "3");
+	unsetenv("POOLDBG_TEST_MAX_PAGES");
+	ok(r == 3, "disk full: the program ran to its end and its status is passed (%d)", r);
+	ok(hasline("pooldbg: t.db: disk full; trace incomplete"), "disk full: said (%s)", flat());
+	db = opentrace(tpath("t.db"));
+	ok(db != NULL, "disk full: the trace still opens");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "no") == 0,
+	    "disk full: meta complete is 'no'");
+	ok(qi(db, "SELECT count(*) FROM processes") == 1 && qi(db, "SELECT count(*) FROM events") > 0 &&
+	    qi(db, "SELECT count(*) FROM events") < 200000,
+	    "disk full: what was committed is kept (%lld events)", qi(db, "SELECT count(*) FROM events"));
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_environment(void)
+{
+	char want[PATH_MAX * 2], session[PATH_MAX];
+	const char *msg, *s, *e;
+	sqlite3 *db;
+	int r;
+
+	setenv("LD_PRELOAD", noop, 1);
+	r = RUN(NULL, "run", "-o", "t.db", "--no-follow", "--depth", "7", "--flags", "antagonism",
+	    fake, "env");
+	unsetenv("LD_PRELOAD");
+	ok(r == 0, "env (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	msg = qs(db, "SELECT message FROM errors");
+	if (snprintf(want, sizeof want, "LD_PRELOAD=%s:%s\n", noop, noop) >= (int)sizeof want)
+		tap_bail("path too long");
+	ok(strstr(msg, want) != NULL, "LD_PRELOAD: the runtime first, then what was there");
+	ok(strstr(msg, "POOLDBG_FLAGS=antagonism\n") != NULL, "POOLDBG_FLAGS");
+	ok(strstr(msg, "POOLDBG_DEPTH=7\n") != NULL, "POOLDBG_DEPTH");
+	ok(strstr(msg, "POOLDBG_FOLLOW=0\n") != NULL, "POOLDBG_FOLLOW=0 with --no-follow");
+	session[0] = '\0';
+	if ((s = strstr(msg, "POOLDBG_SESSION=")) != NULL && (e = strchr(s, '\n')) != NULL)
+		snprintf(session, sizeof session, "%.*s", (int)(e - s - 16), s + 16);
+	ok(strstr(session, "/pooldbg-") != NULL && !exists(session),
+	    "POOLDBG_SESSION, removed after the run (%s)", session);
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'follow'"), "no") == 0, "meta follow no");
+	sqlite3_close(db);
+	cleantmp();
+
+	/* without POOLDBG_PRELOAD: the runtime of the build tree */
+	unsetenv("POOLDBG_PRELOAD");
+	r = RUN(NULL, "run", "-o", "t.db", fake, "env");
+	setenv("POOLDBG_PRELOAD", noop, 1);
+	db = opentrace(tpath("t.db"));
+	msg = qs(db, "SELECT message FROM errors WHERE message LIKE 'LD_PRELOAD=%%'");
+	snprintf(want, sizeof want, "LD_PRELOAD=%s/libpooldbg/.libs/libpooldbg-malloc.so\n", top);
+	ok(r == 0 && strstr(msg, want) != NULL, "the build tree's runtime is found");
+	ok(strstr(msg, "POOLDBG_FOLLOW=1\n") != NULL && strstr(msg, "POOLDBG_DEPTH=64\n") != NULL,
+	    "defaults: follow, depth 64");
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_signals(void)
+{
+	char marker[PATH_MAX];
+	sqlite3 *db;
+	pid_t pid;
+	int st, i;
+
+	snprintf(marker, sizeof marker, "%s/ready", tmp);
+	if ((pid = fork()) == 0) {
+		if (chdir(tmp) < 0 || freopen("/dev/null", "w", stderr) == NULL)
+			_exit(98);
+		execl(pooldbg, pooldbg, "run", "-o", "t.db", fake, "wait", marker, (char *)NULL);
+		_exit(97);
+	}
+	/* wait for the program to be ready, however long that takes */
+	for (i = 0; !exists(marker) && i < 600000; i++) {
+		struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	ok(exists(marker), "the program is running");
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGTERM,
+	    "SIGTERM to pooldbg reaches the program; pooldbg exits 143 (%#x)", st);
+	db = opentrace(tpath("t.db"));
+	ok(strcmp(qs(db, "SELECT end_how FROM processes"), "killed") == 0 &&
+	    qi(db, "SELECT end_status FROM processes") == SIGTERM && qi(db, "SELECT count(*) FROM events") == 1,
+	    "its trace is finished: killed by 15, its event kept");
+	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "yes") == 0, "and complete");
+	sqlite3_close(db);
+	cleantmp();
+}
+
+static void
+test_reader(void)
+{
+	char err[512];
+	sqlite3 *db;
+	int fd;
+
+	fd = open(tpath("junk.db"), O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || write(fd, "this is not SQLite, not at all, not even close.\n", 48) != 48)
+		tap_bail("write");
+	close(fd);
+	ok(trace_open_read(tpath("junk.db"), &db, err, sizeof err) < 0 && db == NULL &&
+	    strstr(err, "junk.db: not a pooldbg trace") != NULL,
+	    "a file that is not SQLite: not a pooldbg trace (%s)", err);
+	sqlite3_open(tpath("other.db"), &db);
+	sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ok(trace_open_read(tpath("other.db"), &db, err, sizeof err) < 0 &&
+	    strstr(err, "other.db: not a pooldbg trace") != NULL, "another SQLite database: refused (%s)", err);
+	ok(trace_open_read(tpath("none.db"), &db, err, sizeof err) < 0 &&
+	    strstr(err, "none.db: cannot open: No such file or directory") != NULL, "a missing file (%s)", err);
+	ok(!exists(tpath("none.db")), "which is not created");
+
+	if (RUN(NULL, "run", "-o", "t.db", fake, "noring") != 0)
+		tap_bail("run: %s", errtext);
+	sqlite3_open(tpath("t.db"), &db);
+	sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ok(trace_open_read(tpath("t.db"), &db, err, sizeof err) < 0 &&
+	    strstr(err, "t.db: trace version 2; this pooldbg reads version 1") != NULL,
+	    "another version: refused with one line (%s)", err);
+	ok(trace_probe(tpath("t.db")) == 1 && trace_probe(tpath("other.db")) == 0 &&
+	    trace_probe(tpath("none.db")) == -1, "trace_probe");
+	cleantmp();
+}
+
+/* The absolute path of the build tree's rel into buf; bails if it is not there. */
+static void
+find(char *buf, const char *rel)
+{
+	if (snprintf(buf, PATH_MAX, "%s/%s", top, rel) >= PATH_MAX || access(buf, F_OK) < 0)
+		tap_bail("%s: %s (run from the build tree)", buf, strerror(errno));
+}
+
+int
+main(void)
+{
+	if (getcwd(top, sizeof top) == NULL)
+		tap_bail("getcwd: %s", strerror(errno));
+	find(pooldbg, "pooldbg/pooldbg");
+	find(fake, "tests/fakewriter");
+	find(noop, "tests/.libs/libnooppreload.so");
+	if (mkdtemp(tmp) == NULL)
+		tap_bail("mkdtemp: %s", strerror(errno));
+	setenv("POOLDBG_PRELOAD", noop, 1);
+	unsetenv("POOLDBG_FLAGS");
+	unsetenv("LD_PRELOAD");
+
+	test_cli();
+	test_badprogram();
+	test_output();
+	test_basic();
+	test_processes();
+	test_endings();
+	test_volume();
+	test_environment();
+	test_signals();
+	test_reader();
+
+	cleantmp();
+	rmdir(tmp);
+	return tap_done();
+}
