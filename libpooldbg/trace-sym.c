@@ -52,6 +52,12 @@ struct SymSym {
 	int	sizeless;	/* st_size was 0: size is up to the next symbol or section end */
 };
 
+typedef struct SymCuRange SymCuRange;	/* one address range of a CU, by its own DW_AT_ranges */
+struct SymCuRange {
+	uint64_t lo, hi;	/* [lo, hi), CU addresses (before the bias) */
+	Dwarf_Die cu;
+};
+
 typedef struct SymFile SymFile;
 struct SymFile {
 	const char *path;	/* interned, as table modules gives it */
@@ -60,9 +66,13 @@ struct SymFile {
 	int	state;		/* FILE_* */
 	Dwfl	*dwfl;		/* a session holding this file alone, at bias 0 */
 	Dwfl_Module *mod;
-	SymSym	*syms;		/* its functions by address, read at the first need */
+	SymSym	*syms;		/* its symbols by address, read at the first need */
 	size_t	nsym;
 	int	symsread;
+	SymCuRange *cur;	/* its CUs by address, for files without .debug_aranges */
+	size_t	ncur;
+	Dwarf_Addr curbias;
+	int	curread;
 };
 
 typedef struct SymMod SymMod;	/* one row of table modules */
@@ -896,6 +906,65 @@ innermost(SymCu *c, uint64_t pc)
 	return -1;
 }
 
+static int
+curcmp(const void *a, const void *b)
+{
+	const SymCuRange *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/*
+ * The CU of f holding addr when libdw finds none: it looks CUs up through
+ * .debug_aranges only, which clang does not emit by default.  The CUs'
+ * own ranges are read once into a sorted array.  NULL if none holds addr.
+ */
+static Dwarf_Die *
+cuofaddr(Sym *s, SymFile *f, uint64_t addr, Dwarf_Addr *bias)
+{
+	Dwarf_Addr base, start, end;
+	Dwarf_Die *cu;
+	ptrdiff_t off;
+	size_t lo, hi, mid, acur;
+
+	if (!f->curread) {
+		f->curread = 1;
+		acur = 0;
+		cu = NULL;
+		while ((cu = dwfl_module_nextcu(f->mod, cu, &f->curbias)) != NULL) {
+			off = 0;
+			while ((off = dwarf_ranges(cu, off, &base, &start, &end)) > 0) {
+				if (start >= end)
+					continue;
+				if (grow(s, &f->cur, &acur, f->ncur + 1, sizeof *f->cur) < 0)
+					return NULL;
+				f->cur[f->ncur].lo = start;
+				f->cur[f->ncur].hi = end;
+				f->cur[f->ncur].cu = *cu;
+				f->ncur++;
+			}
+		}
+		qsort(f->cur, f->ncur, sizeof *f->cur, curcmp);
+	}
+	addr -= f->curbias;
+	lo = 0;
+	hi = f->ncur;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (f->cur[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* CUs do not overlap: the last one starting at or below addr, if it reaches it */
+	if (lo == 0 || addr >= f->cur[lo - 1].hi)
+		return NULL;
+	*bias = f->curbias;
+	return &f->cur[lo - 1].cu;
+}
+
 /*
  * Append the chain of address addr (a call instruction's byte) of file
  * s->files[file] to s->rows: from the DWARF scopes when there are some,
@@ -919,6 +988,8 @@ resolve(Sym *s, size_t file, uint64_t addr)
 	start = s->nrow;
 	memset(&here, 0, sizeof here);
 	cu = dwfl_module_addrdie(f->mod, addr, &bias);
+	if (cu == NULL)
+		cu = cuofaddr(s, f, addr, &bias);
 	if (cu != NULL) {
 		/* the line table gives the innermost depth's place */
 		line = dwarf_getsrc_die(cu, addr - bias);
@@ -1130,6 +1201,7 @@ freeall(Sym *s)
 		if (s->files[i].dwfl != NULL)
 			dwfl_end(s->files[i].dwfl);
 		free(s->files[i].syms);
+		free(s->files[i].cur);
 	}
 	for (i = 0; i < s->astr; i++)
 		free(s->strs[i]);
