@@ -1,28 +1,21 @@
 /*
- * libpooldbg/trace-sym.c -- the symbolizer: reads a trace's modules and
- * frames, resolves each new (process, pc) with elfutils libdw and writes its
- * inline chain into table locations.
+ * libpooldbg/trace-sym.c -- the symbolizer's trace side: reads a trace's
+ * modules and frames, has each new (process, pc) looked up in its module's
+ * file (sym-file.c) and writes the inline chain into table locations.
  *
- * How it goes: the modules are read into an array sorted by (process, lo);
- * the pcs still to do are read into another.  Each module row names a file
- * (path and recorded build-id); a file is opened the first time one of its
- * pcs needs it, as one Dwfl session holding that file alone, reported at
- * bias 0, so an address in it is pc - base whatever base the process had.
- * A resolved (file, address) is kept in a hash table: the same library
- * mapped at other bases in other processes costs one lookup per pc.  Names
- * and file names are interned, so the cache holds each string once.
+ * The modules are read into an array sorted by (process, lo), the pcs still
+ * to do into another.  Each module row names a file (path and recorded
+ * build-id), opened the first time one of its pcs needs it.  A looked-up
+ * (file, pc - base) is kept in a hash table, so the same library at other
+ * bases in other processes costs one hash probe per pc, and each row is
+ * written with one prepared statement inside one savepoint.
  *
- * Owns: the rows of locations and meta 'symbolized'.  Never creates or alters
- * tables (the schema module does), never writes any other table, never runs
- * in a traced process, and never trusts a file whose build-id differs from
- * the one recorded (better no name than a wrong one).
+ * Owns: the rows of locations and meta 'symbolized'.  Never creates or
+ * alters tables (the schema module does), never writes any other table,
+ * never runs in a traced process.
  */
 #include "config.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
-#include <gelf.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,38 +25,7 @@
 #include <sqlite3.h>
 
 #include "sym.h"
-
-/* libstdc++'s demangler (cxxabi.h is C++ only). */
-char	*__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-enum {	/* SymFile.state */
-	FILE_UNOPENED,
-	FILE_OPEN,
-	FILE_BAD,	/* missing, not ELF, build-id differs, or not a file at all */
-};
-
-typedef struct SymSym SymSym;	/* a function of a file's ELF symbol table */
-struct SymSym {
-	uint64_t addr;		/* in the file's address space */
-	uint64_t size;		/* 0 if unknown: then it runs to the next symbol */
-	const char *name;	/* into the ELF string table, alive with the Dwfl */
-	int	rank;		/* binding: 2 global, 1 weak, 0 local; the higher names an address */
-	int	code;		/* a function or label that can name a pc (not data) */
-	int	sizeless;	/* st_size was 0: size is up to the next symbol or section end */
-};
-
-typedef struct SymFile SymFile;
-struct SymFile {
-	const char *path;	/* interned, as table modules gives it */
-	const char *bid;	/* recorded build-id in hex (interned), NULL if none */
-	int	bidlen;
-	int	state;		/* FILE_* */
-	Dwfl	*dwfl;		/* a session holding this file alone, at bias 0 */
-	Dwfl_Module *mod;
-	SymSym	*syms;		/* its functions by address, read at the first need */
-	size_t	nsym;
-	int	symsread;
-};
+#include "sym-impl.h"
 
 typedef struct SymMod SymMod;	/* one row of table modules */
 struct SymMod {
@@ -76,43 +38,11 @@ struct SymMod {
 	size_t	file;		/* index in Sym.files */
 };
 
-typedef struct SymScope SymScope;	/* a function or an inlined call in a CU */
-struct SymScope {
-	Dwarf_Die die;		/* a DW_TAG_subprogram or DW_TAG_inlined_subroutine */
-	long	parent;		/* the scope it is inlined into; -1 for a function */
-};
-
-typedef struct SymRange SymRange;	/* one address range of a SymScope */
-struct SymRange {
-	uint64_t lo, hi;	/* [lo, hi), CU addresses (before the bias) */
-	uint64_t maxhi;		/* the highest hi of this and every earlier range */
-	size_t	scope;		/* index in SymCu.scopes */
-	int	depth;		/* 0 for a function, +1 per inlined call inside */
-};
-
-typedef struct SymCu SymCu;	/* the functions of one CU, indexed at its first pc */
-struct SymCu {
-	size_t	file;		/* index in Sym.files */
-	Dwarf_Off off;		/* the CU DIE's offset */
-	SymScope *scopes;
-	size_t	nscope, ascope;
-	SymRange *ranges;	/* sorted by (lo, depth) */
-	size_t	nrange, arange;
-};
-
-typedef struct SymRow SymRow;	/* one depth of an inline chain */
-struct SymRow {
-	const char *function;	/* interned, demangled; NULL if unknown */
-	const char *file;	/* interned; NULL if unknown */
-	int	line;		/* 0 = unknown */
-	int	column;		/* 0 = unknown */
-};
-
 typedef struct SymHit SymHit;	/* a slot of the (file, address) cache */
 struct SymHit {
 	uint64_t addr;		/* pc - base */
 	size_t	file;		/* index in Sym.files + 1; 0 marks an empty slot */
-	size_t	first;		/* its chain: Sym.rows[first .. first + nrow) */
+	size_t	first;		/* its chain: Sym.rows.v[first .. first + nrow) */
 	size_t	nrow;
 };
 
@@ -129,20 +59,14 @@ struct Sym {
 	size_t	errlen;
 	SymFile	*files;
 	size_t	nfile, afile;
+	SymStrs	strs;		/* paths, build-ids, names, file names */
 	SymMod	*mods;		/* sorted by (process, lo) */
 	size_t	nmod, amod;
 	SymPc	*pcs;		/* sorted by (process, pc) */
 	size_t	npc, apc;
-	SymRow	*rows;		/* every resolved chain, end to end */
-	size_t	nrow, arow;
+	SymRows	rows;		/* every looked-up chain, end to end */
 	SymHit	*hits;		/* open addressing, a power of two of slots */
 	size_t	nhit, ahit;
-	SymCu	*cus;		/* every CU indexed so far */
-	size_t	ncu, acu;
-	size_t	*cuhash;	/* index in cus + 1 by (file, offset); open addressing */
-	size_t	acuhash;
-	char	**strs;		/* the interned strings, open addressing */
-	size_t	nstr, astr;
 	sqlite3_stmt *ins;
 };
 
@@ -165,90 +89,23 @@ dbfail(Sym *s, const char *what)
 	return fail(s, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-/* Make room for need elements of size elem in *v (capacity *cap). */
+/* sym_grow, saying why it failed. */
 static int
 grow(Sym *s, void *vp, size_t *cap, size_t need, size_t elem)
 {
-	void **v = vp;
-	size_t n;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	nv = realloc(*v, n * elem);
-	if (nv == NULL)
+	if (sym_grow(vp, cap, need, elem) < 0)
 		return fail(s, "out of memory");
-	*v = nv;
-	*cap = n;
 	return 0;
-}
-
-static uint64_t
-hashbytes(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
-
-/* The one copy of the n bytes at p (a NUL is added); NULL when out of memory. */
-static const char *
-internn(Sym *s, const char *p, size_t n)
-{
-	size_t i, mask;
-	char **old, *c;
-	size_t aold;
-
-	if (2 * (s->nstr + 1) > s->astr) {
-		old = s->strs;
-		aold = s->astr;
-		s->astr = aold ? 2 * aold : 1024;
-		s->strs = calloc(s->astr, sizeof *s->strs);
-		if (s->strs == NULL) {
-			s->strs = old;
-			s->astr = aold;
-			fail(s, "out of memory");
-			return NULL;
-		}
-		mask = s->astr - 1;
-		for (i = 0; i < aold; i++) {
-			size_t j;
-
-			if (old[i] == NULL)
-				continue;
-			j = hashbytes(old[i], strlen(old[i])) & mask;
-			while (s->strs[j] != NULL)
-				j = (j + 1) & mask;
-			s->strs[j] = old[i];
-		}
-		free(old);
-	}
-	mask = s->astr - 1;
-	for (i = hashbytes(p, n) & mask; s->strs[i] != NULL; i = (i + 1) & mask)
-		if (strncmp(s->strs[i], p, n) == 0 && s->strs[i][n] == '\0')
-			return s->strs[i];
-	c = malloc(n + 1);
-	if (c == NULL) {
-		fail(s, "out of memory");
-		return NULL;
-	}
-	memcpy(c, p, n);
-	c[n] = '\0';
-	s->strs[i] = c;
-	s->nstr++;
-	return c;
 }
 
 static const char *
 intern(Sym *s, const char *str)
 {
-	return internn(s, str, strlen(str));
+	const char *r = symstrs_intern(&s->strs, str, strlen(str));
+
+	if (r == NULL)
+		fail(s, "out of memory");
+	return r;
 }
 
 /* ---- modules and files ---------------------------------------------------- */
@@ -288,8 +145,7 @@ findfile(Sym *s, const char *path, const void *bid, int bidlen, size_t *idx)
 	memset(f, 0, sizeof *f);
 	f->path = ipath;
 	f->bid = ibid;
-	f->bidlen = ibid ? bidlen : 0;
-	f->state = FILE_UNOPENED;
+	f->state = SYMFILE_UNOPENED;
 	*idx = s->nfile++;
 	return 0;
 }
@@ -388,577 +244,6 @@ findmod(Sym *s, int64_t process, uint64_t pc)
 	return best;
 }
 
-static const Dwfl_Callbacks dwflcb = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = NULL,	/* the default: beside the file, .debug/, /usr/lib/debug */
-};
-
-/* Report the file at path alone in a new session; 0 if it opened and its build-id matches. */
-static int
-tryopen(SymFile *f, const char *path)
-{
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	Dwarf_Addr bias;
-	char hex[2 * 64 + 1];
-	int n, k;
-
-	f->dwfl = dwfl_begin(&dwflcb);
-	if (f->dwfl == NULL)
-		return -1;
-	dwfl_report_begin(f->dwfl);
-	f->mod = dwfl_report_elf(f->dwfl, f->path, path, -1, 0, true);
-	dwfl_report_end(f->dwfl, NULL, NULL);
-	if (f->mod == NULL)
-		goto bad;
-	if (f->bid != NULL) {
-		if (dwfl_module_getelf(f->mod, &bias) == NULL)
-			goto bad;
-		n = dwfl_module_build_id(f->mod, &bits, &vaddr);
-		if (n != f->bidlen)
-			goto bad;
-		for (k = 0; k < n; k++)
-			snprintf(hex + 2 * k, 3, "%02x", bits[k]);
-		if (strcmp(hex, f->bid) != 0)
-			goto bad;
-	}
-	return 0;
-bad:
-	dwfl_end(f->dwfl);
-	f->dwfl = NULL;
-	f->mod = NULL;
-	return -1;
-}
-
-/*
- * Open f once.  The recorded path first; if it is gone or was rebuilt, the
- * debug file of the recorded build-id, which holds the same addresses.
- * Names that are not absolute paths ("[vdso]", "linux-vdso.so.1") are not
- * files.
- */
-static void
-openfile(SymFile *f)
-{
-	char dbg[200];
-
-	f->state = FILE_BAD;
-	if (f->path[0] == '/' && tryopen(f, f->path) == 0) {
-		f->state = FILE_OPEN;
-		return;
-	}
-	if (f->bid != NULL && strlen(f->bid) > 2) {
-		snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug",
-		    f->bid, f->bid + 2);
-		if (tryopen(f, dbg) == 0)
-			f->state = FILE_OPEN;
-	}
-}
-
-/* ---- one address ------------------------------------------------------------ */
-
-/*
- * Drop "." components and doubled slashes from the path in buf, in place.
- * ".." stays: without the tree at hand, dir/.. is not known to be nothing.
- */
-static void
-tidypath(char *buf)
-{
-	char *r, *w;
-
-	r = w = buf;
-	while (*r != '\0') {
-		if (r[0] == '/' && r[1] == '/')
-			r++;
-		else if ((r == buf || r[-1] == '/') && r[0] == '.' && r[1] == '/')
-			r += 2;
-		else if (r != buf && r[0] == '/' && r[1] == '.' && r[2] == '\0')
-			r += 2;
-		else
-			*w++ = *r++;
-	}
-	*w = '\0';
-	if (buf[0] == '\0')
-		strcpy(buf, ".");
-}
-
-/* A source file name, joined with the compilation directory when relative. */
-static const char *
-srcname(Sym *s, Dwarf_Die *cu, const char *name)
-{
-	Dwarf_Attribute a;
-	const char *dir;
-	char buf[4096];
-	int n;
-
-	if (name == NULL)
-		return NULL;
-	dir = NULL;
-	if (name[0] != '/')
-		dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
-	if (dir != NULL && dir[0] != '\0')
-		n = snprintf(buf, sizeof buf, "%s/%s", dir, name);
-	else
-		n = snprintf(buf, sizeof buf, "%s", name);
-	if (n < 0 || (size_t)n >= sizeof buf)
-		return intern(s, name);
-	tidypath(buf);
-	return intern(s, buf);
-}
-
-/* A symbol's name as a person reads it: C++ demangled, the rest as is. */
-static const char *
-demangle(Sym *s, const char *name)
-{
-	const char *r;
-	char *d;
-	int status;
-
-	if (name == NULL)
-		return NULL;
-	if (name[0] == '_' && name[1] == 'Z') {
-		d = __cxa_demangle(name, NULL, NULL, &status);
-		if (d != NULL && status == 0) {
-			r = intern(s, d);
-			free(d);
-			return r;
-		}
-		free(d);
-	}
-	return intern(s, name);
-}
-
-static int
-symcmp(const void *a, const void *b)
-{
-	const SymSym *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	/* the best name of an address first: code, global, then sized */
-	if (x->code != y->code)
-		return y->code - x->code;
-	if (x->rank != y->rank)
-		return y->rank - x->rank;
-	return (y->size != 0) - (x->size != 0);
-}
-
-/*
- * Read f's symbols into an array sorted by address, once.  libdw's
- * dwfl_module_addrinfo scans the whole table on every call, which is what
- * a library without DWARF would cost per pc.  Data symbols are kept too:
- * they bound the sizeless symbols of hand-written assembly, which end at
- * the next symbol or the end of their section, whichever comes first.
- */
-static int
-readsyms(Sym *s, SymFile *f)
-{
-	GElf_Sym sym;
-	GElf_Shdr sh;
-	GElf_Addr addr;
-	GElf_Word shndx;
-	Dwarf_Addr bias;
-	Elf *elf;
-	SymSym *y;
-	const char *name;
-	uint64_t end;
-	size_t asym, j, k;
-	int i, n, type, bind;
-
-	f->symsread = 1;
-	asym = 0;
-	n = dwfl_module_getsymtab(f->mod);
-	for (i = 1; i < n; i++) {
-		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, &elf, &bias);
-		type = GELF_ST_TYPE(sym.st_info);
-		bind = GELF_ST_BIND(sym.st_info);
-		if (name == NULL || name[0] == '\0' || shndx == SHN_UNDEF || addr == 0 ||
-		    (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE &&
-		    type != STT_OBJECT))
-			continue;
-		if (grow(s, &f->syms, &asym, f->nsym + 1, sizeof *f->syms) < 0)
-			return -1;
-		y = &f->syms[f->nsym++];
-		y->addr = addr;
-		y->size = sym.st_size;
-		y->name = name;
-		y->rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
-		y->code = type != STT_OBJECT;
-		y->sizeless = y->size == 0;
-		/* a sizeless symbol ends with its section at the latest */
-		if (y->sizeless && elf != NULL && shndx < SHN_LORESERVE &&
-		    gelf_getshdr(elf_getscn(elf, shndx), &sh) != NULL &&
-		    (sh.sh_flags & SHF_ALLOC) && sh.sh_addr + sh.sh_size + bias > addr)
-			y->size = sh.sh_addr + sh.sh_size + bias - addr;
-		else if (y->sizeless)
-			y->size = UINT64_MAX - addr;
-	}
-	qsort(f->syms, f->nsym, sizeof *f->syms, symcmp);
-	/* ... and at the next symbol */
-	for (j = 0; j < f->nsym; j = k) {
-		for (k = j + 1; k < f->nsym && f->syms[k].addr == f->syms[j].addr; k++)
-			;
-		if (k == f->nsym)
-			break;
-		end = f->syms[k].addr;
-		for (; j < k; j++) {
-			y = &f->syms[j];
-			if (y->sizeless && y->size > end - y->addr)
-				y->size = end - y->addr;
-		}
-	}
-	return 0;
-}
-
-/* The name of the function or code label of f's symbol table holding addr, or NULL. */
-static const char *
-symname(SymFile *f, uint64_t addr)
-{
-	size_t lo, hi, mid, i, k;
-	SymSym *y;
-
-	lo = 0;
-	hi = f->nsym;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (f->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/*
-	 * syms[lo - 1] starts closest below addr.  Go back to the first
-	 * (best) symbol of that address; if it is data or ends before addr,
-	 * a few earlier, larger functions may still hold addr.
-	 */
-	for (k = 0, i = lo; i > 0 && k < 16; k++) {
-		i--;
-		while (i > 0 && f->syms[i - 1].addr == f->syms[i].addr)
-			i--;
-		y = &f->syms[i];
-		if (y->code && addr - y->addr < y->size)
-			return y->name;
-	}
-	return NULL;
-}
-
-/* The name of a subprogram or inlined subroutine DIE: the linkage name demangled, else DW_AT_name. */
-static const char *
-diename(Sym *s, Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	const char *n;
-
-	n = NULL;
-	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) != NULL ||
-	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a) != NULL)
-		n = dwarf_formstring(&a);
-	if (n != NULL && n[0] == '_' && n[1] == 'Z')
-		return demangle(s, n);
-	n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-	return n ? intern(s, n) : NULL;
-}
-
-static int
-udata(Dwarf_Die *die, unsigned int name, Dwarf_Word *w)
-{
-	Dwarf_Attribute a;
-
-	return dwarf_formudata(dwarf_attr(die, name, &a), w);
-}
-
-/* Where the inlined subroutine die was called from: its DW_AT_call_* into r. */
-static void
-callsite(Sym *s, Dwarf_Die *die, SymRow *r)
-{
-	Dwarf_Die cu;
-	Dwarf_Files *files;
-	size_t nfiles;
-	Dwarf_Word w;
-
-	if (udata(die, DW_AT_call_line, &w) == 0 && w <= INT_MAX)
-		r->line = (int)w;
-	if (udata(die, DW_AT_call_column, &w) == 0 && w <= INT_MAX)
-		r->column = (int)w;
-	if (udata(die, DW_AT_call_file, &w) == 0 &&
-	    dwarf_diecu(die, &cu, NULL, NULL) != NULL &&
-	    dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && w < nfiles)
-		r->file = srcname(s, &cu, dwarf_filesrc(files, w, NULL, NULL));
-}
-
-static SymRow *
-newrow(Sym *s)
-{
-	SymRow *r;
-
-	if (grow(s, &s->rows, &s->arow, s->nrow + 1, sizeof *s->rows) < 0)
-		return NULL;
-	r = &s->rows[s->nrow++];
-	memset(r, 0, sizeof *r);
-	return r;
-}
-
-/* DIEs whose children cannot hold code: the CU walk does not enter them. */
-static int
-leaftag(int tag)
-{
-	switch (tag) {
-	case DW_TAG_formal_parameter:
-	case DW_TAG_variable:
-	case DW_TAG_member:
-	case DW_TAG_enumeration_type:
-	case DW_TAG_subroutine_type:
-	case DW_TAG_array_type:
-	case DW_TAG_call_site:
-	case DW_TAG_GNU_call_site:
-	case DW_TAG_template_type_parameter:
-	case DW_TAG_template_value_parameter:
-		return 1;
-	}
-	return 0;
-}
-
-/* Record the ranges of die as a scope of c; *idx its index, -1 if it has no code. */
-static int
-addscope(Sym *s, SymCu *c, Dwarf_Die *die, long parent, int depth, long *idx)
-{
-	Dwarf_Addr base, start, end;
-	ptrdiff_t off;
-	SymRange *r;
-	size_t n;
-
-	*idx = -1;
-	n = 0;
-	off = 0;
-	while ((off = dwarf_ranges(die, off, &base, &start, &end)) > 0) {
-		if (start >= end)
-			continue;
-		if (grow(s, &c->ranges, &c->arange, c->nrange + 1, sizeof *c->ranges) < 0)
-			return -1;
-		r = &c->ranges[c->nrange++];
-		r->lo = start;
-		r->hi = end;
-		r->scope = c->nscope;
-		r->depth = depth;
-		n++;
-	}
-	if (n == 0)
-		return 0;
-	if (grow(s, &c->scopes, &c->ascope, c->nscope + 1, sizeof *c->scopes) < 0)
-		return -1;
-	c->scopes[c->nscope].die = *die;
-	c->scopes[c->nscope].parent = parent;
-	*idx = (long)c->nscope++;
-	return 0;
-}
-
-/* Index every function and inlined call under die; parent is the scope they sit in. */
-static int
-walkcu(Sym *s, SymCu *c, Dwarf_Die *die, long parent, int depth)
-{
-	Dwarf_Die child;
-	long idx, p;
-	int tag, d;
-
-	if (dwarf_child(die, &child) != 0)
-		return 0;
-	do {
-		tag = dwarf_tag(&child);
-		p = parent;
-		d = depth;
-		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-			/* a nested function is a function of its own */
-			if (tag == DW_TAG_subprogram) {
-				p = -1;
-				d = 0;
-			}
-			if (addscope(s, c, &child, p, d, &idx) < 0)
-				return -1;
-			if (idx >= 0) {
-				p = idx;
-				d++;
-			}
-		}
-		if (!leaftag(tag) && dwarf_haschildren(&child) > 0 &&
-		    walkcu(s, c, &child, p, d) < 0)
-			return -1;
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return 0;
-}
-
-static int
-rangecmp(const void *a, const void *b)
-{
-	const SymRange *x = a, *y = b;
-
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	if (x->depth != y->depth)
-		return x->depth - y->depth;
-	/* aliases (assembler files name one code twice): the first DIE last, so it wins */
-	return (x->scope < y->scope) - (x->scope > y->scope);
-}
-
-static size_t
-cuslot(size_t file, Dwarf_Off off, size_t mask)
-{
-	uint64_t k = off;
-
-	return (hashbytes(&k, sizeof k) ^ file) & mask;
-}
-
-/* The index of f's CU at DIE cu, walked now if new; NULL when out of memory. */
-static SymCu *
-getcu(Sym *s, size_t file, Dwarf_Die *cu)
-{
-	Dwarf_Off off;
-	SymCu *c;
-	size_t i, mask, aold, *old;
-
-	off = dwarf_dieoffset(cu);
-	if (2 * (s->ncu + 1) > s->acuhash) {
-		old = s->cuhash;
-		aold = s->acuhash;
-		s->acuhash = aold ? 2 * aold : 256;
-		s->cuhash = calloc(s->acuhash, sizeof *s->cuhash);
-		if (s->cuhash == NULL) {
-			s->cuhash = old;
-			s->acuhash = aold;
-			fail(s, "out of memory");
-			return NULL;
-		}
-		mask = s->acuhash - 1;
-		for (i = 0; i < aold; i++) {
-			size_t j;
-
-			if (old[i] == 0)
-				continue;
-			c = &s->cus[old[i] - 1];
-			for (j = cuslot(c->file, c->off, mask); s->cuhash[j] != 0; j = (j + 1) & mask)
-				;
-			s->cuhash[j] = old[i];
-		}
-		free(old);
-	}
-	mask = s->acuhash - 1;
-	for (i = cuslot(file, off, mask); s->cuhash[i] != 0; i = (i + 1) & mask) {
-		c = &s->cus[s->cuhash[i] - 1];
-		if (c->file == file && c->off == off)
-			return c;
-	}
-	if (grow(s, &s->cus, &s->acu, s->ncu + 1, sizeof *s->cus) < 0)
-		return NULL;
-	c = &s->cus[s->ncu];
-	memset(c, 0, sizeof *c);
-	c->file = file;
-	c->off = off;
-	s->ncu++;
-	s->cuhash[i] = s->ncu;
-	if (walkcu(s, c, cu, -1, 0) < 0)
-		return NULL;
-	qsort(c->ranges, c->nrange, sizeof *c->ranges, rangecmp);
-	for (i = 0; i < c->nrange; i++) {
-		c->ranges[i].maxhi = c->ranges[i].hi;
-		if (i > 0 && c->ranges[i - 1].maxhi > c->ranges[i].maxhi)
-			c->ranges[i].maxhi = c->ranges[i - 1].maxhi;
-	}
-	return c;
-}
-
-/*
- * The innermost scope of c holding pc, or -1.  Scopes nest, so of the
- * ranges holding pc the one starting last is the innermost (the deeper
- * one on a tie, which sorts later; of equals, the first DIE).
- */
-static long
-innermost(SymCu *c, uint64_t pc)
-{
-	size_t lo, hi, mid;
-	SymRange *r;
-
-	lo = 0;
-	hi = c->nrange;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->ranges[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	while (lo-- > 0) {
-		r = &c->ranges[lo];
-		if (r->maxhi <= pc)
-			break;
-		if (pc < r->hi)
-			return (long)r->scope;
-	}
-	return -1;
-}
-
-/*
- * Append the chain of address addr (a call instruction's byte) of file
- * s->files[file] to s->rows: from the DWARF scopes when there are some,
- * else one row named from the ELF symbol table.  Always appends at least
- * one row.
- */
-static int
-resolve(Sym *s, size_t file, uint64_t addr)
-{
-	SymFile *f = &s->files[file];
-	Dwarf_Die *cu;
-	Dwarf_Addr bias;
-	Dwarf_Line *line;
-	SymScope *sc;
-	SymRow *r, here;
-	SymCu *c;
-	size_t start;
-	long k;
-	int v;
-
-	start = s->nrow;
-	memset(&here, 0, sizeof here);
-	cu = dwfl_module_addrdie(f->mod, addr, &bias);
-	if (cu != NULL) {
-		/* the line table gives the innermost depth's place */
-		line = dwarf_getsrc_die(cu, addr - bias);
-		if (line != NULL) {
-			here.file = srcname(s, cu, dwarf_linesrc(line, NULL, NULL));
-			if (dwarf_lineno(line, &v) == 0 && v > 0)
-				here.line = v;
-			if (dwarf_linecol(line, &v) == 0 && v > 0)
-				here.column = v;
-		}
-		if ((c = getcu(s, file, cu)) == NULL)
-			return -1;
-		/* outward from the innermost inlined call to the function */
-		for (k = innermost(c, addr - bias); k >= 0; k = sc->parent) {
-			sc = &c->scopes[k];
-			if ((r = newrow(s)) == NULL)
-				return -1;
-			*r = here;
-			r->function = diename(s, &sc->die);
-			/* the next depth out is placed at this one's call site */
-			memset(&here, 0, sizeof here);
-			if (sc->parent >= 0)
-				callsite(s, &sc->die, &here);
-		}
-	}
-	if (s->nrow == start) {
-		if ((r = newrow(s)) == NULL)
-			return -1;
-		*r = here;
-	}
-	/* the out-of-line function: no DWARF name, take the symbol table's */
-	r = &s->rows[s->nrow - 1];
-	if (r->function == NULL) {
-		if (!f->symsread && readsyms(s, f) < 0)
-			return -1;
-		r->function = demangle(s, symname(f, addr));
-	}
-	return 0;
-}
-
 /* The cached chain of (file, addr), resolved now if new; NULL if out of memory. */
 static SymHit *
 lookup(Sym *s, size_t file, uint64_t addr)
@@ -983,7 +268,7 @@ lookup(Sym *s, size_t file, uint64_t addr)
 
 			if (old[i].file == 0)
 				continue;
-			j = hashbytes(&old[i].addr, sizeof old[i].addr) ^ old[i].file;
+			j = sym_hash(&old[i].addr, sizeof old[i].addr) ^ old[i].file;
 			for (j &= mask; s->hits[j].file != 0; j = (j + 1) & mask)
 				;
 			s->hits[j] = old[i];
@@ -991,17 +276,19 @@ lookup(Sym *s, size_t file, uint64_t addr)
 		free(old);
 	}
 	mask = s->ahit - 1;
-	i = (hashbytes(&addr, sizeof addr) ^ (file + 1)) & mask;
+	i = (sym_hash(&addr, sizeof addr) ^ (file + 1)) & mask;
 	for (; s->hits[i].file != 0; i = (i + 1) & mask)
 		if (s->hits[i].file == file + 1 && s->hits[i].addr == addr)
 			return &s->hits[i];
 	h = &s->hits[i];
-	h->first = s->nrow;
-	if (resolve(s, file, addr - 1) < 0)
+	h->first = s->rows.n;
+	if (symfile_chain(&s->files[file], &s->strs, addr - 1, &s->rows) < 0) {
+		fail(s, "out of memory");
 		return NULL;
+	}
 	h->file = file + 1;
 	h->addr = addr;
-	h->nrow = s->nrow - h->first;
+	h->nrow = s->rows.n - h->first;
 	s->nhit++;
 	return h;
 }
@@ -1099,9 +386,9 @@ resolveall(Sym *s)
 		p = &s->pcs[i];
 		m = p->pc != 0 ? findmod(s, p->process, p->pc) : NULL;
 		f = m ? &s->files[m->file] : NULL;
-		if (f != NULL && f->state == FILE_UNOPENED)
-			openfile(f);
-		if (f == NULL || f->state != FILE_OPEN) {
+		if (f != NULL)
+			symfile_open(f);
+		if (f == NULL || f->state != SYMFILE_OPEN) {
 			if (putrow(s, p, 0, NULL, m) < 0)
 				return -1;
 			continue;
@@ -1112,9 +399,11 @@ resolveall(Sym *s)
 		first = h->first;	/* h moves when the table grows; its rows do not */
 		nrow = h->nrow;
 		for (k = 0; k < nrow; k++)
-			if (putrow(s, p, (int)k, &s->rows[first + k], m) < 0)
+			if (putrow(s, p, (int)k, &s->rows.v[first + k], m) < 0)
 				return -1;
 	}
+	if (s->strs.nomem)
+		return fail(s, "out of memory");
 	if (sqlite3_exec(s->db, meta, NULL, NULL, NULL) != SQLITE_OK)
 		return dbfail(s, "writing meta");
 	return 0;
@@ -1126,25 +415,14 @@ freeall(Sym *s)
 	size_t i;
 
 	sqlite3_finalize(s->ins);
-	for (i = 0; i < s->nfile; i++) {
-		if (s->files[i].dwfl != NULL)
-			dwfl_end(s->files[i].dwfl);
-		free(s->files[i].syms);
-	}
-	for (i = 0; i < s->astr; i++)
-		free(s->strs[i]);
-	free(s->strs);
+	for (i = 0; i < s->nfile; i++)
+		symfile_close(&s->files[i]);
+	symstrs_free(&s->strs);
 	free(s->files);
 	free(s->mods);
 	free(s->pcs);
-	free(s->rows);
+	free(s->rows.v);
 	free(s->hits);
-	for (i = 0; i < s->ncu; i++) {
-		free(s->cus[i].scopes);
-		free(s->cus[i].ranges);
-	}
-	free(s->cus);
-	free(s->cuhash);
 }
 
 int

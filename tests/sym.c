@@ -404,6 +404,8 @@ main(void)
 	libc = &mods[libcidx];
 
 	/* process 1: us; process 2: the same files at other bases */
+	if (vdsoidx >= 0)	/* a kernel debug package could name it by build-id */
+		mods[vdsoidx].bidlen = 0;
 	for (i = 0; i < nmod; i++) {
 		modid[i] = addmod(1, mods[i].path, mods[i].bid, mods[i].bidlen,
 		    mods[i].base, mods[i].lo, mods[i].hi, 10 + i, i == fixidx ? 1000 : -1);
@@ -533,6 +535,23 @@ main(void)
 	/* process 3: the module loaded last holds the pc */
 	checkdepth("reloaded range", 3, site.pc, 0, "symfix_caller", "tests/symfix.c", site.line);
 	ok(loc(3, site.pc, 0).module == fixid3, "reloaded range: the later module");
+
+	/* a file without .debug_aranges (as clang builds them): same answers */
+	{
+		int64_t id = addmod(5, SYMFIX_NOARANGES_PATH, fix->bid, fix->bidlen,
+		    fix->base, fix->lo, fix->hi, 1, -1);
+
+		addframe(5, site.pc);
+		addframe(5, chain[0].pc);
+		ok(sym_resolve(db, err, sizeof err) == 2, "no aranges: resolved");
+		checkdepth("no aranges", 5, site.pc, 0, "symfix_caller", "tests/symfix.c", site.line);
+		ok(nrows(5, chain[0].pc) == 3, "no aranges: three depths");
+		checkdepth("no aranges", 5, chain[0].pc, 0, "symfix_inner", "tests/symfix-inline.c",
+		    chain[0].line);
+		checkdepth("no aranges", 5, chain[0].pc, 2, "symfix_inline_outer",
+		    "tests/symfix-inline.c", chain[2].line);
+		ok(loc(5, site.pc, 0).module == id, "no aranges: module");
+	}
 
 	/* again: nothing new; one more frame: just that one */
 	total = count("SELECT count(*) FROM locations");
