@@ -215,7 +215,7 @@ trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 	}
 	snprintf(sql, sizeof sql,
 	    "PRAGMA application_id = %d; PRAGMA user_version = %d;"
-	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;",
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
 	    TRACE_APPID, TRACE_VERSION);
 	if (execsql(d, sql, "settings", why, sizeof why) < 0 ||
 	    execsql(d, "BEGIN", "schema", why, sizeof why) < 0 ||
