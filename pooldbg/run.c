@@ -27,9 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HAVE_SYM_RESOLVE
 #include "sym.h"
-#endif
 
 extern char **environ;
 
@@ -485,10 +483,8 @@ run(const Opts *o)
 				snprintf(w.msg, sizeof w.msg, "%.200s", err);
 			}
 		} else {
-#ifdef HAVE_SYM_RESOLVE
 			if (sym_resolve(db, err, sizeof err) < 0)
 				say("%s: symbols: %s", out, err);
-#endif
 			complete = trace_set_meta(&w, "complete", "yes") == 0;
 		}
 	}
