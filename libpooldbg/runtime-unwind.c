@@ -12,6 +12,14 @@
  * program's namespace, and a program that brings its own libunwind keeps
  * it.  The soname comes from configure (POOLDBG_LIBUNWIND_SONAME).
  *
+ * libunwind keeps a pipe open for ever (it checks addresses by writing
+ * from them), made on its first unwind with pipe2: left alone it would
+ * take the program's next descriptors (3 and 4 in most programs).  pipe2
+ * is therefore interposed: called from inside the runtime (the guard set),
+ * its two descriptors are moved up near the descriptor limit; called by
+ * the program, it is the system call and nothing else.  The first unwind
+ * is made by unwind_init, so the pipe exists before main.
+ *
  * Must never: take the ring lock (unwinding runs before it is taken), or
  * be called with the pool lock held by a thread that has not unwound yet
  * (libunwind's thread-local cache may be allocated on first use).
@@ -19,7 +27,11 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -31,6 +43,8 @@
 
 enum {
 	SELFMAX	= 8,	/* runtime frames above the caller, at most */
+	HIGHFD	= 1000,	/* the runtime's own descriptors go at or above this... */
+	FDROOM	= 24,	/* ...or this far below the descriptor limit if it is lower */
 };
 
 static int	(*backtracefn)(void **, int);
@@ -40,6 +54,41 @@ int
 unwind_isself(uintptr_t pc)
 {
 	return pc >= selflo && pc < selfhi;
+}
+
+/* Move fd up out of the program's way; the new descriptor, or fd itself. */
+static int
+movehigh(int fd, int cloexec)
+{
+	struct rlimit rl;
+	rlim_t base;
+	int hi;
+
+	base = HIGHFD;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < HIGHFD + FDROOM)
+		base = rl.rlim_cur > 2 * FDROOM ? rl.rlim_cur - FDROOM : 0;
+	if (base <= (rlim_t)fd)
+		return fd;
+	hi = fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, (int)base);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* pipe2: the system call; inside the runtime, both ends moved out of the program's way. */
+EXPORT int
+pipe2(int fds[2], int flags)
+{
+	int r;
+
+	r = (int)syscall(SYS_pipe2, fds, flags);
+	if (r == 0 && rt_inside) {
+		fds[0] = movehigh(fds[0], flags & O_CLOEXEC);
+		fds[1] = movehigh(fds[1], flags & O_CLOEXEC);
+	}
+	return r;
 }
 
 int
@@ -60,6 +109,11 @@ unwind_init(void)
 		return -1;
 	if (setpolicy != NULL && as != NULL)
 		(void)setpolicy(*as, UNW_CACHE_PER_THREAD);
+	{
+		uintptr_t pcs[4];
+
+		(void)unwind_stack(pcs, 4);	/* libunwind's own set-up, now */
+	}
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct Dump {
 static Dump dumps[MAXRINGS];
 static int ndumps;
 static int quiet;
+static int following;
 static const char *dir;
 
 static const char *callnames[CALL_NCALLS] = {
@@ -327,8 +328,16 @@ lookdir(void)
 		memset(d, 0, sizeof *d);
 		strcpy(d->name, e->d_name);
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (ring_open(&d->r, path) < 0)
+		if (ring_open(&d->r, path) < 0) {
+			if (errno == EPROTO && following)
+				continue;	/* being created: look again later */
 			fail(path, strerror(errno));
+		}
+		if (__atomic_load_n(&d->r.hdr->state, __ATOMIC_ACQUIRE) == 0) {
+			/* the header is written, state last: not yet */
+			ring_unmap(&d->r);
+			continue;
+		}
 		d->pid = d->r.hdr->pid;
 		d->seq = d->r.hdr->execseq;
 		ndumps++;
@@ -347,7 +356,7 @@ main(int argc, char **argv)
 	follow = 0;
 	while ((c = getopt(argc, argv, "fq")) != -1) {
 		switch (c) {
-		case 'f': follow = 1; break;
+		case 'f': follow = following = 1; break;
 		case 'q': quiet = 1; break;
 		default:
 			fprintf(stderr, "usage: ringdump [-f] [-q] DIR\n");

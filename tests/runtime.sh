@@ -209,6 +209,12 @@ pc=$(field "$rec" pcs | cut -d, -f1)
       "$(grep -n "^frame .* pc=$pc\$" "$tmp/dlopen.dump" | head -n 1 | cut -d: -f1)" ]
 ok $? "dlopen: the innermost frame lies in the library, whose module came first"
 
+# ---- the program's descriptors ---------------------------------------------
+
+run fd fd
+[ "$(cat "$tmp/fd.out")" = "$("$traced" fd)" ]
+ok $? "the runtime leaves the program's next descriptor free ($(cat "$tmp/fd.out"))"
+
 # ---- without a session -----------------------------------------------------
 
 mkdir -p "$tmp/off"
@@ -221,9 +227,9 @@ ok $? "no session: the program runs as before and no file is made"
 
 if command -v nm >/dev/null 2>&1; then
 	extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' |
-	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose)$')
+	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose)$')
 	[ -z "$extra" ]
-	ok $? "the library exports only the allocator, exit, exec and dlclose names${extra:+ (also: $extra)}"
+	ok $? "the library exports only the allocator, exit, exec, dlclose and pipe2 names${extra:+ (also: $extra)}"
 	[ "$(nm -D --defined-only "$lib" | grep -c ' T _Z[nd]')" -eq 20 ]
 	ok $? "the library defines the 20 operators new and delete"
 else

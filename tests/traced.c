@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -177,7 +178,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: traced calls|threads|fork|forkexec|exec|execfail|exit|_exit|"
-	    "return|abort|segv|kill|dlopen|churn [ARGS]\n");
+	    "return|abort|segv|kill|dlopen|fd|churn [ARGS]\n");
 	return 2;
 }
 
@@ -267,6 +268,9 @@ main(int argc, char **argv)
 		printf("want alloc call=malloc flags=- ptr=%p size=4321\n", p);
 		free(p);
 		dlclose(h);
+	} else if (strcmp(mode, "fd") == 0) {
+		sink = malloc(10);
+		printf("fd %d\n", open("/dev/null", O_RDONLY));
 	} else if (strcmp(mode, "churn") == 0) {
 		void *slot[64] = { 0 };
 
