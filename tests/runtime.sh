@@ -123,7 +123,6 @@ ring fork "$child" 0 | head -n 1 | grep -q "^proc pid=$child seq=0 ppid=[0-9]* e
 ok $? "fork: the child has its own ring, forked=1"
 ring fork "$child" 0 | grep -q "^module "
 ok $? "fork: the child's ring has the modules again"
-wants fork want-child 2>/dev/null
 ring fork "$child" 0 | grep -q " call=malloc .* size=7771 " &&
     ! grep -v " pid=$child " "$tmp/fork.dump" | grep -q " size=7771 "
 ok $? "fork: the child's allocation is in the child's ring only"
@@ -208,6 +207,31 @@ pc=$(field "$rec" pcs | cut -d, -f1)
     [ "$(grep -n "^module .* path=$tlib " "$tmp/dlopen.dump" | head -n 1 | cut -d: -f1)" -lt \
       "$(grep -n "^frame .* pc=$pc\$" "$tmp/dlopen.dump" | head -n 1 | cut -d: -f1)" ]
 ok $? "dlopen: the innermost frame lies in the library, whose module came first"
+
+# ---- the pool's panic -----------------------------------------------------
+
+run overflow overflow
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/overflow.dump")
+e=$(grep "^error pid=$pid " "$tmp/overflow.dump")
+[ "$rc" -eq 134 ] && case $e in *"pcs=0x"*"msg=pool main: block "*"header: magic"*"corrupt tail magic"*) true ;; *) false ;; esac
+ok $? "panic: REC_ERROR with the block dump, the message and a stack"
+ends overflow "$pid" 0 signal 6
+ok $? "panic: then exit how=signal status=6"
+
+# ---- a small ring, read while written ---------------------------------------
+
+mkdir -p "$tmp/small.d"
+"$dump" -f -q "$tmp/small.d" >"$tmp/small.dump" 2>&1 &
+reader=$!
+POOLDBG_RING_SIZE=64k POOLDBG_SESSION=$tmp/small.d LD_PRELOAD=$lib "$traced" tchurn 20000 >/dev/null 2>&1
+rc=$?
+wait $reader
+[ "$rc" -eq 0 ] && grep -q '^ring .* alloc=800[0-9][0-9] free=800[0-9][0-9] .* thread=[0-9]* exit=1 ' "$tmp/small.dump" &&
+    grep -q 'state=closed' "$tmp/small.dump"
+ok $? "POOLDBG_RING_SIZE=64k, four threads: the writers wait for the reader, nothing is lost"
+[ "$(ls "$tmp/small.d")" = "$(sed -n 's/^ring pid=\([0-9]*\) seq=\([0-9]*\) .*/\1-\2.ring/p' "$tmp/small.dump")" ] &&
+    [ "$(stat -c %s "$tmp/small.d"/*.ring)" -eq $((4096 + 65536)) ]
+ok $? "POOLDBG_RING_SIZE=64k: the ring file has a 64 KiB data area"
 
 # ---- the program's descriptors ---------------------------------------------
 

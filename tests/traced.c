@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,10 +38,11 @@ want_alloc(const char *call, const char *flags, void *p, size_t size, size_t ali
 	printf("want alloc call=%s flags=%s ptr=%p size=%zu align=%zu\n", call, flags, p, size, align);
 }
 
+/* Pointers are printed from their values saved before the call that ends them. */
 static void
-want_free(const char *call, const char *flags, void *p, size_t size)
+want_free(const char *call, const char *flags, uintptr_t p, size_t size)
 {
-	printf("want free call=%s flags=%s ptr=%p size=%zu\n", call, flags, p, size);
+	printf("want free call=%s flags=%s ptr=%#" PRIxPTR " size=%zu\n", call, flags, p, size);
 }
 
 static void *
@@ -60,23 +62,28 @@ static NOINLINE void
 ccalls(void)
 {
 	void *p, *q;
+	uintptr_t u;
 	int e;
 
 	p = malloc(1001);
 	want_alloc("malloc", "-", p, 1001, 0);
 	printf("site ptr=%p func=%p\n", p, (void *)ccalls);
+	u = (uintptr_t)p;
 	free(p);
-	want_free("free", "-", p, 0);
+	want_free("free", "-", u, 0);
 	p = calloc(3, 337);
 	want_alloc("calloc", "-", p, 1011, 0);
+	u = (uintptr_t)p;
 	q = realloc(p, 5003);
-	printf("want realloc call=realloc old=%p new=%p size=5003\n", p, q);
-	p = realloc(q, 0);
-	printf("want realloc call=realloc old=%p new=0x0 size=0\n", q);
+	printf("want realloc call=realloc old=%#" PRIxPTR " new=%p size=5003\n", u, q);
+	u = (uintptr_t)q;
+	sink = realloc(q, 0);
+	printf("want realloc call=realloc old=%#" PRIxPTR " new=0x0 size=0\n", u);
 	p = realloc(null, 1021);
 	want_alloc("realloc", "-", p, 1021, 0);
+	u = (uintptr_t)p;
 	q = reallocarray(p, 7, 151);
-	printf("want realloc call=reallocarray old=%p new=%p size=1057\n", p, q);
+	printf("want realloc call=reallocarray old=%#" PRIxPTR " new=%p size=1057\n", u, q);
 	free(q);
 	e = posix_memalign(&p, 64, 1031);
 	if (e == 0)
@@ -137,26 +144,26 @@ cxxcalls(void)
 
 		p = nw(2001 + i);
 		want_alloc(nn[i], "-", p, 2001 + i, 0);
+		want_free(dn[i], "-", (uintptr_t)p, 0);
 		dl(p);
-		want_free(dn[i], "-", p, 0);
 		p = nw(2011 + i);
+		want_free(dn[i], "sized", (uintptr_t)p, 2011 + i);
 		dlsz(p, 2011 + i);
-		want_free(dn[i], "sized", p, 2011 + i);
 		p = nwnt(2021 + i, nt);
 		want_alloc(nn[i], "nothrow", p, 2021 + i, 0);
+		want_free(dn[i], "nothrow", (uintptr_t)p, 0);
 		dlnt(p, nt);
-		want_free(dn[i], "nothrow", p, 0);
 		p = nwal(2031 + i, 64);
 		want_alloc(nn[i], "aligned", p, 2031 + i, 64);
+		want_free(dn[i], "aligned", (uintptr_t)p, 0);
 		dlal(p, 64);
-		want_free(dn[i], "aligned", p, 0);
 		p = nwal(2041 + i, 128);
+		want_free(dn[i], "aligned,sized", (uintptr_t)p, 2041 + i);
 		dlszal(p, 2041 + i, 128);
-		want_free(dn[i], "aligned,sized", p, 2041 + i);
 		p = nwalnt(2051 + i, 256, nt);
 		want_alloc(nn[i], "nothrow,aligned", p, 2051 + i, 256);
+		want_free(dn[i], "nothrow,aligned", (uintptr_t)p, 0);
 		dlalnt(p, 256, nt);
-		want_free(dn[i], "nothrow,aligned", p, 0);
 	}
 }
 
@@ -174,11 +181,39 @@ threadmain(void *arg)
 	return NULL;
 }
 
+/* n allocations and frees among 64 live blocks, made depth calls deep. */
+static NOINLINE long
+churn(long n, long depth)
+{
+	void *slot[64] = { 0 };
+	volatile long r;
+	long i;
+
+	if (depth > 0) {
+		r = churn(n, depth - 1);	/* volatile: a real call, not a loop */
+		return r + 1;
+	}
+	for (i = 0; i < n; i++) {
+		free(slot[i & 63]);
+		slot[i & 63] = malloc((size_t)(16 + (i * 7919) % 2000));
+	}
+	for (i = 0; i < 64; i++)
+		free(slot[i]);
+	return 0;
+}
+
+static void *
+tchurn(void *arg)
+{
+	churn((long)(uintptr_t)arg, 3);
+	return NULL;
+}
+
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: traced calls|threads|fork|forkexec|exec|execfail|exit|_exit|"
-	    "return|abort|segv|kill|dlopen|fd|churn [ARGS]\n");
+	    "return|abort|segv|kill|dlopen|fd|overflow|churn N [DEPTH]|tchurn N\n");
 	return 2;
 }
 
@@ -211,16 +246,16 @@ main(int argc, char **argv)
 	} else if (strcmp(mode, "fork") == 0) {
 		p = malloc(8881);
 		if ((pid = fork()) == 0) {
-			free(p);
-			p = malloc(7771);
 			printf("child %d\n", (int)getpid());
 			printf("want-child free ptr=%p\n", p);
+			free(p);
+			p = malloc(7771);
 			printf("want-child alloc size=7771 ptr=%p\n", p);
 			exit(0);
 		}
 		waitpid(pid, &st, 0);
-		free(p);
 		printf("want free call=free flags=- ptr=%p\n", p);
+		free(p);
 	} else if (strcmp(mode, "forkexec") == 0 && argc > 2) {
 		if ((pid = fork()) == 0) {
 			execv(argv[2], argv + 2);
@@ -266,20 +301,24 @@ main(int argc, char **argv)
 		*(void **)&f = dlsym(h, "traced_lib_alloc");
 		p = f(4321);
 		printf("want alloc call=malloc flags=- ptr=%p size=4321\n", p);
+		printf("want free call=free flags=- ptr=%p\n", p);
 		free(p);
 		dlclose(h);
+	} else if (strcmp(mode, "overflow") == 0) {
+		char *volatile c = malloc(40);
+
+		memset(c, 'x', malloc_usable_size(c) + 16);	/* over the block's tail */
+		free(c);
+	} else if (strcmp(mode, "tchurn") == 0) {
+		for (i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, tchurn, (void *)(uintptr_t)n);
+		for (i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
 	} else if (strcmp(mode, "fd") == 0) {
 		sink = malloc(10);
 		printf("fd %d\n", open("/dev/null", O_RDONLY));
 	} else if (strcmp(mode, "churn") == 0) {
-		void *slot[64] = { 0 };
-
-		for (i = 0; i < n; i++) {
-			free(slot[i & 63]);
-			slot[i & 63] = malloc((size_t)(16 + (i * 7919) % 2000));
-		}
-		for (i = 0; i < 64; i++)
-			free(slot[i]);
+		churn(n, argc > 3 ? atol(argv[3]) : 0);
 	} else
 		return usage();
 	return 0;
