@@ -127,6 +127,7 @@ forkchild(void)
 
 /* ---- exec --------------------------------------------------------------- */
 
+/* Find the C library's exec calls and dlclose, once; called by the constructor (never a vfork child). */
 void
 exit_resolve(void)
 {
@@ -319,6 +320,7 @@ dlclose(void *handle)
 
 /* ---- start -------------------------------------------------------------- */
 
+/* Register the exit hook and the fork handler, catch the fatal signals; once, when tracing starts. */
 void
 exit_init(void)
 {

@@ -156,6 +156,7 @@ scanone(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* Forget every module; lock held (or a single-threaded fork child). */
 void
 modules_reset(void)
 {
@@ -163,6 +164,7 @@ modules_reset(void)
 	lastadds = 0;
 }
 
+/* REC_MODULE for objects not in the table, REC_UNLOAD for those gone; lock held. */
 void
 modules_scanl(void)
 {
@@ -197,6 +199,7 @@ addsone(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+/* Rescan when pc lies in no known module and the loader added objects since; lock held. */
 void
 modules_notepcl(uintptr_t pc)
 {
@@ -233,6 +236,7 @@ findone(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* The PT_LOAD span of the object holding addr; 0, or -1 if none.  No lock needed. */
 int
 modules_bounds(const void *addr, uintptr_t *lo, uintptr_t *hi)
 {

@@ -50,6 +50,7 @@ enum {
 static int	(*backtracefn)(void **, int);
 static uintptr_t selflo, selfhi;	/* this library's PT_LOAD span */
 
+/* Whether pc lies in this library (its frames are left out of stacks). */
 int
 unwind_isself(uintptr_t pc)
 {
@@ -91,6 +92,7 @@ pipe2(int fds[2], int flags)
 	return r;
 }
 
+/* Load libunwind privately and make its first unwind; 0, or -1 (stacks stay empty).  Constructor only. */
 int
 unwind_init(void)
 {
@@ -117,6 +119,7 @@ unwind_init(void)
 	return 0;
 }
 
+/* Up to max return addresses of the caller, innermost first, this library's frames skipped; the count. */
 int
 unwind_stack(uintptr_t *pcs, int max)
 {

@@ -130,6 +130,7 @@ static void	threadend(void *);
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* CLOCK_MONOTONIC ns, through the vDSO.  Any thread, any time. */
 uint64_t
 rt_now(void)
 {
@@ -148,6 +149,7 @@ realnow(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The calling thread's id, asked of the kernel once per thread (reset in a fork child). */
 int
 rt_gettid(void)
 {
@@ -169,6 +171,7 @@ say(const char *a, const char *b)
 
 /* ---- the lock and the ring ---------------------------------------------- */
 
+/* Take the ring lock; 1 if this thread already holds it (a signal inside the runtime). */
 int
 rt_lock(void)
 {
@@ -182,6 +185,7 @@ rt_lock(void)
 	return 0;
 }
 
+/* Give the ring lock back, unless nested (rt_lock returned 1). */
 void
 rt_unlock(int nested)
 {
@@ -191,6 +195,7 @@ rt_unlock(int nested)
 	pthread_mutex_unlock(&rt.lock);
 }
 
+/* Append a record to this image's ring if it is live; lock held.  May wait while the ring is full. */
 void
 rt_putl(const void *rec, size_t len)
 {
@@ -198,6 +203,7 @@ rt_putl(const void *rec, size_t len)
 		(void)ring_write(&rt.ring, rec, len);
 }
 
+/* Whether the ring is live and this process created it (a vfork child did not); lock held. */
 int
 rt_ownerl(void)
 {
@@ -437,6 +443,7 @@ event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
 	errno = e;
 }
 
+/* Record an allocation (see runtime.h); keeps errno; no lock held by the caller. */
 void
 rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align, uintptr_t pc)
 {
@@ -459,6 +466,7 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 	event(&a, sizeof a, &a.stack, &a.tid);
 }
 
+/* Record a free before the block goes back (see runtime.h); NULL is not recorded. */
 void
 rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t pc)
 {
@@ -482,6 +490,7 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 	event(&f, sizeof f, &f.stack, &f.tid);
 }
 
+/* Run fn and record it under the ring lock (see runtime.h); returns fn's result and errno. */
 void *
 rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc)
 {
@@ -647,6 +656,7 @@ openringl(int forked)
 	return 0;
 }
 
+/* REC_EXIT and close, once, by the ring's owner only; async-signal-safe. */
 void
 rt_finish(unsigned how, int status)
 {
@@ -671,6 +681,7 @@ rt_finish(unsigned how, int status)
 	rt_inside--;
 }
 
+/* A new ring: in a fork child (forked 1, the parent's ring dropped untouched) or after a failed exec. */
 void
 rt_reopen(int forked)
 {

@@ -351,12 +351,11 @@ int
 main(int argc, char **argv)
 {
 	struct timespec ms = { 0, 1000000 };
-	int follow, c, i, busy, idle, left;
+	int c, i, busy, idle, left;
 
-	follow = 0;
 	while ((c = getopt(argc, argv, "fq")) != -1) {
 		switch (c) {
-		case 'f': follow = following = 1; break;
+		case 'f': following = 1; break;
 		case 'q': quiet = 1; break;
 		default:
 			fprintf(stderr, "usage: ringdump [-f] [-q] DIR\n");
@@ -368,7 +367,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[optind];
-	if (!follow) {
+	if (!following) {
 		lookdir();
 		for (i = 0; i < ndumps; i++) {
 			drain(&dumps[i]);
