@@ -1,29 +1,51 @@
 /*
  * libpooldbg/malloc-replace.c -- libpooldbg-malloc: the default pool as the
- * program's malloc.
+ * program's malloc, every call reported to the tracing runtime.
  *
- * Owns nothing but the C library's allocation names: malloc, calloc,
- * realloc, reallocarray, free, posix_memalign, aligned_alloc, memalign,
- * valloc, pvalloc and malloc_usable_size, each a thin shim over its
- * pooldbg_ counterpart in libpooldbg that then points the block's tags at
- * the shim's caller instead of at the shim.  Linked into a program, or
- * preloaded with LD_PRELOAD, it makes every heap allocation of the process
- * (the C library's own included) a block of pooldbg_mainmem.
+ * Owns nothing but the allocation names: malloc, calloc, realloc,
+ * reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc,
+ * pvalloc and malloc_usable_size, each a thin shim over its pooldbg_
+ * counterpart in libpooldbg that then points the block's tags at the
+ * shim's caller instead of at the shim; and the C++ operators new, new[],
+ * delete and delete[] in all the variants libstdc++ defines (plain,
+ * nothrow, sized, std::align_val_t), under their mangled names so that no
+ * C++ compiler is needed.  Linked into a program, or preloaded with
+ * LD_PRELOAD, it makes every heap allocation of the process (the C
+ * library's own included) a block of pooldbg_mainmem; with POOLDBG_SESSION
+ * set, runtime.c records each call (which one, its size, pointer and
+ * stack).
+ *
+ * operator new on failure: as libstdc++'s, it calls the new-handler
+ * (std::get_new_handler, looked up with dlsym) until it succeeds or there
+ * is none, then throws std::bad_alloc built from the C++ runtime's own
+ * symbols (__cxa_allocate_exception, __cxa_throw, the bad_alloc vtable and
+ * typeinfo).  A process without a C++ runtime in its global scope gets one
+ * line on fd 2 and abort().  The nothrow variants do not call the
+ * new-handler (a handler that throws could not be caught here in C); they
+ * return NULL.
  *
  * Must never: export any other name, keep state of its own, or call
- * anything that may allocate (the shims are the allocator).
+ * anything that may allocate outside the failure path of operator new
+ * (the shims are the allocator).  Frees are reported before the block is
+ * given back, allocations after it was handed out.
  */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <malloc.h>	/* the C library's: memalign, pvalloc, malloc_usable_size */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define POOLDBG_NO_PLAN9_NAMES
 #include <pooldbg/malloc.h>
 
+#include "runtime.h"
+
 #define CALLERPC()	((uintptr_t)__builtin_return_address(0))
+#define TRACING()	__builtin_expect(rt_state != RT_OFF, 0)
 
 /*
  * Every shim has the contract of the C library call of the same name
@@ -39,6 +61,8 @@ malloc(size_t size)
 
 	v = pooldbg_malloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_MALLOC, 0, v, size, 0, CALLERPC());
 	return v;
 }
 
@@ -46,10 +70,16 @@ malloc(size_t size)
 EXPORT void *
 calloc(size_t n, size_t size)
 {
+	size_t total;
 	void *v;
 
 	v = pooldbg_calloc(n, size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING()) {
+		if (__builtin_mul_overflow(n, size, &total))
+			total = SIZE_MAX;
+		rt_alloc(CALL_CALLOC, 0, v, total, 0, CALLERPC());
+	}
 	return v;
 }
 
@@ -68,24 +98,51 @@ tagrealloc(void *ptr, void *v, uintptr_t pc)
 	return v;
 }
 
+static void *
+doreallocarray(void *ptr, size_t n, size_t size)
+{
+	return pooldbg_reallocarray(ptr, n, size);
+}
+
+static void *
+dorealloc(void *ptr, size_t n, size_t size)
+{
+	(void)n;
+	return pooldbg_realloc(ptr, size);
+}
+
 /* realloc: pooldbg_realloc, tagged as a reallocation by the caller. */
 EXPORT void *
 realloc(void *ptr, size_t size)
 {
-	return tagrealloc(ptr, pooldbg_realloc(ptr, size), CALLERPC());
+	void *v;
+
+	if (TRACING())
+		v = rt_realloc(CALL_REALLOC, dorealloc, ptr, 1, size, CALLERPC());
+	else
+		v = pooldbg_realloc(ptr, size);
+	return tagrealloc(ptr, v, CALLERPC());
 }
 
 /* reallocarray: pooldbg_reallocarray, tagged as realloc. */
 EXPORT void *
 reallocarray(void *ptr, size_t n, size_t size)
 {
-	return tagrealloc(ptr, pooldbg_reallocarray(ptr, n, size), CALLERPC());
+	void *v;
+
+	if (TRACING())
+		v = rt_realloc(CALL_REALLOCARRAY, doreallocarray, ptr, n, size, CALLERPC());
+	else
+		v = pooldbg_reallocarray(ptr, n, size);
+	return tagrealloc(ptr, v, CALLERPC());
 }
 
 /* free: pooldbg_free; a pointer that is no block of the pool is a panic. */
 EXPORT void
 free(void *ptr)
 {
+	if (TRACING())
+		rt_free(CALL_FREE, 0, ptr, 0, CALLERPC());
 	pooldbg_free(ptr);
 }
 
@@ -98,6 +155,8 @@ posix_memalign(void **memptr, size_t align, size_t size)
 	e = pooldbg_posix_memalign(memptr, align, size);
 	if (e == 0)
 		pooldbg_setmalloctag(*memptr, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_POSIX_MEMALIGN, 0, e == 0 ? *memptr : NULL, size, align, CALLERPC());
 	return e;
 }
 
@@ -109,6 +168,8 @@ aligned_alloc(size_t align, size_t size)
 
 	v = pooldbg_aligned_alloc(align, size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_ALIGNED_ALLOC, 0, v, size, align, CALLERPC());
 	return v;
 }
 
@@ -120,6 +181,8 @@ memalign(size_t align, size_t size)
 
 	v = pooldbg_memalign(align, size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_MEMALIGN, 0, v, size, align, CALLERPC());
 	return v;
 }
 
@@ -131,6 +194,8 @@ valloc(size_t size)
 
 	v = pooldbg_valloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_VALLOC, 0, v, size, (size_t)getpagesize(), CALLERPC());
 	return v;
 }
 
@@ -142,6 +207,8 @@ pvalloc(size_t size)
 
 	v = pooldbg_pvalloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
+	if (TRACING())
+		rt_alloc(CALL_PVALLOC, 0, v, size, (size_t)getpagesize(), CALLERPC());
 	return v;
 }
 
@@ -150,4 +217,262 @@ EXPORT size_t
 malloc_usable_size(void *ptr)
 {
 	return pooldbg_malloc_usable_size(ptr);
+}
+
+/* ---- C++ operators new and delete --------------------------------------- */
+
+/*
+ * The mangled names of libstdc++'s replaceable operators (LP64: size_t is
+ * 'm', std::align_val_t is an enum over size_t).  "nothrow" stands for
+ * const std::nothrow_t &.
+ */
+void	*_Znwm(size_t);					/* new(size) */
+void	*_Znam(size_t);					/* new[](size) */
+void	*_ZnwmRKSt9nothrow_t(size_t, const void *);	/* new(size, nothrow) */
+void	*_ZnamRKSt9nothrow_t(size_t, const void *);
+void	*_ZnwmSt11align_val_t(size_t, size_t);		/* new(size, align) */
+void	*_ZnamSt11align_val_t(size_t, size_t);
+void	*_ZnwmSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *);
+void	*_ZnamSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *);
+void	_ZdlPv(void *);					/* delete(ptr) */
+void	_ZdaPv(void *);
+void	_ZdlPvm(void *, size_t);			/* delete(ptr, size) */
+void	_ZdaPvm(void *, size_t);
+void	_ZdlPvRKSt9nothrow_t(void *, const void *);	/* delete(ptr, nothrow) */
+void	_ZdaPvRKSt9nothrow_t(void *, const void *);
+void	_ZdlPvSt11align_val_t(void *, size_t);		/* delete(ptr, align) */
+void	_ZdaPvSt11align_val_t(void *, size_t);
+void	_ZdlPvmSt11align_val_t(void *, size_t, size_t);	/* delete(ptr, size, align) */
+void	_ZdaPvmSt11align_val_t(void *, size_t, size_t);
+void	_ZdlPvSt11align_val_tRKSt9nothrow_t(void *, size_t, const void *);
+void	_ZdaPvSt11align_val_tRKSt9nothrow_t(void *, size_t, const void *);
+
+/* Call the new-handler if there is one; whether there was (it may throw instead). */
+static int
+newhandler(void)
+{
+	void (*(*get)(void))(void);
+	void (*h)(void);
+
+	*(void **)&get = dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv");
+	if (get == NULL || (h = get()) == NULL)
+		return 0;
+	h();
+	return 1;
+}
+
+/* throw std::bad_alloc(); without a C++ runtime, say so and abort. */
+static __attribute__((noreturn)) void
+badalloc(void)
+{
+	static const char msg[] = "pooldbg: operator new: out of memory, "
+	    "and no C++ runtime to throw std::bad_alloc\n";
+	void *(*alloc)(size_t);
+	void (*throwfn)(void *, void *, void (*)(void *));
+	void (*dtor)(void *);
+	char *vtable, *typeinfo;
+	void **e;
+	ssize_t r;
+
+	*(void **)&alloc = dlsym(RTLD_DEFAULT, "__cxa_allocate_exception");
+	*(void **)&throwfn = dlsym(RTLD_DEFAULT, "__cxa_throw");
+	*(void **)&dtor = dlsym(RTLD_DEFAULT, "_ZNSt9bad_allocD1Ev");
+	vtable = dlsym(RTLD_DEFAULT, "_ZTVSt9bad_alloc");
+	typeinfo = dlsym(RTLD_DEFAULT, "_ZTISt9bad_alloc");
+	if (alloc != NULL && throwfn != NULL && dtor != NULL && vtable != NULL &&
+	    typeinfo != NULL && (e = alloc(sizeof(void *))) != NULL) {
+		/* the object's vptr: past the offset-to-top and typeinfo words */
+		*e = vtable + 2 * sizeof(void *);
+		throwfn(e, typeinfo, dtor);
+	}
+	r = write(2, msg, sizeof msg - 1);
+	(void)r;
+	abort();
+}
+
+static void *
+newblock(size_t size, size_t align, int nothrow)
+{
+	void *v;
+
+	for (;;) {
+		v = align != 0 ? pooldbg_aligned_alloc(align, size) : pooldbg_malloc(size);
+		if (v != NULL || nothrow || !newhandler())
+			return v;
+	}
+}
+
+/*
+ * One body for every operator new: the block, tagged with pc and
+ * recorded as kind with flags; a failure throws unless nothrow.
+ */
+#define NEWBODY(kind, flags, size, align, nothrow) do { \
+	void *v_; \
+	v_ = newblock((size), (align), (nothrow)); \
+	pooldbg_setmalloctag(v_, CALLERPC()); \
+	if (TRACING()) \
+		rt_alloc((kind), (flags), v_, (size), (align), CALLERPC()); \
+	if (v_ == NULL && !(nothrow)) \
+		badalloc(); \
+	return v_; \
+} while (0)
+
+#define DELBODY(kind, flags, ptr, size) do { \
+	if (TRACING()) \
+		rt_free((kind), (flags), (ptr), (size), CALLERPC()); \
+	pooldbg_free(ptr); \
+} while (0)
+
+/* operator new(size_t): throws std::bad_alloc on failure. */
+EXPORT void *
+_Znwm(size_t size)
+{
+	NEWBODY(CALL_NEW, 0, size, 0, 0);
+}
+
+/* operator new[](size_t). */
+EXPORT void *
+_Znam(size_t size)
+{
+	NEWBODY(CALL_NEW_ARRAY, 0, size, 0, 0);
+}
+
+/* operator new(size_t, const std::nothrow_t &): NULL on failure. */
+EXPORT void *
+_ZnwmRKSt9nothrow_t(size_t size, const void *nt)
+{
+	(void)nt;
+	NEWBODY(CALL_NEW, CALLF_NOTHROW, size, 0, 1);
+}
+
+/* operator new[](size_t, const std::nothrow_t &). */
+EXPORT void *
+_ZnamRKSt9nothrow_t(size_t size, const void *nt)
+{
+	(void)nt;
+	NEWBODY(CALL_NEW_ARRAY, CALLF_NOTHROW, size, 0, 1);
+}
+
+/* operator new(size_t, std::align_val_t). */
+EXPORT void *
+_ZnwmSt11align_val_t(size_t size, size_t align)
+{
+	NEWBODY(CALL_NEW, CALLF_ALIGNED, size, align, 0);
+}
+
+/* operator new[](size_t, std::align_val_t). */
+EXPORT void *
+_ZnamSt11align_val_t(size_t size, size_t align)
+{
+	NEWBODY(CALL_NEW_ARRAY, CALLF_ALIGNED, size, align, 0);
+}
+
+/* operator new(size_t, std::align_val_t, const std::nothrow_t &). */
+EXPORT void *
+_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *nt)
+{
+	(void)nt;
+	NEWBODY(CALL_NEW, CALLF_ALIGNED | CALLF_NOTHROW, size, align, 1);
+}
+
+/* operator new[](size_t, std::align_val_t, const std::nothrow_t &). */
+EXPORT void *
+_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *nt)
+{
+	(void)nt;
+	NEWBODY(CALL_NEW_ARRAY, CALLF_ALIGNED | CALLF_NOTHROW, size, align, 1);
+}
+
+/* operator delete(void *). */
+EXPORT void
+_ZdlPv(void *ptr)
+{
+	DELBODY(CALL_DELETE, 0, ptr, 0);
+}
+
+/* operator delete[](void *). */
+EXPORT void
+_ZdaPv(void *ptr)
+{
+	DELBODY(CALL_DELETE_ARRAY, 0, ptr, 0);
+}
+
+/* operator delete(void *, size_t): the size is recorded as the program said it. */
+EXPORT void
+_ZdlPvm(void *ptr, size_t size)
+{
+	DELBODY(CALL_DELETE, CALLF_SIZED, ptr, size);
+}
+
+/* operator delete[](void *, size_t). */
+EXPORT void
+_ZdaPvm(void *ptr, size_t size)
+{
+	DELBODY(CALL_DELETE_ARRAY, CALLF_SIZED, ptr, size);
+}
+
+/* operator delete(void *, const std::nothrow_t &). */
+EXPORT void
+_ZdlPvRKSt9nothrow_t(void *ptr, const void *nt)
+{
+	(void)nt;
+	DELBODY(CALL_DELETE, CALLF_NOTHROW, ptr, 0);
+}
+
+/* operator delete[](void *, const std::nothrow_t &). */
+EXPORT void
+_ZdaPvRKSt9nothrow_t(void *ptr, const void *nt)
+{
+	(void)nt;
+	DELBODY(CALL_DELETE_ARRAY, CALLF_NOTHROW, ptr, 0);
+}
+
+/* operator delete(void *, std::align_val_t). */
+EXPORT void
+_ZdlPvSt11align_val_t(void *ptr, size_t align)
+{
+	(void)align;
+	DELBODY(CALL_DELETE, CALLF_ALIGNED, ptr, 0);
+}
+
+/* operator delete[](void *, std::align_val_t). */
+EXPORT void
+_ZdaPvSt11align_val_t(void *ptr, size_t align)
+{
+	(void)align;
+	DELBODY(CALL_DELETE_ARRAY, CALLF_ALIGNED, ptr, 0);
+}
+
+/* operator delete(void *, size_t, std::align_val_t). */
+EXPORT void
+_ZdlPvmSt11align_val_t(void *ptr, size_t size, size_t align)
+{
+	(void)align;
+	DELBODY(CALL_DELETE, CALLF_SIZED | CALLF_ALIGNED, ptr, size);
+}
+
+/* operator delete[](void *, size_t, std::align_val_t). */
+EXPORT void
+_ZdaPvmSt11align_val_t(void *ptr, size_t size, size_t align)
+{
+	(void)align;
+	DELBODY(CALL_DELETE_ARRAY, CALLF_SIZED | CALLF_ALIGNED, ptr, size);
+}
+
+/* operator delete(void *, std::align_val_t, const std::nothrow_t &). */
+EXPORT void
+_ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *nt)
+{
+	(void)align;
+	(void)nt;
+	DELBODY(CALL_DELETE, CALLF_ALIGNED | CALLF_NOTHROW, ptr, 0);
+}
+
+/* operator delete[](void *, std::align_val_t, const std::nothrow_t &). */
+EXPORT void
+_ZdaPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *nt)
+{
+	(void)align;
+	(void)nt;
+	DELBODY(CALL_DELETE_ARRAY, CALLF_ALIGNED | CALLF_NOTHROW, ptr, 0);
 }

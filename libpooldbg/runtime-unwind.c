@@ -1,0 +1,139 @@
+/*
+ * libpooldbg/runtime-unwind.c -- the runtime's backtraces: libunwind's
+ * unw_backtrace with its per-thread cache, the runtime's own frames left
+ * out.
+ *
+ * libunwind is loaded with dlopen(RTLD_LOCAL) by the constructor instead
+ * of being linked: the Debian build of libunwind.so exports backtrace and
+ * the whole _Unwind_* family, which a preloaded dependency would put in
+ * front of the C library's and libgcc_s's for every program (C++
+ * exceptions would then unwind through libunwind), and its static archive
+ * is not position-independent.  Loaded locally it adds nothing to the
+ * program's namespace, and a program that brings its own libunwind keeps
+ * it.  The soname comes from configure (POOLDBG_LIBUNWIND_SONAME).
+ *
+ * libunwind keeps a pipe open for ever (it checks addresses by writing
+ * from them), made on its first unwind with pipe2: left alone it would
+ * take the program's next descriptors (3 and 4 in most programs).  pipe2
+ * is therefore interposed: called from inside the runtime (the guard set),
+ * its two descriptors are moved up near the descriptor limit; called by
+ * the program, it is the system call and nothing else.  The first unwind
+ * is made by unwind_init, so the pipe exists before main.
+ *
+ * Must never: take the ring lock (unwinding runs before it is taken), or
+ * be called with the pool lock held by a thread that has not unwound yet
+ * (libunwind's thread-local cache may be allocated on first use).
+ */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "runtime.h"
+
+#define STR2(x)	#x
+#define STR(x)	STR2(x)
+
+enum {
+	SELFMAX	= 8,	/* runtime frames above the caller, at most */
+	HIGHFD	= 1000,	/* the runtime's own descriptors go at or above this... */
+	FDROOM	= 24,	/* ...or this far below the descriptor limit if it is lower */
+};
+
+static int	(*backtracefn)(void **, int);
+static uintptr_t selflo, selfhi;	/* this library's PT_LOAD span */
+
+/* Whether pc lies in this library (its frames are left out of stacks). */
+int
+unwind_isself(uintptr_t pc)
+{
+	return pc >= selflo && pc < selfhi;
+}
+
+/* Move fd up out of the program's way; the new descriptor, or fd itself. */
+static int
+movehigh(int fd, int cloexec)
+{
+	struct rlimit rl;
+	rlim_t base;
+	int hi;
+
+	base = HIGHFD;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < HIGHFD + FDROOM)
+		base = rl.rlim_cur > 2 * FDROOM ? rl.rlim_cur - FDROOM : 0;
+	if (base <= (rlim_t)fd)
+		return fd;
+	hi = fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, (int)base);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* pipe2: the system call; inside the runtime, both ends moved out of the program's way. */
+EXPORT int
+pipe2(int fds[2], int flags)
+{
+	int r;
+
+	r = (int)syscall(SYS_pipe2, fds, flags);
+	if (r == 0 && rt_inside) {
+		fds[0] = movehigh(fds[0], flags & O_CLOEXEC);
+		fds[1] = movehigh(fds[1], flags & O_CLOEXEC);
+	}
+	return r;
+}
+
+/* Load libunwind privately and make its first unwind; 0, or -1 (stacks stay empty).  Constructor only. */
+int
+unwind_init(void)
+{
+	int (*setpolicy)(unw_addr_space_t, unw_caching_policy_t);
+	unw_addr_space_t *as;
+	void *h;
+
+	(void)modules_bounds((const void *)unwind_init, &selflo, &selfhi);
+	h = dlopen(POOLDBG_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return -1;
+	*(void **)&backtracefn = dlsym(h, "unw_backtrace");
+	*(void **)&setpolicy = dlsym(h, STR(unw_set_caching_policy));
+	as = dlsym(h, STR(unw_local_addr_space));
+	if (backtracefn == NULL)
+		return -1;
+	if (setpolicy != NULL && as != NULL)
+		(void)setpolicy(*as, UNW_CACHE_PER_THREAD);
+	{
+		uintptr_t pcs[4];
+
+		(void)unwind_stack(pcs, 4);	/* libunwind's own set-up, now */
+	}
+	return 0;
+}
+
+/* Up to max return addresses of the caller, innermost first, this library's frames skipped; the count. */
+int
+unwind_stack(uintptr_t *pcs, int max)
+{
+	void *buf[RT_MAXDEPTH + SELFMAX];
+	int n, i, k;
+
+	if (backtracefn == NULL || max <= 0)
+		return 0;
+	if (max > RT_MAXDEPTH)
+		max = RT_MAXDEPTH;
+	n = backtracefn(buf, max + SELFMAX);
+	for (i = 0; i < n && unwind_isself((uintptr_t)buf[i]); i++)
+		;
+	for (k = 0; i < n && k < max; i++, k++)
+		pcs[k] = (uintptr_t)buf[i];
+	return k;
+}

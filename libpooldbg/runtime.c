@@ -1,0 +1,904 @@
+/*
+ * libpooldbg/runtime.c -- the tracing runtime's core: initialisation from
+ * the environment, the ring and its lock, the stack trie, and the records
+ * of heap events.
+ *
+ * How an event travels: a shim of malloc-replace.c asks the pool, then
+ * calls rt_alloc/rt_free/rt_realloc.  Unless tracing is off or the thread
+ * is already inside the runtime (the guard), the event unwinds the stack
+ * (runtime-unwind.c) without any lock, then under the ring lock turns the
+ * PCs into one stack id -- the outer part usually straight from the
+ * thread's last stack, the rest through the trie, each new node written
+ * as a REC_FRAME -- and appends the event's record to the ring.
+ *
+ * The trie is an open-addressing hash table of (parent id, pc) -> id in
+ * anonymous mmap'd memory that doubles when half full.  Ids count from 1 in
+ * the order nodes are written; 0 is the empty stack.
+ *
+ * Before the constructor has run (the dynamic loader's allocations, other
+ * libraries' constructors), events wait in a fixed buffer with the
+ * caller's PC as a one-frame stack, and are written once the ring exists.
+ *
+ * Environment (read once, by the constructor):
+ *   POOLDBG_SESSION    session directory; unset: no tracing at all
+ *   POOLDBG_DEPTH      frames per stack (default 64, at most 256)
+ *   POOLDBG_FOLLOW     0: exec'd images are not traced (the variable and
+ *                      this library are taken out of the environment)
+ *   POOLDBG_RING_SIZE  ring data bytes, suffix k, m or g allowed
+ *                      (default 8m; rounded up to a power of two)
+ *
+ * Must never: allocate while holding the ring lock (the pool's panic takes
+ * the ring lock under the pool lock), use stdio or the locale, make a
+ * system call on the path of an ordinary event (the ring's futex when it
+ * is full aside), or record an allocation made while the guard is set.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>	/* vsnprintf only: never a FILE */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pooldbg/pool.h>
+#define POOLDBG_NO_PLAN9_NAMES
+#include <pooldbg/malloc.h>
+
+#include "runtime.h"
+
+enum {
+	NPENDING	= 1024,		/* events kept before initialisation */
+	TRIEINIT	= 1 << 16,	/* first trie size, entries */
+	DUMPSIZE	= 3072,		/* pool print lines kept for a panic report */
+	MSGSIZE		= 1024,
+	CMDSIZE		= 4096,		/* command line bytes kept in REC_PROC */
+};
+
+#define MINRING		((size_t)64 << 10)
+#define MAXRING		((size_t)1 << 32)
+
+typedef struct Trie Trie;
+struct Trie {
+	uint64_t pc;
+	uint32_t parent;
+	uint32_t id;		/* 0: empty slot */
+};
+
+/* A thread's last stack, outermost frame first, with its trie ids. */
+typedef struct Cache Cache;
+struct Cache {
+	unsigned gen;		/* rt.triegen when filled */
+	int	n;
+	uintptr_t pc[RT_MAXDEPTH];
+	uint32_t id[RT_MAXDEPTH];
+};
+
+typedef struct Pending Pending;
+struct Pending {
+	uint8_t	type;		/* REC_ALLOC, REC_FREE, REC_REALLOC */
+	uint16_t kind, flags;
+	uint64_t time, ptr, newptr, size, align, pc;
+};
+
+int rt_state;
+__thread int rt_inside RT_TLS;
+
+static __thread int mytid RT_TLS;		/* 0 until first asked */
+static __thread unsigned seengen RT_TLS;	/* rt.ringgen when REC_THREAD was written */
+static __thread Cache *mycache RT_TLS;
+static __thread int cacheoff RT_TLS;		/* the thread is ending: no new cache */
+static __thread int unwound RT_TLS;		/* the thread has used libunwind */
+
+/* The runtime's state; ring, trie and module fields are guarded by lock. */
+static struct {
+	pthread_mutex_t lock;
+	_Atomic int owner;	/* tid holding lock, 0 if none */
+	Ring	ring;
+	int	pid;		/* the process that owns ring */
+	unsigned ringgen;	/* counts rings opened by this image and its fork children */
+	char	session[PATH_MAX];
+	int	depth;
+	size_t	ringsize;
+	int	follow;
+	pthread_key_t key;	/* a thread's end, through its destructor */
+	int	havekey;
+	Trie	*trie;
+	size_t	triecap, trielen;
+	uint32_t nextid;
+	unsigned triegen;
+	void	(*oldprint)(Pool *, const char *, ...);
+	void	(*oldpanic)(Pool *, const char *, ...);
+	char	dump[DUMPSIZE];	/* the last pool print lines (pool lock held) */
+	size_t	dumplen;
+} rt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static Pending pend[NPENDING];
+static int npend;
+static atomic_flag pendlock = ATOMIC_FLAG_INIT;
+
+static void	threadend(void *);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* CLOCK_MONOTONIC ns, through the vDSO.  Any thread, any time. */
+uint64_t
+rt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+realnow(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The calling thread's id, asked of the kernel once per thread (reset in a fork child). */
+int
+rt_gettid(void)
+{
+	if (mytid == 0)
+		mytid = (int)syscall(SYS_gettid);
+	return mytid;
+}
+
+static void
+say(const char *a, const char *b)
+{
+	ssize_t r;
+
+	r = write(2, a, strlen(a));
+	r = write(2, b, strlen(b));
+	r = write(2, "\n", 1);
+	(void)r;
+}
+
+/* ---- the lock and the ring ---------------------------------------------- */
+
+/* Take the ring lock; 1 if this thread already holds it (a signal inside the runtime). */
+int
+rt_lock(void)
+{
+	int me;
+
+	me = rt_gettid();
+	if (atomic_load_explicit(&rt.owner, memory_order_relaxed) == me)
+		return 1;
+	pthread_mutex_lock(&rt.lock);
+	atomic_store_explicit(&rt.owner, me, memory_order_relaxed);
+	return 0;
+}
+
+/* Give the ring lock back, unless nested (rt_lock returned 1). */
+void
+rt_unlock(int nested)
+{
+	if (nested)
+		return;
+	atomic_store_explicit(&rt.owner, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&rt.lock);
+}
+
+/* Append a record to this image's ring if it is live; lock held.  May wait while the ring is full. */
+void
+rt_putl(const void *rec, size_t len)
+{
+	if (rt_state == RT_LIVE)
+		(void)ring_write(&rt.ring, rec, len);
+}
+
+/* Whether the ring is live and this process created it (a vfork child did not); lock held. */
+int
+rt_ownerl(void)
+{
+	return rt_state == RT_LIVE && rt.pid == (int)getpid();
+}
+
+/* ---- the stack trie ----------------------------------------------------- */
+
+static size_t
+triehash(uint32_t parent, uint64_t pc)
+{
+	uint64_t h;
+
+	h = pc * 0x9e3779b97f4a7c15ull ^ ((uint64_t)parent + 1) * 0xc2b2ae3d27d4eb4full;
+	return (size_t)(h ^ h >> 29);
+}
+
+static void
+trieresetl(void)
+{
+	if (rt.trie != NULL)
+		munmap(rt.trie, rt.triecap * sizeof(Trie));
+	rt.trie = NULL;
+	rt.triecap = rt.trielen = 0;
+	rt.nextid = 0;
+	rt.triegen++;
+}
+
+/* Double the table (or make the first one); -1 when no memory. */
+static int
+triegrowl(void)
+{
+	Trie *t, *o;
+	size_t cap, i, j;
+
+	cap = rt.triecap == 0 ? TRIEINIT : rt.triecap * 2;
+	t = mmap(NULL, cap * sizeof(Trie), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return -1;
+	o = rt.trie;
+	for (i = 0; i < rt.triecap; i++) {
+		if (o[i].id == 0)
+			continue;
+		for (j = triehash(o[i].parent, o[i].pc) & (cap - 1); t[j].id != 0; j = (j + 1) & (cap - 1))
+			;
+		t[j] = o[i];
+	}
+	if (o != NULL)
+		munmap(o, rt.triecap * sizeof(Trie));
+	rt.trie = t;
+	rt.triecap = cap;
+	return 0;
+}
+
+/* The node (parent, pc), written as a REC_FRAME when new; parent itself when out of memory. */
+static uint32_t
+triegetl(uint32_t parent, uintptr_t pc)
+{
+	RecFrame f;
+	size_t i;
+	Trie *e;
+
+	if (rt.trielen * 2 >= rt.triecap && triegrowl() < 0)
+		return parent;
+	for (i = triehash(parent, pc) & (rt.triecap - 1);; i = (i + 1) & (rt.triecap - 1)) {
+		e = &rt.trie[i];
+		if (e->id == 0)
+			break;
+		if (e->pc == pc && e->parent == parent)
+			return e->id;
+	}
+	modules_notepcl(pc);
+	e->pc = pc;
+	e->parent = parent;
+	e->id = ++rt.nextid;
+	rt.trielen++;
+	f.h.type = REC_FRAME;
+	f.h.len = sizeof f;
+	f.id = e->id;
+	f.parent = parent;
+	f.pc = pc;
+	rt_putl(&f, sizeof f);
+	return e->id;
+}
+
+static Cache *
+cacheget(void)
+{
+	void *v;
+
+	if (mycache == NULL && !cacheoff) {
+		v = mmap(NULL, sizeof(Cache), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (v == MAP_FAILED) {
+			cacheoff = 1;
+			return NULL;
+		}
+		mycache = v;
+	}
+	return mycache;
+}
+
+/*
+ * The stack id of pcs[0..n-1] (innermost first).  The outer frames the
+ * stack shares with this thread's last one keep their ids; only the rest
+ * is looked up.  Lock held.
+ */
+static uint32_t
+internl(const uintptr_t *pcs, int n, Cache *c)
+{
+	uint32_t id;
+	int k, m;
+
+	id = 0;
+	m = 0;
+	if (c != NULL && c->gen == rt.triegen) {
+		while (m < n && m < c->n && c->pc[m] == pcs[n - 1 - m])
+			m++;
+		if (m > 0)
+			id = c->id[m - 1];
+	}
+	for (k = m; k < n; k++) {
+		id = triegetl(id, pcs[n - 1 - k]);
+		if (c != NULL) {
+			c->pc[k] = pcs[n - 1 - k];
+			c->id[k] = id;
+		}
+	}
+	if (c != NULL) {
+		c->n = n;
+		c->gen = rt.triegen;
+	}
+	return id;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static void
+putthreadl(int tid, uint32_t ending)
+{
+	RecThread t;
+
+	t.h.type = REC_THREAD;
+	t.h.len = sizeof t;
+	t.time = rt_now();
+	t.tid = tid;
+	t.ending = ending;
+	rt_putl(&t, sizeof t);
+}
+
+/* The first event of this thread in this ring: REC_THREAD, and a key for its end.  No lock held. */
+static void
+threadfirst(void)
+{
+	int nested;
+
+	if (rt.havekey)
+		(void)pthread_setspecific(rt.key, (void *)1);	/* may allocate: before the lock */
+	nested = rt_lock();
+	if (seengen != rt.ringgen) {
+		seengen = rt.ringgen;
+		putthreadl(rt_gettid(), 0);
+	}
+	rt_unlock(nested);
+}
+
+static void
+threadend(void *v)
+{
+	int nested;
+
+	(void)v;
+	rt_inside++;
+	if (rt_state == RT_LIVE && seengen == rt.ringgen) {
+		nested = rt_lock();
+		putthreadl(rt_gettid(), 1);
+		rt_unlock(nested);
+	}
+	if (mycache != NULL)
+		munmap(mycache, sizeof(Cache));
+	mycache = NULL;
+	cacheoff = 1;
+	rt_inside--;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void
+pendadd(uint8_t type, unsigned kind, unsigned flags, const void *ptr, const void *newptr,
+    size_t size, size_t align, uintptr_t pc)
+{
+	Pending *e;
+
+	while (atomic_flag_test_and_set_explicit(&pendlock, memory_order_acquire))
+		;
+	if (rt_state == RT_UNINIT && npend < NPENDING) {
+		e = &pend[npend++];
+		e->type = type;
+		e->kind = (uint16_t)kind;
+		e->flags = (uint16_t)flags;
+		e->time = rt_now();
+		e->ptr = (uintptr_t)ptr;
+		e->newptr = (uintptr_t)newptr;
+		e->size = size;
+		e->align = align;
+		e->pc = pc;
+	}
+	atomic_flag_clear_explicit(&pendlock, memory_order_release);
+}
+
+/*
+ * Unwind, then under the lock set the record's stack and append it.  rec
+ * is one of RecAlloc, RecFree, RecRealloc; stack and tid point into it.
+ */
+static void
+event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
+{
+	uintptr_t pcs[RT_MAXDEPTH];
+	Cache *c;
+	int n, e, nested;
+
+	e = errno;
+	rt_inside++;
+	n = unwind_stack(pcs, rt.depth);
+	unwound = 1;
+	*tid = rt_gettid();
+	if (seengen != rt.ringgen)
+		threadfirst();
+	c = cacheget();
+	nested = rt_lock();
+	if (rt_state == RT_LIVE) {
+		*stack = internl(pcs, n, c);
+		rt_putl(rec, len);
+	}
+	rt_unlock(nested);
+	rt_inside--;
+	errno = e;
+}
+
+/* Record an allocation (see runtime.h); keeps errno; no lock held by the caller. */
+void
+rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align, uintptr_t pc)
+{
+	RecAlloc a;
+
+	if (rt_state != RT_LIVE || rt_inside) {
+		if (rt_state == RT_UNINIT && !rt_inside)
+			pendadd(REC_ALLOC, kind, flags, ptr, NULL, size, align, pc);
+		return;
+	}
+	a.h.type = REC_ALLOC;
+	a.h.len = sizeof a;
+	a.time = rt_now();
+	a.ptr = (uintptr_t)ptr;
+	a.size = size;
+	a.align = align;
+	a.kind = (uint16_t)kind;
+	a.flags = (uint16_t)flags;
+	a.pad = 0;
+	event(&a, sizeof a, &a.stack, &a.tid);
+}
+
+/* Record a free before the block goes back (see runtime.h); NULL is not recorded. */
+void
+rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t pc)
+{
+	RecFree f;
+
+	if (ptr == NULL)
+		return;
+	if (rt_state != RT_LIVE || rt_inside) {
+		if (rt_state == RT_UNINIT && !rt_inside)
+			pendadd(REC_FREE, kind, flags, ptr, NULL, size, 0, pc);
+		return;
+	}
+	f.h.type = REC_FREE;
+	f.h.len = sizeof f;
+	f.time = rt_now();
+	f.ptr = (uintptr_t)ptr;
+	f.size = size;
+	f.kind = (uint16_t)kind;
+	f.flags = (uint16_t)flags;
+	f.pad = 0;
+	event(&f, sizeof f, &f.stack, &f.tid);
+}
+
+/* Run fn and record it under the ring lock (see runtime.h); returns fn's result and errno. */
+void *
+rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc)
+{
+	uintptr_t pcs[RT_MAXDEPTH];
+	RecRealloc r;
+	Cache *c;
+	size_t total;
+	void *v;
+	int nd, e, nested;
+
+	if (__builtin_mul_overflow(n, size, &total))
+		total = SIZE_MAX;
+	if (ptr == NULL || rt_state != RT_LIVE || rt_inside) {
+		v = fn(ptr, n, size);
+		if (ptr == NULL)
+			rt_alloc(kind, 0, v, total, 0, pc);
+		else if (rt_state == RT_UNINIT && !rt_inside) {
+			e = errno;
+			pendadd(REC_REALLOC, kind, 0, ptr, v, total, 0, pc);
+			errno = e;
+		}
+		return v;
+	}
+	rt_inside++;
+	nd = unwind_stack(pcs, rt.depth);
+	unwound = 1;
+	if (seengen != rt.ringgen)
+		threadfirst();
+	c = cacheget();
+	r.h.type = REC_REALLOC;
+	r.h.len = sizeof r;
+	r.oldptr = (uintptr_t)ptr;
+	r.size = total;
+	r.tid = rt_gettid();
+	r.kind = (uint16_t)kind;
+	r.flags = 0;
+	r.pad = 0;
+	nested = rt_lock();
+	v = fn(ptr, n, size);
+	e = errno;
+	if (rt_state == RT_LIVE) {
+		r.time = rt_now();
+		r.newptr = (uintptr_t)v;
+		r.stack = internl(pcs, nd, c);
+		rt_putl(&r, sizeof r);
+	}
+	rt_unlock(nested);
+	rt_inside--;
+	errno = e;
+	return v;
+}
+
+/* Write the events kept before initialisation, each with its caller as the stack.  Lock held. */
+static void
+pendflushl(void)
+{
+	union {
+		RecAlloc a;
+		RecFree f;
+		RecRealloc r;
+	} u;
+	Pending *e;
+	uint32_t stack;
+	int i, tid;
+
+	tid = rt_gettid();
+	for (i = 0; i < npend; i++) {
+		e = &pend[i];
+		stack = triegetl(0, e->pc);
+		memset(&u, 0, sizeof u);
+		switch (e->type) {
+		case REC_ALLOC:
+			u.a = (RecAlloc){ .h = { REC_ALLOC, sizeof u.a }, .time = e->time,
+			    .ptr = e->ptr, .size = e->size, .align = e->align, .stack = stack,
+			    .tid = tid, .kind = e->kind, .flags = e->flags };
+			rt_putl(&u.a, sizeof u.a);
+			break;
+		case REC_FREE:
+			u.f = (RecFree){ .h = { REC_FREE, sizeof u.f }, .time = e->time,
+			    .ptr = e->ptr, .size = e->size, .stack = stack, .tid = tid,
+			    .kind = e->kind, .flags = e->flags };
+			rt_putl(&u.f, sizeof u.f);
+			break;
+		case REC_REALLOC:
+			u.r = (RecRealloc){ .h = { REC_REALLOC, sizeof u.r }, .time = e->time,
+			    .oldptr = e->ptr, .newptr = e->newptr, .size = e->size, .stack = stack,
+			    .tid = tid, .kind = e->kind };
+			rt_putl(&u.r, sizeof u.r);
+			break;
+		}
+	}
+	npend = 0;
+}
+
+/* ---- the ring of this image --------------------------------------------- */
+
+/* Read up to size bytes of path into buf; the count, or 0. */
+static size_t
+readfile(const char *path, char *buf, size_t size)
+{
+	ssize_t r;
+	size_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = 0;
+	while (n < size) {
+		r = read(fd, buf + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	return n;
+}
+
+/* Create the ring and write REC_PROC and the modules.  Lock held; 0 or -1. */
+static int
+openringl(int forked)
+{
+	static char buf[sizeof(RecProc) + PATH_MAX + CMDSIZE + 8];
+	RecProc *p;
+	ssize_t el;
+	size_t cl;
+	char *s;
+
+	if (ring_create(&rt.ring, rt.session, (int)getpid(), rt.ringsize) < 0) {
+		say("pooldbg: cannot create a ring in ", rt.session);
+		rt_state = RT_OFF;
+		return -1;
+	}
+	rt.pid = (int)getpid();
+	rt.ringgen++;
+	rt_state = RT_LIVE;
+	p = (RecProc *)buf;
+	s = buf + sizeof *p;
+	el = readlink("/proc/self/exe", s, PATH_MAX - 1);
+	if (el < 0)
+		el = 0;
+	s[el++] = '\0';
+	cl = readfile("/proc/self/cmdline", s + el, CMDSIZE);
+	if (cl == 0 || s[el + cl - 1] != '\0')
+		s[el + cl++] = '\0';
+	memset(p, 0, sizeof *p);
+	p->h.type = REC_PROC;
+	p->h.len = REC_ALIGN(sizeof *p + (size_t)el + cl);
+	memset(buf + sizeof *p + el + cl, 0, p->h.len - (sizeof *p + el + cl));
+	p->pid = rt.pid;
+	p->ppid = (int32_t)getppid();
+	p->time = realnow();
+	p->execseq = rt.ring.hdr->execseq;
+	p->forked = (uint32_t)forked;
+	p->exelen = (uint32_t)el;
+	p->cmdlen = (uint32_t)cl;
+	rt_putl(p, p->h.len);
+	trieresetl();
+	modules_reset();
+	modules_scanl();
+	return 0;
+}
+
+/* REC_EXIT and close, once, by the ring's owner only; async-signal-safe. */
+void
+rt_finish(unsigned how, int status)
+{
+	RecExit x;
+	int nested;
+
+	if (rt_state != RT_LIVE)
+		return;
+	rt_inside++;
+	nested = rt_lock();
+	if (rt_ownerl()) {
+		x.h.type = REC_EXIT;
+		x.h.len = sizeof x;
+		x.time = rt_now();
+		x.how = how;
+		x.status = status;
+		rt_putl(&x, sizeof x);
+		ring_close(&rt.ring);
+		rt_state = RT_DONE;
+	}
+	rt_unlock(nested);
+	rt_inside--;
+}
+
+/* A new ring: in a fork child (forked 1, the parent's ring dropped untouched) or after a failed exec. */
+void
+rt_reopen(int forked)
+{
+	int nested;
+
+	rt_inside++;
+	if (forked) {
+		static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+		rt.lock = fresh;
+		atomic_store(&rt.owner, 0);
+		mytid = 0;
+		ring_detach(&rt.ring);
+		if (rt_state == RT_LIVE)
+			rt_state = RT_DONE;
+	}
+	nested = rt_lock();
+	if (rt_state == RT_DONE && openringl(forked) == 0)
+		putthreadl(rt_gettid(), 0);
+	seengen = rt.ringgen;
+	rt_unlock(nested);
+	rt_inside--;
+}
+
+/* ---- the pool's messages and panics ------------------------------------- */
+
+static void __attribute__((format(printf, 2, 3)))
+tprint(Pool *p, const char *fmt, ...)
+{
+	char buf[MSGSIZE];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	if (rt.dumplen + (size_t)n > sizeof rt.dump) {
+		/* keep the newest lines: drop the oldest half */
+		memmove(rt.dump, rt.dump + rt.dumplen / 2, rt.dumplen - rt.dumplen / 2);
+		rt.dumplen -= rt.dumplen / 2;
+		if (rt.dumplen + (size_t)n > sizeof rt.dump)
+			rt.dumplen = 0;
+	}
+	memcpy(rt.dump + rt.dumplen, buf, (size_t)n);
+	rt.dumplen += (size_t)n;
+	rt.oldprint(p, "%s", buf);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+tpanic(Pool *p, const char *fmt, ...)
+{
+	static char buf[sizeof(RecError) + DUMPSIZE + MSGSIZE + 16];
+	uintptr_t pcs[RT_MAXDEPTH];
+	RecError *r;
+	char *msg;
+	size_t len;
+	va_list ap;
+	int n, m, nested, tid;
+
+	rt_inside++;
+	r = (RecError *)buf;
+	msg = buf + sizeof *r;
+	len = rt.dumplen;
+	memcpy(msg, rt.dump, len);
+	va_start(ap, fmt);
+	m = vsnprintf(msg + len, MSGSIZE, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	if (m >= MSGSIZE)
+		m = MSGSIZE - 1;
+	len += (size_t)m;
+	msg[len++] = '\0';
+	rt.dumplen = 0;
+	/* libunwind may allocate the first time a thread uses it: only unwind a thread that did */
+	n = unwound ? unwind_stack(pcs, rt.depth) : 0;
+	tid = rt_gettid();
+	nested = rt_lock();
+	if (rt_state == RT_LIVE) {
+		memset(r, 0, sizeof *r);
+		r->h.type = REC_ERROR;
+		r->h.len = REC_ALIGN(sizeof *r + len);
+		memset(buf + sizeof *r + len, 0, r->h.len - (sizeof *r + len));
+		r->time = rt_now();
+		r->ptr = 0;
+		r->stack = internl(pcs, n, NULL);
+		r->tid = tid;
+		r->msglen = (uint32_t)len;
+		rt_putl(r, r->h.len);
+	}
+	rt_unlock(nested);
+	rt_inside--;
+	rt.oldpanic(p, "%s", msg + (len - 1 - (size_t)m));
+	abort();
+}
+
+/* ---- initialisation ----------------------------------------------------- */
+
+static long
+envnum(const char *name, long def)
+{
+	const char *s;
+	char *e;
+	long v;
+
+	s = getenv(name);
+	if (s == NULL || *s == '\0')
+		return def;
+	v = strtol(s, &e, 10);
+	switch (*e) {
+	case 'k': case 'K': v <<= 10; e++; break;
+	case 'm': case 'M': v <<= 20; e++; break;
+	case 'g': case 'G': v <<= 30; e++; break;
+	}
+	if (*e != '\0' || v <= 0) {
+		say("pooldbg: ignored a bad number in ", name);
+		return def;
+	}
+	return v;
+}
+
+/*
+ * POOLDBG_FOLLOW=0: take POOLDBG_SESSION and this library out of the
+ * environment, editing LD_PRELOAD in place (no allocation).
+ */
+static void
+nofollow(void)
+{
+	extern char **environ;
+	char **ep, *s, *w, *d, *b;
+	size_t n;
+
+	unsetenv("POOLDBG_SESSION");
+	for (ep = environ; ep != NULL && *ep != NULL; ep++)
+		if (strncmp(*ep, "LD_PRELOAD=", 11) == 0)
+			break;
+	if (ep == NULL || *ep == NULL)
+		return;
+	d = s = *ep + 11;
+	while (*s != '\0') {
+		while (*s == ':' || *s == ' ')
+			s++;
+		for (w = s; *s != '\0' && *s != ':' && *s != ' '; s++)
+			;
+		n = (size_t)(s - w);
+		if (n == 0)
+			break;
+		for (b = s; b > w && b[-1] != '/'; b--)
+			;
+		if (strncmp(b, "libpooldbg-malloc.so", 20) == 0)
+			continue;
+		if (d != *ep + 11)
+			*d++ = ':';
+		memmove(d, w, n);
+		d += n;
+	}
+	*d = '\0';
+	if (d == *ep + 11)
+		unsetenv("LD_PRELOAD");
+}
+
+static __attribute__((constructor)) void
+rt_init(void)
+{
+	const char *s;
+	int nested;
+
+	rt_inside++;
+	exit_resolve();
+	s = getenv("POOLDBG_SESSION");
+	if (s == NULL || *s == '\0' || strlen(s) >= sizeof rt.session) {
+		rt_state = RT_OFF;
+		rt_inside--;
+		return;
+	}
+	strcpy(rt.session, s);
+	rt.depth = (int)envnum("POOLDBG_DEPTH", RT_DEFDEPTH);
+	if (rt.depth > RT_MAXDEPTH)
+		rt.depth = RT_MAXDEPTH;
+	rt.ringsize = (size_t)envnum("POOLDBG_RING_SIZE", (long)RING_DEFSIZE);
+	if (rt.ringsize < MINRING)
+		rt.ringsize = MINRING;
+	if (rt.ringsize > MAXRING)
+		rt.ringsize = MAXRING;
+	s = getenv("POOLDBG_FOLLOW");
+	rt.follow = !(s != NULL && strcmp(s, "0") == 0);
+	if (!rt.follow)
+		nofollow();
+	if (unwind_init() < 0)
+		say("pooldbg: libunwind not loaded: ", "stacks will be empty");
+	rt.havekey = pthread_key_create(&rt.key, threadend) == 0;
+
+	nested = rt_lock();
+	while (atomic_flag_test_and_set_explicit(&pendlock, memory_order_acquire))
+		;
+	if (openringl(0) == 0) {
+		putthreadl(rt_gettid(), 0);
+		seengen = rt.ringgen;
+		pendflushl();
+	}
+	npend = 0;
+	atomic_flag_clear_explicit(&pendlock, memory_order_release);
+	rt_unlock(nested);
+	if (rt_state != RT_LIVE) {
+		rt_inside--;
+		return;
+	}
+	if (rt.havekey)
+		(void)pthread_setspecific(rt.key, (void *)1);
+	rt.oldprint = pooldbg_mainmem->print;
+	rt.oldpanic = pooldbg_mainmem->panic;
+	pooldbg_mainmem->print = tprint;
+	pooldbg_mainmem->panic = tpanic;
+	exit_init();
+	rt_inside--;
+}

@@ -1,0 +1,121 @@
+/*
+ * libpooldbg/runtime.h -- what the files of the tracing runtime share (the
+ * traced side of `pooldbg run`, inside libpooldbg-malloc.so).  Nothing here
+ * is installed or exported: the library is built with -fvisibility=hidden
+ * and only the allocator entry points and the interposed exit, exec and
+ * dlclose calls carry EXPORT.
+ *
+ * Glossary:
+ *   session   the directory named by POOLDBG_SESSION where rings live
+ *   ring      this process image's shared-memory ring (ring.h)
+ *   guard     a per-thread flag: set while the runtime itself runs, so an
+ *             allocation made by the runtime or by libunwind is served by
+ *             the pool but never recorded
+ *   trie      the stack tree: (parent id, pc) -> id, in mmap'd memory
+ *   pending   events seen before the runtime's constructor ran, kept in a
+ *             fixed buffer with the caller's PC as a one-frame stack
+ */
+#ifndef POOLDBG_RUNTIME_H
+#define POOLDBG_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "ring.h"
+
+enum {	/* rt_state */
+	RT_UNINIT	= 0,	/* the constructor has not run: events go to pending */
+	RT_OFF		= 1,	/* no session: serve, record nothing */
+	RT_LIVE		= 2,	/* recording into the ring */
+	RT_DONE		= 3,	/* the ring is closed (exit, exec): record nothing */
+};
+
+enum {
+	RT_MAXDEPTH	= 256,	/* POOLDBG_DEPTH is clamped to this */
+	RT_DEFDEPTH	= 64,
+};
+
+#define RT_TLS	__attribute__((tls_model("initial-exec")))
+
+/* ---- runtime.c ---------------------------------------------------------- */
+
+/* RT_*; read by every shim, without a lock. */
+extern int rt_state;
+/* Nonzero while this thread is inside the runtime (see the glossary). */
+extern __thread int rt_inside RT_TLS;
+
+/*
+ * The events, called by the shims after the pool has answered (rt_free:
+ * before the block is given back, so that its next owner is recorded
+ * after it).  pc is the
+ * shim's caller (used only for events before initialisation).  Each
+ * records nothing when tracing is off, the ring is closed, or the thread
+ * is inside the runtime; each keeps errno as it was.
+ */
+void	rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align,
+	    uintptr_t pc);
+void	rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t pc);
+/*
+ * Reallocation is recorded around the call itself: fn(ptr, n, size) runs
+ * under the ring lock, so no other thread can be handed the old block and
+ * record it before this reallocation is recorded.  Returns what fn did,
+ * with its errno.
+ */
+typedef void *ReallocFn(void *ptr, size_t n, size_t size);
+void	*rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc);
+
+/* CLOCK_MONOTONIC in ns (vDSO: no system call). */
+uint64_t	rt_now(void);
+/* The caller's thread id, cached per thread; 0 before it is known. */
+int	rt_gettid(void);
+
+/*
+ * Ring lock.  rt_lock blocks; it returns 1 when this thread already held
+ * it (a signal arrived inside the runtime), and then rt_unlock must be
+ * given that 1 so the lock stays with the interrupted code.
+ */
+int	rt_lock(void);
+void	rt_unlock(int nested);
+/* Append one record (lock held); the ring is closed on a write error. */
+void	rt_putl(const void *rec, size_t len);
+/* Whether this process owns the ring (not a vfork or raw clone child). */
+int	rt_ownerl(void);
+
+/*
+ * Write REC_EXIT(how, status) and close the ring, once per image; later
+ * calls and calls from a process that does not own the ring do nothing.
+ * Takes the lock.
+ */
+void	rt_finish(unsigned how, int status);
+/* After fork in the child (forked 1) or after a failed exec (0): start a new ring. */
+void	rt_reopen(int forked);
+
+/* ---- runtime-unwind.c --------------------------------------------------- */
+
+/* Load libunwind privately; 0, or -1 (then stacks are empty). */
+int	unwind_init(void);
+/* The calling thread's return addresses, innermost first, the runtime's own frames left out. */
+int	unwind_stack(uintptr_t *pcs, int max);
+/* Whether pc lies in libpooldbg-malloc.so itself. */
+int	unwind_isself(uintptr_t pc);
+
+/* ---- runtime-modules.c -------------------------------------------------- */
+
+/* Forget every module (a new ring needs them all again). */
+void	modules_reset(void);
+/* Compare the loaded objects with the table: REC_MODULE for new, REC_UNLOAD for gone.  Lock held. */
+void	modules_scanl(void);
+/* Whether pc lies in a known module; if not, rescan when objects were added since.  Lock held. */
+void	modules_notepcl(uintptr_t pc);
+/* The bounds of the module that holds addr (through dl_iterate_phdr); 0 or -1. */
+int	modules_bounds(const void *addr, uintptr_t *lo, uintptr_t *hi);
+
+/* ---- runtime-exit.c ----------------------------------------------------- */
+
+/* Signal handlers, fork handlers and the exit hook; called once by the constructor. */
+void	exit_init(void);
+/* Look up the C library's exec calls and dlclose (RTLD_NEXT), once; early, never in a vfork child. */
+void	exit_resolve(void);
+
+#endif /* POOLDBG_RUNTIME_H */

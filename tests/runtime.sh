@@ -1,0 +1,265 @@
+#!/bin/sh
+# tests/runtime.sh -- the tracing runtime in libpooldbg-malloc.so, seen from
+# outside: tests/traced runs under LD_PRELOAD with POOLDBG_SESSION set, and
+# tests/ringdump prints its rings.  Checks every interposed call with its
+# size, pointer, kind and innermost frame; threads; fork, exec, fork+exec
+# and a failed exec; dlopen/dlclose; every way out (exit, return from
+# main, _exit, abort, a segfault, SIGKILL); POOLDBG_FOLLOW=0; nothing at
+# all without a session; and the library's exported names.
+#
+# Owns its temporary directory only.  TAP on stdout.
+
+b=${abs_top_builddir:-$(pwd)}
+lib=$b/libpooldbg/.libs/libpooldbg-malloc.so
+traced=$b/tests/traced
+dump=$b/tests/ringdump
+tlib=$b/tests/.libs/traced-lib.so
+n=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pooldbg-rt-XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
+trap 'rm -rf "$tmp"' EXIT
+[ -f "$lib" ] && [ -x "$traced" ] && [ -x "$dump" ] || { echo "Bail out! not built: $lib"; exit 1; }
+
+# run NAME ARGS...: trace tests/traced ARGS into $tmp/NAME.d; $tmp/NAME.out
+# is its stdout, $tmp/NAME.dump the rings, $rc its exit status.
+run() {
+	name=$1
+	shift
+	mkdir -p "$tmp/$name.d"
+	POOLDBG_SESSION=$tmp/$name.d LD_PRELOAD=$lib "$traced" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	"$dump" "$tmp/$name.d" >"$tmp/$name.dump" 2>>"$tmp/$name.err"
+}
+
+# wants NAME [PREFIX]: every "PREFIX ..." line of the output (default
+# "want") is a record of the dump: same type, holding each key=value.
+wants() {
+	sed -n "s/^${2:-want} //p" "$tmp/$1.out" | {
+		st=0
+		while read -r line; do
+			awk -v t="${line%% *}" -v r="${line#* }" '
+			    BEGIN { n = split(r, kv, " ") }
+			    $1 == t { for (i = 1; i <= n; i++) if (index(" " $0 " ", " " kv[i] " ") == 0) next
+				      found = 1; exit }
+			    END { exit !found }' "$tmp/$1.dump" || { echo "# missing: $line"; st=1; }
+		done
+		exit $st
+	}
+}
+
+# field LINE KEY: the value of KEY= in LINE
+field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# ring NAME PID SEQ: the records of one ring
+ring() {
+	grep " pid=$2 seq=$3[ ]" "$tmp/$1.dump" | grep -v '^end '
+}
+
+# ends NAME PID SEQ HOW STATUS: the ring's last record is that exit, and it is closed
+ends() {
+	last=$(ring "$1" "$2" "$3" | tail -n 1)
+	case $last in
+	"exit pid=$2 seq=$3 how=$4 status=$5") ;;
+	*) echo "# last record: $last"; return 1 ;;
+	esac
+	grep -q "^end pid=$2 seq=$3 state=closed" "$tmp/$1.dump"
+}
+
+# ---- every call ------------------------------------------------------------
+
+run calls calls
+ok $rc "calls: exit status 0"
+pid=$(sed -n 's/^proc pid=\([0-9]*\) .*/\1/p' "$tmp/calls.dump" | head -n 1)
+head -n 1 "$tmp/calls.dump" | grep -q "^proc pid=$pid seq=0 ppid=$$ execseq=0 forked=0 exe=$traced cmd=$traced calls"
+ok $? "calls: the ring starts with REC_PROC (pid, ppid, exe, command line)"
+wants calls
+ok $? "calls: every C call and C++ operator with its size, pointer, kind and flags"
+mod=$(grep "^module pid=$pid seq=0 path=$traced " "$tmp/calls.dump" | head -n 1)
+[ -n "$mod" ] && [ "$(field "$mod" buildid)" != "-" ]
+ok $? "calls: the program is a module, with its build-id"
+grep -q "^module pid=$pid seq=0 path=[^ ]*libc.so.6 " "$tmp/calls.dump"
+ok $? "calls: the C library is a module"
+site=$(grep '^site ' "$tmp/calls.out")
+ptr=$(field "$site" ptr)
+func=$(field "$site" func)
+rec=$(grep "^alloc pid=$pid .* call=malloc .* ptr=$ptr " "$tmp/calls.dump" | head -n 1)
+pc=$(field "$rec" pcs | cut -d, -f1)
+lo=$(field "$mod" lo)
+hi=$(field "$mod" hi)
+[ -n "$pc" ] && [ $((pc)) -gt $((func)) ] && [ $((pc)) -lt $((func + 4096)) ]
+ok $? "calls: the innermost frame is the calling function (pc $pc, function $func)"
+[ -n "$pc" ] && [ $((pc)) -ge $((lo)) ] && [ $((pc)) -lt $((hi)) ]
+ok $? "calls: the innermost frame lies in the program's module"
+awk '$1 == "frame" { for (i = 2; i <= NF; i++) if ($i ~ /^parent=/) { p = substr($i, 8) + 0 }
+			  else if ($i ~ /^id=/) id = substr($i, 4) + 0
+		    if (p >= id || id != last + 1) bad = 1; last = id }
+     END { exit bad || last == 0 }' "$tmp/calls.dump"
+ok $? "calls: frames are numbered 1, 2, ... and each names an earlier parent"
+ends calls "$pid" 0 normal 0
+ok $? "calls: the ring ends with exit how=normal status=0, closed"
+! grep -q '^free .* ptr=0x0 ' "$tmp/calls.dump"
+ok $? "calls: free(NULL) is not recorded"
+
+# ---- threads ---------------------------------------------------------------
+
+run threads threads
+wants threads
+ok $? "threads: REC_THREAD at the start and end of each thread, its allocations with its tid"
+[ "$(grep -c '^thread .* ending=0' "$tmp/threads.dump")" -ge 5 ]
+ok $? "threads: the main thread and four others are seen"
+
+# ---- fork ------------------------------------------------------------------
+
+run fork fork
+child=$(sed -n 's/^child //p' "$tmp/fork.out")
+ring fork "$child" 0 | head -n 1 | grep -q "^proc pid=$child seq=0 ppid=[0-9]* execseq=0 forked=1 "
+ok $? "fork: the child has its own ring, forked=1"
+ring fork "$child" 0 | grep -q "^module "
+ok $? "fork: the child's ring has the modules again"
+ring fork "$child" 0 | grep -q " call=malloc .* size=7771 " &&
+    ! grep -v " pid=$child " "$tmp/fork.dump" | grep -q " size=7771 "
+ok $? "fork: the child's allocation is in the child's ring only"
+p=$(sed -n 's/^want-child free ptr=//p' "$tmp/fork.out")
+ring fork "$child" 0 | grep -q "^free .* ptr=$p "
+ok $? "fork: the child frees a block inherited from the parent"
+ends fork "$child" 0 normal 0 && ends fork "$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*forked=0.*/\1/p' "$tmp/fork.dump")" 0 normal 0
+ok $? "fork: both rings end with exit, closed"
+
+# ---- exec ------------------------------------------------------------------
+
+run exec exec "$traced" exit 5
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/exec.dump")
+[ "$rc" -eq 5 ]
+ok $? "exec: the exec'd image's exit status comes through"
+ring exec "$pid" 0 | grep -q " size=6661 " && ends exec "$pid" 0 exec 0
+ok $? "exec: the first image's ring ends with exit how=exec"
+ring exec "$pid" 1 | head -n 1 | grep -q "^proc pid=$pid seq=1 ppid=[0-9]* execseq=1 forked=0 exe=$traced cmd=$traced exit 5"
+ok $? "exec: the new image has a ring of its own, execseq=1"
+ring exec "$pid" 1 | grep -q " size=1111 " && ends exec "$pid" 1 normal 5
+ok $? "exec: the new image's events, then exit how=normal status=5"
+
+run forkexec forkexec "$traced" exit 3
+child=$(sed -n 's/^child //p' "$tmp/forkexec.out")
+ends forkexec "$child" 0 exec 0 && ring forkexec "$child" 1 | grep -q " size=1111 " &&
+    ends forkexec "$child" 1 normal 3
+ok $? "fork+exec: the child's fork ring ends with exec, the new image's ring follows"
+
+run execfail execfail
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/execfail.dump")
+ends execfail "$pid" 0 exec 0 && wants execfail && ends execfail "$pid" 1 normal 0
+ok $? "failed exec: a new ring takes the events that follow"
+
+mkdir -p "$tmp/nofollow.d"
+POOLDBG_FOLLOW=0 POOLDBG_SESSION=$tmp/nofollow.d LD_PRELOAD=$lib "$traced" exec /usr/bin/env >"$tmp/nofollow.out" 2>&1
+"$dump" "$tmp/nofollow.d" >"$tmp/nofollow.dump"
+[ "$(grep -c '^proc ' "$tmp/nofollow.dump")" -eq 1 ] && ! grep -q 'POOLDBG_SESSION\|libpooldbg-malloc' "$tmp/nofollow.out"
+ok $? "POOLDBG_FOLLOW=0: the exec'd program is not traced and its environment is clean"
+
+# ---- the ways out ----------------------------------------------------------
+
+# way NAME ARGS... -- STATUS HOW HOWSTATUS SIZE
+way() {
+	name=$1
+	shift
+	args=
+	while [ "$1" != -- ]; do args="$args $1"; shift; done
+	shift
+	run "$name" $args
+	pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/$name.dump")
+	[ "$rc" -eq "$1" ] && ring "$name" "$pid" 0 | grep -q " size=$4 " && ends "$name" "$pid" 0 "$2" "$3"
+	ok $? "$name: status $1, the ring ends with exit how=$2 status=$3"
+}
+way exit exit 3 -- 3 normal 3 1111
+way _exit _exit 4 -- 4 _exit 4 1112
+way return return 5 -- 5 normal 5 1113
+way abort abort -- 134 signal 6 1114
+way segv segv -- 139 signal 11 1115
+
+run kill kill 200
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/kill.dump")
+[ "$rc" -eq 137 ] && wants kill && [ "$(grep -c '^want ' "$tmp/kill.out")" -eq 200 ]
+ok $? "SIGKILL: every allocation made before the kill is in the ring"
+grep -q "^end pid=$pid seq=0 state=open" "$tmp/kill.dump"
+ok $? "SIGKILL: the ring is left open"
+
+# ---- dlopen / dlclose ------------------------------------------------------
+
+run dlopen dlopen "$tlib"
+wants dlopen
+ok $? "dlopen: the module's allocation is recorded"
+m=$(grep -n "^module .* path=$tlib " "$tmp/dlopen.dump" | head -n 1)
+base=$(field "${m#*:}" base)
+lo=$(field "${m#*:}" lo)
+hi=$(field "${m#*:}" hi)
+u=$(grep -n "^unload .* base=$base lo=$lo" "$tmp/dlopen.dump" | head -n 1)
+[ -n "$m" ] && [ -n "$u" ] && [ "${m%%:*}" -lt "${u%%:*}" ]
+ok $? "dlopen: REC_MODULE for the library, REC_UNLOAD after dlclose"
+rec=$(grep "^alloc .* size=4321 " "$tmp/dlopen.dump" | head -n 1)
+pc=$(field "$rec" pcs | cut -d, -f1)
+[ -n "$pc" ] && [ -n "$lo" ] && [ $((pc)) -ge $((lo)) ] && [ $((pc)) -lt $((hi)) ] &&
+    [ "$(grep -n "^module .* path=$tlib " "$tmp/dlopen.dump" | head -n 1 | cut -d: -f1)" -lt \
+      "$(grep -n "^frame .* pc=$pc\$" "$tmp/dlopen.dump" | head -n 1 | cut -d: -f1)" ]
+ok $? "dlopen: the innermost frame lies in the library, whose module came first"
+
+# ---- the pool's panic -----------------------------------------------------
+
+run overflow overflow
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/overflow.dump")
+e=$(grep "^error pid=$pid " "$tmp/overflow.dump")
+[ "$rc" -eq 134 ] && case $e in *"pcs=0x"*"msg=pool main: block "*"header: magic"*"corrupt tail magic"*) true ;; *) false ;; esac
+ok $? "panic: REC_ERROR with the block dump, the message and a stack"
+ends overflow "$pid" 0 signal 6
+ok $? "panic: then exit how=signal status=6"
+
+# ---- a small ring, read while written ---------------------------------------
+
+mkdir -p "$tmp/small.d"
+"$dump" -f -q "$tmp/small.d" >"$tmp/small.dump" 2>&1 &
+reader=$!
+POOLDBG_RING_SIZE=64k POOLDBG_SESSION=$tmp/small.d LD_PRELOAD=$lib "$traced" tchurn 20000 >/dev/null 2>&1
+rc=$?
+wait $reader
+[ "$rc" -eq 0 ] && grep -q '^ring .* alloc=800[0-9][0-9] free=800[0-9][0-9] .* thread=[0-9]* exit=1 ' "$tmp/small.dump" &&
+    grep -q 'state=closed' "$tmp/small.dump"
+ok $? "POOLDBG_RING_SIZE=64k, four threads: the writers wait for the reader, nothing is lost"
+[ "$(ls "$tmp/small.d")" = "$(sed -n 's/^ring pid=\([0-9]*\) seq=\([0-9]*\) .*/\1-\2.ring/p' "$tmp/small.dump")" ] &&
+    [ "$(stat -c %s "$tmp/small.d"/*.ring)" -eq $((4096 + 65536)) ]
+ok $? "POOLDBG_RING_SIZE=64k: the ring file has a 64 KiB data area"
+
+# ---- the program's descriptors ---------------------------------------------
+
+run fd fd
+[ "$(cat "$tmp/fd.out")" = "$("$traced" fd)" ]
+ok $? "the runtime leaves the program's next descriptor free ($(cat "$tmp/fd.out"))"
+
+# ---- without a session -----------------------------------------------------
+
+mkdir -p "$tmp/off"
+(cd "$tmp/off" && LD_PRELOAD=$lib "$traced" exit 7 >/dev/null 2>&1)
+st=$?
+[ "$st" -eq 7 ] && [ -z "$(ls -A "$tmp/off")" ]
+ok $? "no session: the program runs as before and no file is made"
+
+# ---- the namespace ---------------------------------------------------------
+
+if command -v nm >/dev/null 2>&1; then
+	extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' |
+	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose)$')
+	[ -z "$extra" ]
+	ok $? "the library exports only the allocator, exit, exec, dlclose and pipe2 names${extra:+ (also: $extra)}"
+	[ "$(nm -D --defined-only "$lib" | grep -c ' T _Z[nd]')" -eq 20 ]
+	ok $? "the library defines the 20 operators new and delete"
+else
+	echo "ok $((n + 1)) # SKIP nm not found"
+	echo "ok $((n + 2)) # SKIP nm not found"
+	n=$((n + 2))
+fi
+
+echo "1..$n"
