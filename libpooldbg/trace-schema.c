@@ -135,6 +135,14 @@ static const char schema[] =
 	"         sum(CASE WHEN free_seq IS NULL THEN size ELSE 0 END) AS live_bytes,\n"
 	"         min(size) AS min_size, max(size) AS max_size\n"
 	"  FROM blocks GROUP BY process, stack;\n"
+	/* blocks live at exit grouped by the source line that allocated them */
+	"CREATE VIEW live_by_location AS\n"
+	"  SELECT count(*) AS blocks, sum(l.size) AS bytes, loc.function AS function,\n"
+	"         loc.file AS file, loc.line AS line\n"
+	"  FROM live_at_exit l\n"
+	"  JOIN frames f ON f.process = l.process AND f.id = l.stack\n"
+	"  LEFT JOIN locations loc ON loc.process = f.process AND loc.pc = f.pc AND loc.depth = 0\n"
+	"  GROUP BY loc.function, loc.file, loc.line ORDER BY bytes DESC;\n"
 	/* bytes and blocks in use after each event that changed them, per process image */
 	"CREATE VIEW heap_over_time AS\n"
 	"  SELECT process, seq, time, delta,\n"

@@ -501,6 +501,6 @@ run(const Opts *o)
 	sqlite3_close(db);
 	drain_free(d);
 	rmsession(session);
-	say("trace written to %s; see: leak %s", out, out);
+	say("trace written to %s; query it with sqlite3, see pooldbg-trace(5)", out);
 	return status;
 }

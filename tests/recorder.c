@@ -448,7 +448,7 @@ test_output(void)
 	    qi(db, "SELECT pid FROM processes WHERE id = 1"));
 	ok(n == 1 && strcmp(name, before) == 0, "writes pooldbg.fakewriter.PID.db, PID the program's (%s)",
 	    name);
-	snprintf(before, sizeof before, "pooldbg: trace written to %s; see: leak %s", name, name);
+	snprintf(before, sizeof before, "pooldbg: trace written to %s; query it with sqlite3, see pooldbg-trace(5)", name);
 	ok(strcmp(lastline(), before) == 0, "the last line names it and the next command (%s)",
 	    lastline());
 	sqlite3_close(db);
@@ -592,7 +592,7 @@ test_basic(void)
 	ok(hasline("pooldbg: peak heap in use: 280 bytes"), "summary: peak heap in use");
 	ok(hasline("pooldbg: live at exit: 2 blocks, 214 bytes"), "summary: live at exit");
 	ok(hasline("pooldbg: heap errors: 0"), "summary: errors");
-	ok(strcmp(lastline(), "pooldbg: trace written to t.db; see: leak t.db") == 0,
+	ok(strcmp(lastline(), "pooldbg: trace written to t.db; query it with sqlite3, see pooldbg-trace(5)") == 0,
 	    "summary: the last line names the next command");
 	cleantmp();
 }
