@@ -76,5 +76,19 @@ r=$(q "SELECT value FROM meta WHERE key = 'symbolized'")
 [ "$r" = "yes" ]
 ok $? "the trace is symbolized"
 
+# a module loaded and unloaded during the run still symbolizes afterwards
+tlib=$abs_top_builddir/tests/.libs/traced-lib.so
+"$pooldbg" run -o "$work/dl.db" "$abs_top_builddir/tests/traced" dlopen "$tlib" >/dev/null 2>&1
+ok $? "a program that dlopens and dlcloses a module runs under pooldbg run"
+r=$(sqlite3 "$work/dl.db" "SELECT count(*) FROM modules WHERE path LIKE '%traced-lib.so' AND unloaded IS NOT NULL" 2>&1)
+[ "$r" = "1" ]
+ok $? "the trace has the module with its unload time (got '$r')"
+r=$(sqlite3 "$work/dl.db" "SELECT l.function || ' ' || (l.file LIKE '%tests/traced-lib.c') FROM events e
+	JOIN frames f ON f.process = e.process AND f.id = e.stack
+	JOIN locations l ON l.process = f.process AND l.pc = f.pc AND l.depth = 0
+	WHERE e.type = 'alloc' AND e.size = 4321" 2>&1)
+[ "$r" = "traced_lib_alloc 1" ]
+ok $? "its allocation resolves to traced_lib_alloc in traced-lib.c after the dlclose (got '$r')"
+
 echo "1..$n"
 exit $failed
