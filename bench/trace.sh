@@ -135,8 +135,8 @@ END {
 		w = names[i]; n = cnt[w]
 		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k] }
 		mn = median(a, n); mh = median(b, n); mp = median(c, n)
-		printf "%-10s %10.2f %12s %12.2f %10d %12s\n", w, mn,
-		    hv == "yes" ? sprintf("%.2f", mh) : "-", mp, ev[w],
-		    ev[w] > 0 ? sprintf("%.1f", by[w] / ev[w]) : "-"
+		hs = hv == "yes" ? sprintf("%.2f", mh) : "-"
+		bs = ev[w] + 0 > 0 ? sprintf("%.1f", by[w] / ev[w]) : "-"
+		printf("%-10s %10.2f %12s %12.2f %10d %12s\n", w, mn, hs, mp, ev[w], bs)
 	}
 }' "$results"
