@@ -416,9 +416,10 @@ static size_t
 drainsrc(Drain *d, Src *s, size_t max, int *damaged)
 {
 	const RecHdr *h;
-	size_t n;
+	size_t n, unwoken;
 
 	*damaged = 0;
+	unwoken = 0;
 	for (n = 0; max == 0 || n < max; n++) {
 		if ((h = ring_peek(&s->r)) == NULL) {
 			*damaged = errno == EPROTO;
@@ -429,11 +430,19 @@ drainsrc(Drain *d, Src *s, size_t max, int *damaged)
 			d->batchstart = now();
 		}
 		decode(d, s, h);
-		ring_consume(&s->r, h);
+		unwoken += h->len;
+		ring_advance(&s->r, h);
+		/* a writer waiting on a full ring gets room in big pieces, not record by record */
+		if (unwoken >= s->r.size / 8) {
+			ring_wake(&s->r);
+			unwoken = 0;
+		}
 		d->st.records++;
 		if (++d->batch >= BATCH_RECORDS)
 			maybecommit(d, 1);
 	}
+	if (unwoken > 0)
+		ring_wake(&s->r);
 	return n;
 }
 
