@@ -249,14 +249,29 @@ ring_peek(Ring *r)
 }
 
 void
-ring_consume(Ring *r, const RecHdr *rec)
+ring_advance(Ring *r, const RecHdr *rec)
 {
 	RingHdr *h;
 
 	h = r->hdr;
 	STORE(h->tail, h->tail + rec->len);
+}
+
+void
+ring_wake(Ring *r)
+{
+	RingHdr *h;
+
+	h = r->hdr;
 	if (__atomic_load_n(&h->waiters, __ATOMIC_SEQ_CST) != 0)
 		futex(tailword(h), FUTEX_WAKE, INT_MAX, NULL);
+}
+
+void
+ring_consume(Ring *r, const RecHdr *rec)
+{
+	ring_advance(r, rec);
+	ring_wake(r);
 }
 
 int

@@ -19,7 +19,7 @@
  * inside the traced process: it never allocates from the heap, never uses
  * stdio, and is safe in a fork child (ring_detach drops the parent's ring
  * without touching it).  The reader side (ring_open, ring_peek, ring_consume,
- * ring_unmap) is the recorder's.
+ * ring_advance, ring_wake, ring_unmap) is the recorder's.
  */
 #ifndef POOLDBG_RING_H
 #define POOLDBG_RING_H
@@ -97,6 +97,15 @@ const RecHdr *ring_peek(Ring *r);
 
 /* Mark the record ring_peek returned as read and wake a waiting writer. */
 void	ring_consume(Ring *r, const RecHdr *rec);
+/*
+ * Mark the record ring_peek returned as read without waking anyone: a
+ * reader that takes many records in a row calls ring_wake once after
+ * them, sparing a writer on a full ring a wake-up per record.  The caller
+ * must call ring_wake before it stops reading or sleeps.
+ */
+void	ring_advance(Ring *r, const RecHdr *rec);
+/* Wake the writers waiting for room, if any. */
+void	ring_wake(Ring *r);
 
 /* Whether the writer closed the ring. */
 int	ring_closed(Ring *r);

@@ -37,6 +37,10 @@ static const char *const stmtsql[TW_NSTMT] = {
 			  " size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[TW_BLOCK]	= "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq, alloc_time,"
+			  " free_seq, free_time, free_call, free_stack)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[TW_THREADSEEN]	= "INSERT OR IGNORE INTO threads(process, tid, first) VALUES(?1, ?2, ?3)",
 };
 
 static const char *const typenames[] = {
@@ -281,6 +285,52 @@ trace_add_event(TraceWriter *w, const TraceEvent *e)
 		bindu(st, 10, e->align);
 	sqlite3_bind_int64(st, 11, e->stack);
 	return run(w, TW_EVENT, "events");
+}
+
+int64_t
+trace_last_seq(TraceWriter *w)
+{
+	return sqlite3_last_insert_rowid(w->db);
+}
+
+int
+trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size,
+    const char *call, int64_t stack, int64_t alloc_seq, uint64_t alloc_time,
+    int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_BLOCK];
+	sqlite3_bind_int64(st, 1, process);
+	bindu(st, 2, ptr);
+	bindu(st, 3, size);
+	sqlite3_bind_text(st, 4, call, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, stack);
+	sqlite3_bind_int64(st, 6, alloc_seq);
+	bindu(st, 7, alloc_time);
+	if (free_seq != 0) {
+		sqlite3_bind_int64(st, 8, free_seq);
+		bindu(st, 9, free_time);
+		sqlite3_bind_text(st, 10, free_call, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 11, free_stack);
+	}
+	return run(w, TW_BLOCK, "blocks");
+}
+
+int
+trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t time)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_THREADSEEN];
+	sqlite3_bind_int64(st, 1, process);
+	sqlite3_bind_int64(st, 2, tid);
+	bindu(st, 3, time);
+	return run(w, TW_THREADSEEN, "threads");
 }
 
 int

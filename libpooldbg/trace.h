@@ -86,7 +86,7 @@ struct TraceEvent {
 
 enum {	/* the writer's prepared statements */
 	TW_BEGIN, TW_COMMIT, TW_META, TW_PROC, TW_PROCEND, TW_THREAD, TW_THREADEND,
-	TW_MODULE, TW_UNLOAD, TW_FRAME, TW_EVENT, TW_ERROR,
+	TW_MODULE, TW_UNLOAD, TW_FRAME, TW_EVENT, TW_ERROR, TW_BLOCK, TW_THREADSEEN,
 	TW_NSTMT
 };
 
@@ -134,6 +134,19 @@ int	trace_unload_module(TraceWriter *w, int64_t process, uint64_t base, uint64_t
 int	trace_add_frame(TraceWriter *w, int64_t process, uint32_t id, uint32_t parent, uint64_t pc);
 /* One heap event. */
 int	trace_add_event(TraceWriter *w, const TraceEvent *e);
+/* The events.seq the last trace_add_event that returned 0 stored. */
+int64_t	trace_last_seq(TraceWriter *w);
+/*
+ * One block lifetime: made by the event alloc_seq (its call and stack),
+ * ended by the event free_seq (free_seq 0: still live, the free_ columns
+ * store NULL).  call and free_call must outlive the statement's step: the
+ * names of trace_callname do.
+ */
+int	trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size,
+	    const char *call, int64_t stack, int64_t alloc_seq, uint64_t alloc_time,
+	    int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack);
+/* A thread known from its events only, first seen at time; one already in threads is kept. */
+int	trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t time);
 /* A heap error the pool reported. */
 int	trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
 	    uint32_t stack, const char *message);

@@ -58,6 +58,7 @@ struct Reaped {
 struct Drain {
 	char	*dir;
 	TraceWriter *w;
+	Lifetimes *life;	/* the blocks, made as events come */
 	Src	*src;		/* rings not finished yet */
 	size_t	nsrc, asrc;
 	Killed	*killed;
@@ -109,6 +110,11 @@ drain_new(const char *dir, TraceWriter *w)
 		return NULL;
 	}
 	d->w = w;
+	if ((d->life = life_new(w)) == NULL) {
+		free(d->dir);
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -125,6 +131,7 @@ drain_free(Drain *d)
 	free(d->src);
 	free(d->killed);
 	free(d->reaped);
+	life_free(d->life);
 	free(d->dir);
 	free(d);
 }
@@ -133,6 +140,20 @@ const DrainStats *
 drain_stats(Drain *d)
 {
 	return &d->st;
+}
+
+Lifetimes *
+drain_lifetimes(Drain *d)
+{
+	return d->life;
+}
+
+/* Store the event e and follow the lifetime it ends or starts. */
+static void
+event(Drain *d, const TraceEvent *e)
+{
+	if (trace_add_event(d->w, e) == 0)
+		life_event(d->life, trace_last_seq(d->w), e);
 }
 
 void
@@ -313,7 +334,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.size = a->size;
 		e.align = a->align;
 		e.stack = a->stack;
-		trace_add_event(w, &e);
+		event(d, &e);
 		d->st.allocs++;
 		break;
 	case REC_FREE:
@@ -329,7 +350,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.ptr = fr->ptr;
 		e.size = fr->size;
 		e.stack = fr->stack;
-		trace_add_event(w, &e);
+		event(d, &e);
 		d->st.frees++;
 		break;
 	case REC_REALLOC:
@@ -346,7 +367,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.newptr = re->newptr;
 		e.size = re->size;
 		e.stack = re->stack;
-		trace_add_event(w, &e);
+		event(d, &e);
 		d->st.reallocs++;
 		break;
 	case REC_THREAD:
@@ -395,9 +416,10 @@ static size_t
 drainsrc(Drain *d, Src *s, size_t max, int *damaged)
 {
 	const RecHdr *h;
-	size_t n;
+	size_t n, unwoken;
 
 	*damaged = 0;
+	unwoken = 0;
 	for (n = 0; max == 0 || n < max; n++) {
 		if ((h = ring_peek(&s->r)) == NULL) {
 			*damaged = errno == EPROTO;
@@ -408,11 +430,19 @@ drainsrc(Drain *d, Src *s, size_t max, int *damaged)
 			d->batchstart = now();
 		}
 		decode(d, s, h);
-		ring_consume(&s->r, h);
+		unwoken += h->len;
+		ring_advance(&s->r, h);
+		/* a writer waiting on a full ring gets room in big pieces, not record by record */
+		if (unwoken >= s->r.size / 8) {
+			ring_wake(&s->r);
+			unwoken = 0;
+		}
 		d->st.records++;
 		if (++d->batch >= BATCH_RECORDS)
 			maybecommit(d, 1);
 	}
+	if (unwoken > 0)
+		ring_wake(&s->r);
 	return n;
 }
 

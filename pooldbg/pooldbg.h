@@ -55,6 +55,35 @@ int	prog_preload(char *path, size_t len);
 /* Record o->argv into a trace; returns pooldbg's exit status. */
 int	run(const Opts *o);
 
+/* ---- lifetime.c ---- */
+
+/* What the lifetimes came to, for the summary. */
+typedef struct LifeStats LifeStats;
+struct LifeStats {
+	uint64_t blocks;	/* block lifetimes written */
+	uint64_t peak;		/* largest bytes in use of any process image (after life_finish) */
+};
+
+typedef struct Lifetimes Lifetimes;
+
+/* Lifetimes written through w; NULL if out of memory.  The caller frees it with life_free. */
+Lifetimes *life_new(TraceWriter *w);
+void	life_free(Lifetimes *l);
+/*
+ * The event e was stored as events.seq seq: end the lifetime it ends
+ * (writing its blocks row now, in the writer's open transaction), open the
+ * one it starts.  Failures of the writer stay in it (sticky); running out
+ * of memory makes life_finish fail.
+ */
+void	life_event(Lifetimes *l, int64_t seq, const TraceEvent *e);
+/*
+ * After the last event: write the lifetimes still open (free_seq NULL) and
+ * the threads known only from events.  0, or a SQLite code (SQLITE_NOMEM
+ * if the lifetimes could not all be kept, else the writer's w->rc).
+ */
+int	life_finish(Lifetimes *l);
+const LifeStats *life_stats(Lifetimes *l);
+
 /* ---- drain.c ---- */
 
 /* Counts of what was drained, for the summary. */
@@ -96,6 +125,8 @@ int	drain_idle(Drain *d, int force);
 int	drain_end(Drain *d);
 /* The counts so far. */
 const DrainStats *drain_stats(Drain *d);
+/* The lifetimes the drained events opened and closed (the drain owns them). */
+Lifetimes *drain_lifetimes(Drain *d);
 
 /* ---- derive.c ---- */
 
@@ -109,10 +140,11 @@ struct DeriveStats {
 };
 
 /*
- * After recording: link processes to their parents, fill threads seen
- * only in events, build blocks from events, build the indexes.  One
- * transaction; 0, or -1 with one line in err (and SQLite's code in *rc).
+ * After recording: link processes to their parents, finish the blocks
+ * (life_finish: the lifetimes still open, the threads seen only in
+ * events), build the indexes.  One transaction; 0, or -1 with one line in
+ * err (and SQLite's code in *rc).
  */
-int	derive(sqlite3 *db, DeriveStats *ds, int *rc, char *err, size_t errlen);
+int	derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t errlen);
 
 #endif /* POOLDBG_POOLDBG_H */

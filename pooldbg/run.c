@@ -475,7 +475,7 @@ run(const Opts *o)
 	complete = 0;
 	drain_end(d);
 	if (w.rc == 0) {
-		if (derive(db, &ds, &r, err, sizeof err) < 0) {
+		if (derive(db, drain_lifetimes(d), &ds, &r, err, sizeof err) < 0) {
 			if (r == SQLITE_FULL)
 				w.rc = SQLITE_FULL;
 			else {
