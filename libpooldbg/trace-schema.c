@@ -156,7 +156,6 @@ static const char schema[] =
 
 /* Built after recording, when they no longer slow every insert down. */
 static const char indexes[] =
-	"CREATE INDEX IF NOT EXISTS events_ptr ON events(process, ptr);\n"
 	"CREATE INDEX IF NOT EXISTS blocks_free ON blocks(free_seq);\n"
 	"CREATE INDEX IF NOT EXISTS blocks_stack ON blocks(process, stack);\n";
 

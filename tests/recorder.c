@@ -583,7 +583,7 @@ test_basic(void)
 	    qi(db, "SELECT max(blocks) FROM heap_over_time") == 3,
 	    "heap_over_time: the peak and the end (%lld)", qi(db, "SELECT max(in_use) FROM heap_over_time"));
 	ok(qi(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
-	    " ('events_ptr', 'blocks_free')") == 2, "the indexes are built");
+	    " ('blocks_free', 'blocks_stack')") == 2, "the indexes are built");
 	sqlite3_close(db);
 
 	/* the summary */
