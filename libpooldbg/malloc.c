@@ -46,6 +46,8 @@
 #define POOLDBG_NO_PLAN9_NAMES
 #include <pooldbg/malloc.h>
 
+#include "poolflags.h"
+
 enum {
 	TAGBYTES	= 2 * sizeof(uintptr_t),	/* tag words before the user pointer */
 	MALLOCTAG	= -2,	/* index of the malloc tag from the user pointer */
@@ -208,55 +210,12 @@ mainpanic(Pool *p, const char *fmt, ...)
 
 /* ---- flags from the environment ----------------------------------------- */
 
-static const struct {
-	const char *name;
-	int	flag;
-} flagtab[] = {
-	{ "antagonism",	POOL_ANTAGONISM },
-	{ "paranoia",	POOL_PARANOIA },
-	{ "verbosity",	POOL_VERBOSITY },
-	{ "debugging",	POOL_DEBUGGING },
-	{ "logging",	POOL_LOGGING },
-	{ "tolerance",	POOL_TOLERANCE },
-	{ "noreuse",	POOL_NOREUSE },
-};
-
-/*
- * The flags named by s, a comma-separated list of flagtab names (blanks
- * around a name are ignored); an unknown name gets one line on fd 2.
- */
-static int
-parseflags(const char *s)
+/* An unknown name in POOLDBG_FLAGS: one line on fd 2. */
+static void
+badflag(const char *w, size_t n, void *arg)
 {
-	const char *w, *e;
-	size_t i, n;
-	int flags;
-
-	flags = 0;
-	while (*s != '\0') {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		w = s;
-		while (*s != '\0' && *s != ',')
-			s++;
-		e = s;
-		if (*s == ',')
-			s++;
-		while (e > w && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		n = (size_t)(e - w);
-		if (n == 0)
-			continue;
-		for (i = 0; i < nelem(flagtab); i++)
-			if (strlen(flagtab[i].name) == n && memcmp(flagtab[i].name, w, n) == 0)
-				break;
-		if (i < nelem(flagtab))
-			flags |= flagtab[i].flag;
-		else
-			warn("pooldbg: POOLDBG_FLAGS: unknown flag \"%.*s\" ignored",
-			    n > 64 ? 64 : (int)n, w);
-	}
-	return flags;
+	(void)arg;
+	warn("pooldbg: POOLDBG_FLAGS: unknown flag \"%.*s\" ignored", n > 64 ? 64 : (int)n, w);
 }
 
 /*
@@ -273,7 +232,7 @@ readflagsl(Pool *p)
 		return;
 	mm.flagsread = 1;
 	if ((s = getenv("POOLDBG_FLAGS")) != NULL)
-		p->flags |= parseflags(s);
+		p->flags |= poolflags_parse(s, badflag, NULL);
 }
 
 /* ---- lock and fork ------------------------------------------------------ */

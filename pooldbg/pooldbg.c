@@ -14,12 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE	"usage: pooldbg run [options] [--] PROGRAM [ARGS...]"
+#include "poolflags.h"
 
-/* The pool flags --flags accepts: the names libpooldbg's POOLDBG_FLAGS knows. */
-static const char *const flagnames[] = {
-	"antagonism", "paranoia", "verbosity", "debugging", "logging", "tolerance", "noreuse",
-};
+#define USAGE	"usage: pooldbg run [options] [--] PROGRAM [ARGS...]"
 
 void
 say(const char *fmt, ...)
@@ -57,37 +54,26 @@ help(void)
 	    USAGE);
 }
 
+/* An unknown name in --flags: say which, once. */
+static void
+badflag(const char *w, size_t n, void *arg)
+{
+	int *nbad = arg;
+
+	if ((*nbad)++ == 0)
+		say("--flags: unknown flag '%.*s' (known: antagonism, paranoia, verbosity, "
+		    "debugging, logging, tolerance, noreuse)", n > 64 ? 64 : (int)n, w);
+}
+
 /* Each comma-separated word of list is a known flag; else say which is not. */
 static int
 checkflags(const char *list)
 {
-	const char *w, *e, *s;
-	size_t i, n;
+	int nbad;
 
-	for (s = list; *s != '\0';) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		w = s;
-		while (*s != '\0' && *s != ',')
-			s++;
-		e = s;
-		if (*s == ',')
-			s++;
-		while (e > w && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		n = (size_t)(e - w);
-		if (n == 0)
-			continue;
-		for (i = 0; i < nelem(flagnames); i++)
-			if (strlen(flagnames[i]) == n && memcmp(flagnames[i], w, n) == 0)
-				break;
-		if (i == nelem(flagnames)) {
-			say("--flags: unknown flag '%.*s' (known: antagonism, paranoia, verbosity, "
-			    "debugging, logging, tolerance, noreuse)", n > 64 ? 64 : (int)n, w);
-			return -1;
-		}
-	}
-	return 0;
+	nbad = 0;
+	poolflags_parse(list, badflag, &nbad);
+	return nbad == 0 ? 0 : -1;
 }
 
 /* Parse the arguments of `run` (argv[0] is "run") into o; 0, or an exit status. */
