@@ -185,7 +185,7 @@ setenvlist(char **env, size_t *n, const char *name, const char *value)
 	return 0;
 }
 
-/* The program's environment: ours, with the runtime's variables set (see RUN.md). */
+/* The program's environment: ours plus the runtime's variables (pooldbg(1), ENVIRONMENT). */
 static char **
 mkenv(const Opts *o, const char *preload, const char *session, const char *flags)
 {
