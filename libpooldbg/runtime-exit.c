@@ -226,21 +226,33 @@ fexecve(int fd, char *const argv[], char *const envp[])
 	(n)++; \
 } while (0)
 
+/*
+ * Fill argv[0..n) with arg and the n - 1 arguments (the NULL included)
+ * that follow it in *ap, which is left just past them.
+ */
+static void
+gatherargs(char **argv, size_t n, const char *arg, va_list *ap)
+{
+	size_t i;
+
+	argv[0] = (char *)arg;
+	for (i = 1; i < n; i++)
+		argv[i] = va_arg(*ap, char *);
+}
+
 /* execl: execv with the arguments gathered on the stack. */
 EXPORT int
 execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 
 	COUNTARGS(n, arg, arg);
 	{
 		char *argv[n];
 
-		argv[0] = (char *)arg;
 		va_start(ap, arg);
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
+		gatherargs(argv, n, arg, &ap);
 		va_end(ap);
 		return execve(path, argv, environ);
 	}
@@ -251,16 +263,14 @@ EXPORT int
 execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 
 	COUNTARGS(n, arg, arg);
 	{
 		char *argv[n];
 
-		argv[0] = (char *)arg;
 		va_start(ap, arg);
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
+		gatherargs(argv, n, arg, &ap);
 		va_end(ap);
 		return execvp(file, argv);
 	}
@@ -271,17 +281,15 @@ EXPORT int
 execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n, i;
+	size_t n;
 	char **envp;
 
 	COUNTARGS(n, arg, arg);
 	{
 		char *argv[n];
 
-		argv[0] = (char *)arg;
 		va_start(ap, arg);
-		for (i = 1; i < n; i++)
-			argv[i] = va_arg(ap, char *);
+		gatherargs(argv, n, arg, &ap);
 		envp = va_arg(ap, char **);
 		va_end(ap);
 		return execve(path, argv, envp);
