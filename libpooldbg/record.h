@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define RECORD_VERSION	1
+#define RECORD_VERSION	2
 
 enum {	/* RecHdr.type */
 	REC_PAD		= 0,	/* filler to the end of the ring's buffer; skip */
@@ -28,6 +28,11 @@ enum {	/* RecHdr.type */
 	REC_THREAD	= 8,	/* RecThread: a thread seen first, or ending */
 	REC_EXIT	= 9,	/* RecExit: how the process ended; last record */
 	REC_ERROR	= 10,	/* RecError: the pool reported corruption */
+	REC_MARK	= 11,	/* RecMark: pooldbg_mark("label") */
+	REC_SCAN	= 12,	/* RecScan: a reachability scan begins */
+	REC_ARENA	= 13,	/* RecArena: one arena of the pool, as the scan found it */
+	REC_LIVE	= 14,	/* RecLive: one allocated block with its class */
+	REC_SCANEND	= 15,	/* RecScanEnd: the scan's totals; ends it */
 	REC_NTYPES
 };
 
@@ -183,6 +188,75 @@ struct RecError {
 	uint32_t msglen;	/* bytes of message, NUL included */
 	uint32_t pad;
 	/* char msg[msglen]; */
+};
+
+/* A named point in time; string: the label. */
+typedef struct RecMark RecMark;
+struct RecMark {
+	RecHdr	h;
+	uint64_t time;
+	int32_t	tid;
+	uint32_t labellen;	/* bytes of label, NUL included */
+	/* char label[labellen]; */
+};
+
+enum {	/* RecScan.why */
+	SCAN_EXIT	= 1,	/* the image is ending (exit, _exit, a fatal signal) */
+	SCAN_SNAPSHOT	= 2,	/* pooldbg_snapshot() or `pooldbg snapshot PID` */
+};
+
+enum {	/* RecLive.cls: a block's leak class, as memcheck names them */
+	CLASS_REACHABLE	= 1,	/* a chain of start pointers from a root */
+	CLASS_POSSIBLE	= 2,	/* reached from a root, but only through an interior pointer */
+	CLASS_INDIRECT	= 3,	/* not reached from a root; pointed to by a lost block */
+	CLASS_DEFINITE	= 4,	/* not reached from a root or from any other lost block */
+};
+
+/*
+ * A scan: RecScan, then one RecArena per arena and one RecLive per
+ * allocated block of the pool (in address order), then RecScanEnd.
+ * Nothing else of this process comes between them.
+ */
+typedef struct RecScan RecScan;
+struct RecScan {
+	RecHdr	h;
+	uint64_t time;		/* when the threads were stopped */
+	uint32_t why;		/* SCAN_* */
+	uint32_t snapshot;	/* 0 for SCAN_EXIT, else 1, 2, ... per process image */
+	int32_t	tid;		/* the thread that ran the scan */
+	uint32_t pad;
+};
+
+typedef struct RecArena RecArena;
+struct RecArena {
+	RecHdr	h;
+	uint64_t base;		/* first byte of the arena (its header) */
+	uint64_t size;		/* whole arena, header and arena tail included */
+};
+
+typedef struct RecLive RecLive;
+struct RecLive {
+	RecHdr	h;
+	uint64_t ptr;		/* the pointer the program holds */
+	uint64_t size;		/* bytes it asked for */
+	uint64_t block;		/* first byte of the pool block (its header) */
+	uint64_t bsize;		/* whole pool block: header, tags, data, slack, tail */
+	uint64_t tag;		/* the block's malloc tag (the allocating caller's pc) */
+	uint8_t	cls;		/* CLASS_* */
+	uint8_t	previewlen;	/* bytes of preview used: min(size, 32) */
+	uint8_t	pad[6];
+	uint8_t	preview[32];	/* the block's first bytes */
+};
+
+typedef struct RecScanEnd RecScanEnd;
+struct RecScanEnd {
+	RecHdr	h;
+	uint64_t time;		/* when the threads were let go again */
+	uint64_t roots;		/* bytes of root memory scanned */
+	uint32_t threads;	/* threads of the process, the scanning one included */
+	uint32_t stopped;	/* of them, those that answered the stop signal */
+	uint64_t blocks[5];	/* blocks of each class, by CLASS_* (index 0 unused) */
+	uint64_t bytes[5];	/* their bytes (the sizes asked for) */
 };
 
 #define REC_ALIGN(n)	(((n) + 7u) & ~7u)
