@@ -45,7 +45,7 @@
 static Ring ring;
 static uint64_t clk = 1000;	/* fake CLOCK_MONOTONIC: deterministic times */
 
-static void
+static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "fakewriter: %s\n", what);
