@@ -35,12 +35,20 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_FRAME]	= "INSERT OR REPLACE INTO frames(process, id, parent, pc) VALUES(?1, ?2, ?3, ?4)",
 	[TW_EVENT]	= "INSERT INTO events(process, time, tid, type, call, flags, ptr, newptr,"
 			  " size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message, kind)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[TW_BLOCK]	= "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq, alloc_time,"
 			  " free_seq, free_time, free_call, free_stack)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[TW_THREADSEEN]	= "INSERT OR IGNORE INTO threads(process, tid, first) VALUES(?1, ?2, ?3)",
+	[TW_MARK]	= "INSERT INTO marks(process, time, tid, seq, label) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[TW_SCAN]	= "INSERT INTO scans(process, snapshot, time, seq, tid, complete)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, 0)",
+	[TW_SCANEND]	= "UPDATE scans SET end_time = ?2, threads = ?3, stopped = ?4, roots = ?5,"
+			  " complete = 1 WHERE id = ?1",
+	[TW_ARENA]	= "INSERT INTO arenas(scan, base, size) VALUES(?1, ?2, ?3)",
+	[TW_SCANBLOCK]	= "INSERT INTO scan_blocks(scan, ptr, size, class, alloc_seq, stack, call,"
+			  " tag, block, bsize, preview) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 static const char *const typenames[] = {
@@ -335,7 +343,7 @@ trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t tim
 
 int
 trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
-    uint32_t stack, const char *message)
+    uint32_t stack, const char *message, const char *kind)
 {
 	sqlite3_stmt *st;
 
@@ -348,5 +356,103 @@ trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uin
 	bindu(st, 4, ptr);
 	sqlite3_bind_int64(st, 5, stack);
 	sqlite3_bind_text(st, 6, message, -1, SQLITE_TRANSIENT);
+	if (kind != NULL)
+		sqlite3_bind_text(st, 7, kind, -1, SQLITE_TRANSIENT);
 	return run(w, TW_ERROR, "errors");
+}
+
+int
+trace_add_mark(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, int64_t seq,
+    const char *label)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_MARK];
+	sqlite3_bind_int64(st, 1, process);
+	bindu(st, 2, time);
+	sqlite3_bind_int64(st, 3, tid);
+	if (seq != 0)
+		sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_text(st, 5, label, -1, SQLITE_TRANSIENT);
+	return run(w, TW_MARK, "marks");
+}
+
+int
+trace_add_scan(TraceWriter *w, int64_t process, uint32_t snapshot, uint64_t time,
+    int64_t seq, int64_t tid, int64_t *id)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_SCAN];
+	sqlite3_bind_int64(st, 1, process);
+	sqlite3_bind_int64(st, 2, snapshot);
+	bindu(st, 3, time);
+	if (seq != 0)
+		sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_int64(st, 5, tid);
+	if (run(w, TW_SCAN, "scans") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(w->db);
+	return 0;
+}
+
+int
+trace_end_scan(TraceWriter *w, int64_t id, uint64_t end_time, uint32_t threads,
+    uint32_t stopped, uint64_t roots)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_SCANEND];
+	sqlite3_bind_int64(st, 1, id);
+	bindu(st, 2, end_time);
+	sqlite3_bind_int64(st, 3, threads);
+	sqlite3_bind_int64(st, 4, stopped);
+	bindu(st, 5, roots);
+	return run(w, TW_SCANEND, "scans");
+}
+
+int
+trace_add_arena(TraceWriter *w, int64_t scan, uint64_t base, uint64_t size)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_ARENA];
+	sqlite3_bind_int64(st, 1, scan);
+	bindu(st, 2, base);
+	bindu(st, 3, size);
+	return run(w, TW_ARENA, "arenas");
+}
+
+int
+trace_add_scan_block(TraceWriter *w, const TraceScanBlock *b)
+{
+	sqlite3_stmt *st;
+
+	if (w->rc != 0)
+		return -1;
+	st = w->st[TW_SCANBLOCK];
+	sqlite3_bind_int64(st, 1, b->scan);
+	bindu(st, 2, b->ptr);
+	bindu(st, 3, b->size);
+	sqlite3_bind_text(st, 4, b->cls, -1, SQLITE_STATIC);
+	if (b->alloc_seq != 0) {
+		sqlite3_bind_int64(st, 5, b->alloc_seq);
+		sqlite3_bind_int64(st, 6, b->stack);
+		sqlite3_bind_text(st, 7, b->call, -1, SQLITE_STATIC);
+	}
+	bindu(st, 8, b->tag);
+	bindu(st, 9, b->block);
+	bindu(st, 10, b->bsize);
+	/* a zero-length blob, not NULL, for a block of size 0 */
+	sqlite3_bind_blob(st, 11, b->previewlen > 0 ? b->preview : "", (int)b->previewlen,
+	    SQLITE_TRANSIENT);
+	return run(w, TW_SCANBLOCK, "scan_blocks");
 }

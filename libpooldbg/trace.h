@@ -87,6 +87,7 @@ struct TraceEvent {
 enum {	/* the writer's prepared statements */
 	TW_BEGIN, TW_COMMIT, TW_META, TW_PROC, TW_PROCEND, TW_THREAD, TW_THREADEND,
 	TW_MODULE, TW_UNLOAD, TW_FRAME, TW_EVENT, TW_ERROR, TW_BLOCK, TW_THREADSEEN,
+	TW_MARK, TW_SCAN, TW_SCANEND, TW_ARENA, TW_SCANBLOCK,
 	TW_NSTMT
 };
 
@@ -147,8 +148,43 @@ int	trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size
 	    int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack);
 /* A thread known from its events only, first seen at time; one already in threads is kept. */
 int	trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t time);
-/* A heap error the pool reported. */
+/* A heap error the pool reported; kind is one of pooldbg-trace(5)'s errors.kind (NULL stores NULL). */
 int	trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
-	    uint32_t stack, const char *message);
+	    uint32_t stack, const char *message, const char *kind);
+/* A mark: seq is the image's last events.seq before it, 0 if none (stored as NULL). */
+int	trace_add_mark(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, int64_t seq,
+	    const char *label);
+/*
+ * A reachability scan begins: snapshot 0 for the scan at exit, else the
+ * image's snapshot number; seq as for a mark.  Stored with complete 0
+ * until trace_end_scan; *id gets its scans.id.
+ */
+int	trace_add_scan(TraceWriter *w, int64_t process, uint32_t snapshot, uint64_t time,
+	    int64_t seq, int64_t tid, int64_t *id);
+/* The scan id ended: its end time and totals, and complete = 1. */
+int	trace_end_scan(TraceWriter *w, int64_t id, uint64_t end_time, uint32_t threads,
+	    uint32_t stopped, uint64_t roots);
+/* One arena of the pool as the scan found it. */
+int	trace_add_arena(TraceWriter *w, int64_t scan, uint64_t base, uint64_t size);
+
+/* One row of scan_blocks, as the writer takes it. */
+typedef struct TraceScanBlock TraceScanBlock;
+struct TraceScanBlock {
+	int64_t	scan;		/* scans.id */
+	uint64_t ptr;		/* the pointer the program holds */
+	uint64_t size;		/* bytes asked for */
+	const char *cls;	/* 'definite', 'indirect', 'possible', 'reachable'; must outlive the call */
+	int64_t	alloc_seq;	/* its lifetime's blocks.alloc_seq; 0: none (alloc_seq, stack, call NULL) */
+	int64_t	stack;		/* frames.id of the call that made it */
+	const char *call;	/* that call, a name of trace_callname */
+	uint64_t tag;		/* the malloc tag */
+	uint64_t block;		/* the pool block's first byte */
+	uint64_t bsize;		/* and its whole size */
+	const void *preview;	/* its first bytes (copied) */
+	size_t	previewlen;
+};
+
+/* One block a scan found. */
+int	trace_add_scan_block(TraceWriter *w, const TraceScanBlock *b);
 
 #endif /* POOLDBG_TRACE_H */

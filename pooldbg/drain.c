@@ -2,10 +2,11 @@
  * pooldbg/drain.c -- from the rings to the trace.  Owns the set of ring
  * files of a session (found by scanning its directory), reading each one
  * record by record, turning each record of record.h into rows through the
- * writer, batching those rows into transactions, and deciding when a ring
- * is finished: closed by its writer, or its writer gone, and empty.  A
- * finished ring's file is removed at once, so a long run of many
- * processes does not fill /dev/shm.
+ * writer (those of marks and scans through scan.c, which needs each
+ * image's last event so far), batching those rows into transactions, and
+ * deciding when a ring is finished: closed by its writer, or its writer
+ * gone, and empty.  A finished ring's file is removed at once, so a long
+ * run of many processes does not fill /dev/shm.
  *
  * Must never: make a traced process wait on SQLite: a record is consumed
  * whether or not it could be stored (after a full disk, nothing more is
@@ -38,6 +39,8 @@ struct Src {
 	Ring	r;
 	int	mapped;		/* r is open (the file had a valid header) */
 	int64_t	proc;		/* processes.id, 0 until known */
+	int64_t	lastseq;	/* events.seq of its last event stored, 0 before the first */
+	ScanOpen scan;		/* its scan under way */
 	int	ended;		/* REC_EXIT seen */
 };
 
@@ -148,12 +151,14 @@ drain_lifetimes(Drain *d)
 	return d->life;
 }
 
-/* Store the event e and follow the lifetime it ends or starts. */
+/* Store the event e of s and follow the lifetime it ends or starts. */
 static void
-event(Drain *d, const TraceEvent *e)
+event(Drain *d, Src *s, const TraceEvent *e)
 {
-	if (trace_add_event(d->w, e) == 0)
-		life_event(d->life, trace_last_seq(d->w), e);
+	if (trace_add_event(d->w, e) == 0) {
+		s->lastseq = trace_last_seq(d->w);
+		life_event(d->life, s->lastseq, e);
+	}
 }
 
 void
@@ -279,7 +284,8 @@ decode(Drain *d, Src *s, const RecHdr *h)
 	const RecThread *t;
 	const RecExit *x;
 	const RecError *er;
-	const char *body;
+	const char *body, *kind;
+	ScanCtx c;
 	char *s1, *s2;
 	TraceEvent e;
 	TraceWriter *w;
@@ -334,7 +340,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.size = a->size;
 		e.align = a->align;
 		e.stack = a->stack;
-		event(d, &e);
+		event(d, s, &e);
 		d->st.allocs++;
 		break;
 	case REC_FREE:
@@ -350,7 +356,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.ptr = fr->ptr;
 		e.size = fr->size;
 		e.stack = fr->stack;
-		event(d, &e);
+		event(d, s, &e);
 		d->st.frees++;
 		break;
 	case REC_REALLOC:
@@ -367,7 +373,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.newptr = re->newptr;
 		e.size = re->size;
 		e.stack = re->stack;
-		event(d, &e);
+		event(d, s, &e);
 		d->st.reallocs++;
 		break;
 	case REC_THREAD:
@@ -387,9 +393,26 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		if (h->len < sizeof *er || er->msglen > h->len - sizeof *er)
 			break;
 		s1 = strcopy(body + sizeof *er, er->msglen, '\n');
-		trace_add_error(w, procof(d, s), er->time, er->tid, er->ptr, er->stack, s1);
+		kind = error_kind(s1);
+		trace_add_error(w, procof(d, s), er->time, er->tid, er->ptr, er->stack, s1, kind);
 		free(s1);
-		d->st.errors++;
+		if (strcmp(kind, "notice") == 0)
+			d->st.notices++;
+		else
+			d->st.errors++;
+		break;
+	case REC_MARK:
+	case REC_SCAN:
+	case REC_ARENA:
+	case REC_LIVE:
+	case REC_SCANEND:
+		c.w = w;
+		c.life = d->life;
+		c.st = &d->st.scan;
+		c.open = &s->scan;
+		c.proc = procof(d, s);
+		c.lastseq = s->lastseq;
+		scan_record(&c, h);
 		break;
 	default:
 		break;	/* a type this recorder does not know: skipped */

@@ -15,7 +15,8 @@
  * between ends the first lifetime as still live.
  *
  * Must never: read the trace back, or store anything but blocks and
- * threads rows; it sees events only as drain.c stored them.
+ * threads rows; it sees events only as drain.c stored them.  Others may
+ * ask which lifetime is open at an address (life_lookup), never change one.
  */
 #include "pooldbg.h"
 
@@ -313,6 +314,20 @@ life_finish(Lifetimes *l)
 		if (l->peak[i] > l->st.peak)
 			l->st.peak = l->peak[i];
 	return l->w->rc;
+}
+
+int
+life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t *stack,
+    const char **call)
+{
+	const Live *o;
+
+	if ((o = lookup(l, process, ptr)) == NULL)
+		return 0;
+	*seq = o->seq;
+	*stack = o->stack;
+	*call = o->call;
+	return 1;
 }
 
 const LifeStats *

@@ -45,11 +45,15 @@ help(void)
 	    "                     verbosity, debugging, logging, tolerance, noreuse\n"
 	    "      --depth N      frames per stack, 1 to 256 (default 64)\n"
 	    "      --no-follow    do not trace programs that PROGRAM executes\n"
+	    "      --error-exitcode N\n"
+	    "                     exit N (1 to 255) if the pool reported a heap error or\n"
+	    "                     a scan at exit found a definitely or possibly lost block\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      pooldbg's version\n"
 	    "\n"
-	    "Exit status: PROGRAM's, or 128+N if signal N ended it; 2 for a usage error or\n"
-	    "a program that cannot be traced; 126/127 if PROGRAM cannot be run or found.\n"
+	    "Exit status: PROGRAM's, or 128+N if signal N ended it, or --error-exitcode's N;\n"
+	    "2 for a usage error or a program that cannot be traced; 126/127 if PROGRAM\n"
+	    "cannot be run or found.\n"
 	    "See pooldbg(1) and, for the trace, pooldbg-trace(5).\n",
 	    USAGE);
 }
@@ -86,6 +90,7 @@ parserun(int argc, char **argv, Opts *o)
 		{ "depth",	required_argument,	NULL, 'D' },
 		{ "no-follow",	no_argument,		NULL, 'N' },
 		{ "force",	no_argument,		NULL, 'f' },
+		{ "error-exitcode", required_argument,	NULL, 'E' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -124,6 +129,14 @@ parserun(int argc, char **argv, Opts *o)
 			break;
 		case 'N':
 			o->follow = 0;
+			break;
+		case 'E':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 255) {
+				say("--error-exitcode: '%s' is not a number from 1 to 255", optarg);
+				return 2;
+			}
+			o->errexit = (int)n;
 			break;
 		case 'f':
 			o->force = 1;

@@ -24,6 +24,7 @@ struct Opts {
 	int	depth;		/* --depth N */
 	int	follow;		/* 0 after --no-follow */
 	int	force;		/* --force */
+	int	errexit;	/* --error-exitcode N (1..255), 0: not given */
 	char	**argv;		/* PROGRAM ARGS..., NULL-terminated */
 };
 
@@ -83,6 +84,65 @@ void	life_event(Lifetimes *l, int64_t seq, const TraceEvent *e);
  */
 int	life_finish(Lifetimes *l);
 const LifeStats *life_stats(Lifetimes *l);
+/*
+ * The lifetime open now at ptr in the image process: 1 with the events.seq,
+ * stack and call (a name of trace_callname) of the event that started it,
+ * or 0 if none is open there.
+ */
+int	life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t *stack,
+	    const char **call);
+
+/* ---- scan.c ---- */
+
+/* What the marks and the scans came to, for the summary and the exit status. */
+typedef struct ScanStats ScanStats;
+struct ScanStats {
+	uint64_t marks;
+	uint64_t exits;		/* scans at exit begun */
+	uint64_t snapshots;	/* snapshot scans begun */
+	uint64_t ended;		/* scans of either kind that ended (RecScanEnd came) */
+	uint64_t blocks[CLASS_DEFINITE + 1];	/* by CLASS_*: blocks the scans at exit found that a recorded call made */
+	uint64_t bytes[CLASS_DEFINITE + 1];	/* their bytes */
+};
+
+/* The scan under way in one process image. */
+typedef struct ScanOpen ScanOpen;
+struct ScanOpen {
+	int	on;		/* its RecScan came, its RecScanEnd not yet */
+	int	exit;		/* it is the scan at exit */
+	int64_t	id;		/* its scans.id; 0 if the writer could not store it */
+};
+
+/* What scan_record works with: the drain's, and one image's. */
+typedef struct ScanCtx ScanCtx;
+struct ScanCtx {
+	TraceWriter *w;
+	Lifetimes *life;	/* the lifetimes open now */
+	ScanStats *st;
+	ScanOpen *open;		/* the image's scan under way */
+	int64_t	proc;		/* the image's processes.id */
+	int64_t	lastseq;	/* events.seq of its last event stored; 0 if none */
+};
+
+/*
+ * One record of type REC_MARK, REC_SCAN, REC_ARENA, REC_LIVE or
+ * REC_SCANEND of the image c->proc into rows, in the writer's open
+ * transaction; c->open follows the scan from record to record.  Records
+ * too short for their type, or outside a scan, are skipped.
+ */
+void	scan_record(const ScanCtx *c, const RecHdr *h);
+/* The name stored in scan_blocks.class for a CLASS_* ("definite", ...); NULL if none. */
+const char *scan_classname(int cls);
+
+/* ---- errkind.c ---- */
+
+/*
+ * The kind of heap error the pool's report message is, as errors.kind
+ * stores it: "overflow", "underflow", "double-free", "invalid-free",
+ * "write-after-free", "notice" or "corruption" (pooldbg-trace(5)).
+ * Never NULL; a static string.
+ */
+const char *error_kind(const char *message);
 
 /* ---- drain.c ---- */
 
@@ -94,8 +154,10 @@ struct DrainStats {
 	uint64_t allocs;
 	uint64_t frees;
 	uint64_t reallocs;
-	uint64_t errors;
+	uint64_t errors;	/* heap errors, notices aside */
+	uint64_t notices;	/* reports of kind 'notice' */
 	uint64_t damaged;	/* rings that stopped making sense */
+	ScanStats scan;		/* marks and scans */
 };
 
 typedef struct Drain Drain;

@@ -18,6 +18,13 @@
  *   fakewriter noring [CODE]    no ring at all; exit CODE
  *   fakewriter selfkill         no ring; SIGKILL itself
  *   fakewriter touch FILE       no ring; create FILE
+ *   fakewriter leaks [CODE]     marks, a snapshot and a scan at exit of every class
+ *   fakewriter clean [CODE]     a scan at exit with nothing lost that a recorded call made
+ *   fakewriter cutscan          killed by SIGKILL in the middle of its scan at exit
+ *   fakewriter forkscan         a fork child's scan finds a block it inherited
+ *   fakewriter badscan          scan and mark records too short, out of place, or odd
+ *   fakewriter kinds            a heap error of every kind, in the pool's words
+ *   fakewriter live N [noscan]  N blocks live at exit, all found by its scan (or no scan)
  *
  * Must never: depend on the runtime (tests preload a library that does
  * nothing), or on timing: every wait is for an event, not for a while.
@@ -38,7 +45,7 @@
 static Ring ring;
 static uint64_t clk = 1000;	/* fake CLOCK_MONOTONIC: deterministic times */
 
-static void
+static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "fakewriter: %s\n", what);
@@ -219,6 +226,97 @@ heaperror(uint64_t ptr, uint32_t stack, const char *msg)
 }
 
 static void
+mark(const char *label)
+{
+	uint64_t buf[64];
+	RecMark *m;
+	size_t n;
+
+	memset(buf, 0, sizeof buf);
+	m = (RecMark *)buf;
+	n = strlen(label) + 1;
+	m->h.type = REC_MARK;
+	m->time = ++clk;
+	m->tid = getpid();
+	m->labellen = (uint32_t)n;
+	memcpy(m + 1, label, n);
+	m->h.len = REC_ALIGN(sizeof *m + n);
+	put(m, m->h.len);
+}
+
+static void
+scan(uint32_t why, uint32_t snapshot)
+{
+	RecScan r;
+
+	memset(&r, 0, sizeof r);
+	r.h.type = REC_SCAN;
+	r.h.len = sizeof r;
+	r.time = ++clk;
+	r.why = why;
+	r.snapshot = snapshot;
+	r.tid = getpid();
+	put(&r, sizeof r);
+}
+
+static void
+arena(uint64_t base, uint64_t size)
+{
+	RecArena a = { { REC_ARENA, sizeof a }, base, size };
+
+	put(&a, sizeof a);
+}
+
+/* A block the scan found: its pool block is 64 bytes before ptr, its preview the text what. */
+static void
+live(uint64_t ptr, uint64_t size, int cls, const char *what)
+{
+	RecLive l;
+
+	memset(&l, 0, sizeof l);
+	l.h.type = REC_LIVE;
+	l.h.len = sizeof l;
+	l.ptr = ptr;
+	l.size = size;
+	l.block = ptr - 64;
+	l.bsize = REC_ALIGN(size) + 128;
+	l.tag = 0x400200;
+	l.cls = (uint8_t)cls;
+	l.previewlen = (uint8_t)(size < sizeof l.preview ? size : sizeof l.preview);
+	memcpy(l.preview, what, strlen(what) < l.previewlen ? strlen(what) : l.previewlen);
+	put(&l, sizeof l);
+}
+
+static void
+scanend(uint32_t threads, uint32_t stopped, uint64_t roots)
+{
+	RecScanEnd x;
+
+	memset(&x, 0, sizeof x);
+	x.h.type = REC_SCANEND;
+	x.h.len = sizeof x;
+	x.time = ++clk;
+	x.roots = roots;
+	x.threads = threads;
+	x.stopped = stopped;
+	put(&x, sizeof x);
+}
+
+/* A record of type and len bytes, all zero but its header: too short for most types. */
+static void
+stub(uint32_t type, uint32_t len)
+{
+	uint64_t buf[32];
+	RecHdr *h;
+
+	memset(buf, 0, sizeof buf);
+	h = (RecHdr *)buf;
+	h->type = type;
+	h->len = len;
+	put(buf, len);
+}
+
+static void
 end(uint32_t how, int32_t status)
 {
 	RecExit x = { { REC_EXIT, sizeof x }, ++clk, how, status };
@@ -262,6 +360,147 @@ basic(int tid)
 	unload(0x7f0000000000, 0x7f0000001000);
 	thread(tid + 1, 1);
 }
+
+/*
+ * Marks, a snapshot and the scan at exit.  The snapshot finds the five
+ * blocks reachable, and 0x9000, which no recorded call made.  Then 0x5000
+ * is freed and 0x4000 moved to 0x6000.  At exit: 0x1000 (100 bytes)
+ * definite, 0x2000 (200) indirect, 0x3000 (300) possible, 0x6000 (450,
+ * made by the realloc) reachable, 0x9000 (16) definite but no call's.
+ */
+static void
+leaks(int tid)
+{
+	mark("start");
+	thread(tid, 0);
+	alloc(CALL_MALLOC, 0x1000, 100, 0, 2, tid);
+	alloc(CALL_MALLOC, 0x2000, 200, 0, 3, tid);
+	alloc(CALL_NEW, 0x3000, 300, 0, 2, tid);
+	alloc(CALL_CALLOC, 0x4000, 400, 0, 3, tid);
+	alloc(CALL_MALLOC, 0x5000, 50, 0, 2, tid);
+	mark("loaded");
+	scan(SCAN_SNAPSHOT, 1);
+	arena(0x10000000, 1 << 20);
+	live(0x1000, 100, CLASS_REACHABLE, "A");
+	live(0x2000, 200, CLASS_REACHABLE, "B");
+	live(0x3000, 300, CLASS_REACHABLE, "C");
+	live(0x4000, 400, CLASS_REACHABLE, "D");
+	live(0x5000, 50, CLASS_REACHABLE, "E");
+	live(0x9000, 16, CLASS_REACHABLE, "runtime");
+	scanend(1, 1, 8192);
+	freeb(CALL_FREE, 0, 0x5000, 0, 3, tid);
+	reallocb(0x4000, 0x6000, 450, 2, tid);
+	mark("done");
+	scan(SCAN_EXIT, 0);
+	arena(0x10000000, 1 << 20);
+	arena(0x20000000, 1 << 21);
+	live(0x1000, 100, CLASS_DEFINITE, "lost block A");
+	live(0x2000, 200, CLASS_INDIRECT, "B");
+	live(0x3000, 300, CLASS_POSSIBLE, "C");
+	live(0x6000, 450, CLASS_REACHABLE, "D, moved");
+	live(0x9000, 16, CLASS_DEFINITE, "runtime");
+	scanend(2, 1, 4096);
+}
+
+/*
+ * Nothing lost that a recorded call made: 0x1000 reachable, 0x2000
+ * indirect (not lost by itself); the runtime's own 0x9000 definite and
+ * 0x9100 possible.  And a notice of the pool.
+ */
+static void
+clean(int tid)
+{
+	alloc(CALL_MALLOC, 0x1000, 10, 0, 2, tid);
+	alloc(CALL_MALLOC, 0x2000, 20, 0, 3, tid);
+	heaperror(0x1000, 2, "pool main: block 0xff0: mem user overflow (one NUL, tolerated)\n"
+	    "  header: magic 0xa110c09 (alloc) size 0x40\n");
+	scan(SCAN_EXIT, 0);
+	arena(0x10000000, 1 << 20);
+	live(0x1000, 10, CLASS_REACHABLE, "x");
+	live(0x2000, 20, CLASS_INDIRECT, "y");
+	live(0x9000, 16, CLASS_DEFINITE, "runtime");
+	live(0x9100, 16, CLASS_POSSIBLE, "runtime");
+	scanend(1, 1, 4096);
+}
+
+/* Records of marks and scans that make no sense, between ones that do. */
+static void
+badscan(int tid)
+{
+	uint64_t buf[16];
+	RecMark *m;
+	RecLive l;
+
+	stub(REC_MARK, 16);			/* too short */
+	memset(buf, 0, sizeof buf);
+	m = (RecMark *)buf;
+	m->h.type = REC_MARK;
+	m->h.len = 32;
+	m->labellen = 1000;			/* longer than its record */
+	memcpy(m + 1, "liar", 5);
+	put(m, m->h.len);
+	live(0x1000, 10, CLASS_DEFINITE, "stray");	/* outside a scan */
+	arena(0x10000000, 1 << 20);		/* outside a scan */
+	scanend(1, 1, 0);			/* outside a scan */
+	stub(REC_SCAN, 16);			/* too short */
+	scan(99, 1);				/* neither at exit nor a snapshot */
+	scan(SCAN_SNAPSHOT, 0);			/* a snapshot without a number */
+	alloc(CALL_MALLOC, 0x1000, 10, 0, 2, tid);
+	scan(SCAN_SNAPSHOT, 1);
+	stub(REC_ARENA, 16);			/* too short */
+	stub(REC_LIVE, 48);			/* too short */
+	live(0x1000, 10, 9, "no such class");
+	memset(&l, 0, sizeof l);
+	l.h.type = REC_LIVE;
+	l.h.len = sizeof l;
+	l.ptr = 0x7000;
+	l.size = 100;
+	l.cls = CLASS_REACHABLE;
+	l.previewlen = 200;			/* more than there is */
+	memset(l.preview, 'p', sizeof l.preview);
+	put(&l, sizeof l);
+	stub(REC_SCANEND, 40);			/* too short: the scan goes on */
+	live(0x1000, 10, CLASS_REACHABLE, "ok");
+	scanend(1, 1, 512);
+	mark("after");
+	stub(REC_NTYPES + 3, 24);		/* a type this recorder does not know */
+	alloc(CALL_MALLOC, 0x2000, 20, 0, 2, tid);
+}
+
+/* Heap errors of every kind, as the pool words them (pool(3), DIAGNOSTICS). */
+static const char *const kindmsgs[] = {
+	"pool main: block 0x1000: mem user overflow\n"
+	"  header: magic 0xa110c09 (alloc) size 0x40\n"
+	"  tail: be 00 10 ef size 0x40\n"
+	"pool main: mem user overflow: block 0x1000\n",			/* overflow */
+	"pool main: block 0x1040: corrupt tail magic0\n"
+	"  header: magic 0xa110c09 (alloc) size 0x40\n"
+	"pool main: corrupt tail magic0: block 0x1040",			/* overflow */
+	"pool main: block 0x1080: bad magic\n"
+	"  header: magic 0x78787878 (?) size 0x7878787878787878\n"
+	"pool main: bad magic: block 0x1080\n",				/* underflow */
+	"pool main: 0x10d0: D2B called on non-block\n"
+	"  words before it: 0xba5eba11 0x40\n"
+	"pool main: D2B called on non-block: block 0x10d0 (double-free?)\n",	/* double-free */
+	"pool main: 0x10: D2B called on non-block (outside every arena)\n"
+	"pool main: D2B called on non-block: block 0x10 (double-free?)\n",	/* invalid-free */
+	"pool main: 0x1118: D2B called on non-block\n"
+	"  words before it: 0x7878787878787878 0x7878787878787878\n"
+	"pool main: D2B called on non-block: block 0x1118 (double-free?)\n",	/* invalid-free */
+	"pool main: block 0x1200: dangling pointer write\n"
+	"  header: magic 0xdeaddead (dead) size 0x40\n"
+	"pool main: dangling pointer write: block 0x1200\n",		/* write-after-free */
+	"pool main: block 0x1300: mem user overflow (one NUL, tolerated)\n"
+	"  header: magic 0xa110c09 (alloc) size 0x40\n"
+	"  tail: be 00 10 ef size 0x40\n",					/* notice */
+	"pool main: block 0x1300: mem user overflow (one NUL, tolerated)\n"
+	"  header: magic 0xa110c09 (alloc) size 0x40\n"
+	"pool main: block 0x1400: bad free tree\n"
+	"pool main: bad free tree: block 0x1400\n",				/* corruption */
+	"pool main: counted 1 allocated, 2 free; counters say 3, 4\n"
+	"pool main: bad pool accounting\n",					/* corruption */
+	"",									/* corruption */
+};
 
 static int
 code(char **argv, int i, int dflt)
@@ -384,6 +623,82 @@ main(int argc, char **argv)
 		close(fd);
 		for (;;)
 			pause();
+	}
+	if (strcmp(argv[1], "leaks") == 0 || strcmp(argv[1], "clean") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		if (strcmp(argv[1], "leaks") == 0)
+			leaks(getpid());
+		else
+			clean(getpid());
+		end(EXIT_NORMAL, code(argv, 2, 0));
+		return code(argv, 2, 0);
+	}
+	if (strcmp(argv[1], "cutscan") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		alloc(CALL_MALLOC, 0x2000, 20, 0, 2, getpid());
+		scan(SCAN_EXIT, 0);
+		arena(0x10000000, 1 << 20);
+		live(0x1000, 10, CLASS_DEFINITE, "cut");
+		raise(SIGKILL);
+	}
+	if (strcmp(argv[1], "forkscan") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
+		if ((pid = fork()) < 0)
+			die("fork");
+		if (pid == 0) {
+			ring_detach(&ring);
+			begin(RING_DEFSIZE, 0, 1, argv);
+			prelude();
+			alloc(CALL_MALLOC, 0x8000, 8, 0, 3, getpid());
+			scan(SCAN_EXIT, 0);
+			live(0x1000, 10, CLASS_DEFINITE, "inherited");
+			live(0x8000, 8, CLASS_DEFINITE, "child's");
+			scanend(1, 1, 4096);
+			end(EXIT_NORMAL, 0);
+			_exit(0);
+		}
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid");
+		scan(SCAN_EXIT, 0);
+		live(0x1000, 10, CLASS_REACHABLE, "parent's");
+		scanend(1, 1, 4096);
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	if (strcmp(argv[1], "badscan") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		badscan(getpid());
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	if (strcmp(argv[1], "kinds") == 0) {
+		begin(RING_DEFSIZE, 0, 0, argv);
+		for (i = 0; i < (int)(sizeof kindmsgs / sizeof kindmsgs[0]); i++)
+			heaperror(0x1000 + (uint64_t)i, 0, kindmsgs[i]);
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
+	if (strcmp(argv[1], "live") == 0) {
+		n = code(argv, 2, 1000);
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		for (i = 0; i < n; i++)
+			alloc(CALL_MALLOC, 0x100000 + 64 * (uint64_t)i, 48, 0, 2, getpid());
+		if (argc < 4 || strcmp(argv[3], "noscan") != 0) {
+			scan(SCAN_EXIT, 0);
+			arena(0x100000, 64 * (uint64_t)n);
+			for (i = 0; i < n; i++)
+				live(0x100000 + 64 * (uint64_t)i, 48, CLASS_DEFINITE, "lost");
+			scanend(1, 1, 4096);
+		}
+		end(EXIT_NORMAL, 0);
+		return 0;
 	}
 	if (strcmp(argv[1], "env") == 0) {
 		static const char *const names[] = {

@@ -7,18 +7,15 @@
  * the exit status passed through, the summary; and every refusal of bad
  * input (message, exit status, no trace left behind).
  *
- * Run from the build tree (make check): finds pooldbg/pooldbg,
- * tests/fakewriter and tests/.libs/libnooppreload.so there.  Nothing here
+ * Run from the build tree (make check); see runpooldbg.h.  Nothing here
  * depends on timing: the one wait is for a file the program creates.
  */
 #include "config.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,240 +25,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "trace.h"
-
-static char pooldbg[PATH_MAX];	/* the recorder under test */
-static char fake[PATH_MAX];	/* tests/fakewriter */
-static char noop[PATH_MAX];	/* the library preloaded instead of the runtime */
-static char top[PATH_MAX];	/* the build tree */
-static char tmp[] = "/tmp/pooldbg-recorder-XXXXXX";
-static char errtext[16384];	/* the last run's stderr */
-static char path[PATH_MAX];	/* a scratch path */
-
-/* Read the file p into buf (NUL-terminated). */
-static void
-slurp(const char *p, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	if ((fd = open(p, O_RDONLY)) < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-}
-
-/* Run argv in dir (NULL: tmp), stdout to /dev/null, stderr into errtext; status as a shell gives it. */
-static int
-runv(const char *dir, const char *const *argv)
-{
-	char errfile[PATH_MAX];
-	pid_t pid;
-	int st, fd;
-
-	snprintf(errfile, sizeof errfile, "%s/.stderr", tmp);
-	if ((pid = fork()) < 0)
-		tap_bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (chdir(dir != NULL ? dir : tmp) < 0)
-			_exit(98);
-		if ((fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
-			_exit(98);
-		dup2(fd, 2);
-		close(fd);
-		if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
-			dup2(fd, 1);
-			close(fd);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(97);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		tap_bail("waitpid: %s", strerror(errno));
-	slurp(errfile, errtext, sizeof errtext);
-	unlink(errfile);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
-
-#define RUN(dir, ...)	runv(dir, (const char *const[]){ pooldbg, __VA_ARGS__, NULL })
-
-/* errtext on one line, for a test's name. */
-static const char *
-flat(void)
-{
-	static char buf[sizeof errtext];
-	size_t i;
-
-	for (i = 0; errtext[i] != '\0'; i++)
-		buf[i] = errtext[i] == '\n' ? '|' : errtext[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-/* Lines in errtext. */
-static int
-nlines(void)
-{
-	const char *s;
-	int n;
-
-	for (n = 0, s = errtext; *s != '\0'; s++)
-		n += *s == '\n';
-	return n;
-}
-
-/* Whether errtext begins with prefix and is one line. */
-static int
-oneline(const char *prefix)
-{
-	return strncmp(errtext, prefix, strlen(prefix)) == 0 && nlines() == 1;
-}
-
-/* Whether errtext has a line that begins with line. */
-static int
-hasline(const char *line)
-{
-	const char *s;
-	size_t n;
-
-	n = strlen(line);
-	for (s = errtext; s != NULL && *s != '\0'; s = strchr(s, '\n'), s = s != NULL ? s + 1 : s)
-		if (strncmp(s, line, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* The last line of errtext into buf. */
-static const char *
-lastline(void)
-{
-	static char buf[1024];
-	size_t n;
-	char *e;
-
-	n = strlen(errtext);
-	while (n > 0 && errtext[n - 1] == '\n')
-		n--;
-	e = errtext + n;
-	while (e > errtext && e[-1] != '\n')
-		e--;
-	snprintf(buf, sizeof buf, "%.*s", (int)(errtext + n - e), e);
-	return buf;
-}
-
-/* tmp/name into path. */
-static const char *
-tpath(const char *name)
-{
-	snprintf(path, sizeof path, "%s/%s", tmp, name);
-	return path;
-}
-
-static int
-exists(const char *p)
-{
-	struct stat sb;
-
-	return lstat(p, &sb) == 0;
-}
-
-/* Entries of tmp (hidden ones aside). */
-static int
-nfiles(void)
-{
-	struct dirent *de;
-	DIR *dp;
-	int n;
-
-	n = 0;
-	if ((dp = opendir(tmp)) == NULL)
-		return -1;
-	while ((de = readdir(dp)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
-/* Remove every entry of tmp. */
-static void
-cleantmp(void)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	DIR *dp;
-
-	if ((dp = opendir(tmp)) == NULL)
-		return;
-	while ((de = readdir(dp)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-			snprintf(p, sizeof p, "%s/%s", tmp, de->d_name);
-			if (unlink(p) < 0)
-				rmdir(p);
-		}
-	closedir(dp);
-}
-
-static sqlite3 *
-opentrace(const char *p)
-{
-	char err[512];
-	sqlite3 *db;
-
-	if (trace_open_read(p, &db, err, sizeof err) < 0) {
-		tap_diag("%s", err);
-		return NULL;
-	}
-	return db;
-}
-
-/* The first column of the first row of a query, as an integer; -999 if none. */
-static long long
-qi(sqlite3 *db, const char *fmt, ...)
-{
-	char sql[1024];
-	sqlite3_stmt *st;
-	long long v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		tap_diag("query failed: %s: %s", sql, db != NULL ? sqlite3_errmsg(db) : "no trace");
-		return -999;
-	}
-	v = -999;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* ... as text ("(null)" if NULL or none); the buffer is reused. */
-static const char *
-qs(sqlite3 *db, const char *fmt, ...)
-{
-	static char buf[4096];
-	char sql[1024];
-	sqlite3_stmt *st;
-	const unsigned char *s;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	snprintf(buf, sizeof buf, "(null)");
-	if (db == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		tap_diag("query failed: %s: %s", sql, db != NULL ? sqlite3_errmsg(db) : "no trace");
-		return buf;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW && (s = sqlite3_column_text(st, 0)) != NULL)
-		snprintf(buf, sizeof buf, "%s", (const char *)s);
-	sqlite3_finalize(st);
-	return buf;
-}
+#include "runpooldbg.h"
 
 static void
 test_cli(void)
@@ -448,7 +212,7 @@ test_output(void)
 	    qi(db, "SELECT pid FROM processes WHERE id = 1"));
 	ok(n == 1 && strcmp(name, before) == 0, "writes pooldbg.fakewriter.PID.db, PID the program's (%s)",
 	    name);
-	snprintf(before, sizeof before, "pooldbg: trace written to %s; query it with sqlite3, see pooldbg-trace(5)", name);
+	snprintf(before, sizeof before, "pooldbg: trace written to %s; see: leak %s", name, name);
 	ok(strcmp(lastline(), before) == 0, "the last line names it and the next command (%s)",
 	    lastline());
 	sqlite3_close(db);
@@ -592,8 +356,10 @@ test_basic(void)
 	ok(hasline("pooldbg: peak heap in use: 280 bytes"), "summary: peak heap in use");
 	ok(hasline("pooldbg: live at exit: 2 blocks, 214 bytes"), "summary: live at exit");
 	ok(hasline("pooldbg: heap errors: 0"), "summary: errors");
-	ok(strcmp(lastline(), "pooldbg: trace written to t.db; query it with sqlite3, see pooldbg-trace(5)") == 0,
-	    "summary: the last line names the next command");
+	ok(strcmp(lastline(), "pooldbg: trace written to t.db; see: leak t.db") == 0,
+	    "summary: the last line names the next command (%s)", lastline());
+	ok(!hasline("pooldbg: leak classes at exit:") && !hasline("pooldbg: 0 marks"),
+	    "summary: no scan line and no marks line without scans or marks");
 	cleantmp();
 }
 
@@ -845,27 +611,10 @@ test_reader(void)
 	cleantmp();
 }
 
-/* The absolute path of the build tree's rel into buf; bails if it is not there. */
-static void
-find(char *buf, const char *rel)
-{
-	if (snprintf(buf, PATH_MAX, "%s/%s", top, rel) >= PATH_MAX || access(buf, F_OK) < 0)
-		tap_bail("%s: %s (run from the build tree)", buf, strerror(errno));
-}
-
 int
 main(void)
 {
-	if (getcwd(top, sizeof top) == NULL)
-		tap_bail("getcwd: %s", strerror(errno));
-	find(pooldbg, "pooldbg/pooldbg");
-	find(fake, "tests/fakewriter");
-	find(noop, "tests/.libs/libnooppreload.so");
-	if (mkdtemp(tmp) == NULL)
-		tap_bail("mkdtemp: %s", strerror(errno));
-	setenv("POOLDBG_PRELOAD", noop, 1);
-	unsetenv("POOLDBG_FLAGS");
-	unsetenv("LD_PRELOAD");
+	rp_setup();
 
 	test_cli();
 	test_badprogram();
@@ -878,7 +627,6 @@ main(void)
 	test_signals();
 	test_reader();
 
-	cleantmp();
-	rmdir(tmp);
+	rp_teardown();
 	return tap_done();
 }

@@ -38,6 +38,9 @@ ok $? "the program prints the same under pooldbg run"
 ok $? "both runs exit 0 ($native, $traced)"
 grep -q "^pooldbg: live at exit: " "$work/traced.err"
 ok $? "the summary says what was live at exit"
+r=$(tail -n 1 "$work/traced.err")
+[ "$r" = "pooldbg: trace written to $work/t.db; see: leak $work/t.db" ]
+ok $? "the summary's last line names the trace and the command to read it (got '$r')"
 
 line_forget=$(grep -n 'leaked: never freed' "$src" | cut -d: -f1)
 line_remember=$(grep -n 'n = malloc(sizeof \*n);' "$src" | cut -d: -f1)
