@@ -317,6 +317,19 @@ stacks_get(Stacks *s, int64_t process, int64_t stack, Frame *out, int max)
 	return n;
 }
 
+int
+stacks_pc(Stacks *s, int64_t process, uint64_t pc, Frame *out, int max)
+{
+	Pcent *e;
+	int k;
+
+	if ((e = lookpc(s, process, pc)) == NULL)
+		return -1;
+	for (k = 0; k < e->n && k < max; k++)
+		out[k] = s->frames[e->first + (size_t)k];
+	return k;
+}
+
 /* The last part of a path. */
 static const char *
 base(const char *path)
