@@ -131,7 +131,9 @@ stacks_open(sqlite3 *db, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(db, nodesql, -1, &s->node, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, locsql, -1, &s->locs, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, modsql, -1, &s->mod, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read stacks: %s", sqlite3_errmsg(db));
+		/* in words for people: SQLite's own ("no such column: ...") are not */
+		snprintf(err, errlen, "cannot read stacks: %s",
+		    sqlite3_errcode(db) == SQLITE_NOMEM ? "out of memory" : "the trace is damaged");
 		goto fail;
 	}
 	return s;
