@@ -69,6 +69,16 @@ void	stacks_close(Stacks *s);
 int	stacks_get(Stacks *s, int64_t process, int64_t stack, Frame *out, int max);
 
 /*
+ * The frames of one pc of process image process, looked up as a frame of
+ * a stack would be: its inline chain (callee first) when the trace
+ * symbolized it, else one frame naming the module that holds it, or
+ * only the pc.  For a pc that need not be in any stack (a malloc tag).
+ * Up to max into out; returns how many (at least 1 when max > 0), or -1
+ * when the trace could not be read.  The strings are s's, as above.
+ */
+int	stacks_pc(Stacks *s, int64_t process, uint64_t pc, Frame *out, int max);
+
+/*
  * Print one frame as people read it: "function file:line" (the file
  * without its directory unless full); without a line, "function
  * (module+0xOFF)" or "function"; without a function, "0xPC
@@ -112,5 +122,35 @@ long	view_all(const View *v, FILE *out);
  * path.  0, or -1 after printing one line on stderr.
  */
 int	view_picture(const View *v, const char *path);
+
+/* What views.c lends picture.c. */
+
+/* One scan a view shows: of one process image. */
+typedef struct Scan Scan;
+struct Scan {
+	int64_t	id;		/* scans.id */
+	int64_t	process;	/* processes.id */
+	int	snapshot;	/* scans.snapshot: 0 at exit */
+	int	pid;		/* 0: the image is missing from processes */
+	char	exe[256];	/* its executable, "?" if unknown */
+	int	complete;	/* scans.complete */
+	int64_t	start;		/* CLOCK_MONOTONIC ns tracing began in it; -1: unknown */
+};
+
+/*
+ * The scans v chooses: of each process image of v->pid (every image if
+ * 0), the one of snapshot v->snapshot (the last, should an image have
+ * several), in processes.id order.  Returns how many (at least one), with
+ * the array in *scans for the caller to free; or -1, *scans NULL, after
+ * the one line on stderr (no scans at all, no such pid, none of that
+ * snapshot, or the trace could not be read).
+ */
+long	view_scans(const View *v, Scan **scans);
+/* The heading of a scan's section, without a newline: "pid 101 /bin/prog, scan at exit". */
+void	view_heading(const Scan *sc, FILE *out);
+/* Print "leak: TRACE: " and the message on stderr, one line. */
+void	view_error(const View *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a failed SQLite call on v->db: "cannot read what: why", the why in words for people. */
+void	view_dberror(const View *v, const char *what);
 
 #endif /* POOLDBG_LEAK_H */

@@ -131,7 +131,9 @@ stacks_open(sqlite3 *db, char *err, size_t errlen)
 	if (sqlite3_prepare_v2(db, nodesql, -1, &s->node, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, locsql, -1, &s->locs, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, modsql, -1, &s->mod, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read stacks: %s", sqlite3_errmsg(db));
+		/* in words for people: SQLite's own ("no such column: ...") are not */
+		snprintf(err, errlen, "cannot read stacks: %s",
+		    sqlite3_errcode(db) == SQLITE_NOMEM ? "out of memory" : "the trace is damaged");
 		goto fail;
 	}
 	return s;
@@ -315,6 +317,19 @@ stacks_get(Stacks *s, int64_t process, int64_t stack, Frame *out, int max)
 			out[n++] = s->frames[e->first + (size_t)k];
 	}
 	return n;
+}
+
+int
+stacks_pc(Stacks *s, int64_t process, uint64_t pc, Frame *out, int max)
+{
+	Pcent *e;
+	int k;
+
+	if ((e = lookpc(s, process, pc)) == NULL)
+		return -1;
+	for (k = 0; k < e->n && k < max; k++)
+		out[k] = s->frames[e->first + (size_t)k];
+	return k;
 }
 
 /* The last part of a path. */
