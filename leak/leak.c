@@ -452,6 +452,27 @@ finished(sqlite3 *db, const char *trace)
 	return 0;
 }
 
+/*
+ * Whether the file's SQLite header carries the trace's application id,
+ * read from the bytes themselves: a trace cut short or overwritten past
+ * its first page still says what it was.
+ */
+static int
+headerapp(const char *path)
+{
+	unsigned char h[100];
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return 0;
+	n = fread(h, 1, sizeof h, f);
+	fclose(f);
+	return n == sizeof h && memcmp(h, "SQLite format 3", 16) == 0 &&
+	    ((uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71]) ==
+	    TRACE_APPID;
+}
+
 /* One line naming the images whose live blocks are reported unclassified. */
 static void
 sayunclassified(const char *trace, const Model *m)
@@ -520,7 +541,11 @@ main(int argc, char **argv)
 		say("reading %s", path);
 	}
 	if (trace_open_read(o.trace, &db, err, sizeof err) < 0) {
-		say("%s", err);
+		/* the header says trace but its meta cannot be read: cut short or overwritten */
+		if (headerapp(o.trace) && strstr(err, ": not a pooldbg trace") != NULL)
+			say("%s: corrupt trace", o.trace);
+		else
+			say("%s", err);
 		goto done;
 	}
 	if (finished(db, o.trace) < 0)

@@ -185,8 +185,9 @@ errorresult(Report *r, const Herr *e)
 	fputc('}', r->out);
 	n = report_frames(r, e->proc->id, e->stack, fr);
 	whereout(r, fr, n, "where the error was found");
-	fprintf(r->out, ",\n    \"properties\": {\"pid\": %d, \"address\": \"0x%" PRIx64 "\"",
-	    e->proc->pid, e->ptr);
+	fprintf(r->out, ",\n    \"properties\": {\"pid\": %d", e->proc->pid);
+	if (e->ptr != 0)
+		fprintf(r->out, ", \"address\": \"0x%" PRIx64 "\"", e->ptr);
 	if (e->size >= 0)
 		fprintf(r->out, ", \"size\": %" PRId64, e->size);
 	fputs("}}", r->out);

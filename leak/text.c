@@ -261,8 +261,9 @@ textend(Report *r)
 		col(r, classcolor[order[i]]);
 		fprintf(r->out, "%-26s", class_words(order[i]));
 		col(r, C_RESET);
-		fprintf(r->out, " %" PRIu64 " bytes in %" PRIu64 " blocks\n",
-		    m->sum[order[i]].bytes, m->sum[order[i]].blocks);
+		fprintf(r->out, " %" PRIu64 " bytes in %" PRIu64 " block%s\n",
+		    m->sum[order[i]].bytes, m->sum[order[i]].blocks,
+		    m->sum[order[i]].blocks == 1 ? "" : "s");
 	}
 	sb = sn = 0;
 	for (k = 0; r->supps != NULL && k < supp_count(r->supps); k++) {
@@ -271,7 +272,8 @@ textend(Report *r)
 		sn += u.blocks;
 	}
 	if (sn > 0)
-		fprintf(r->out, "  %-26s %" PRIu64 " bytes in %" PRIu64 " blocks\n", "suppressed", sb, sn);
+		fprintf(r->out, "  %-26s %" PRIu64 " bytes in %" PRIu64 " block%s\n", "suppressed", sb,
+		    sn, sn == 1 ? "" : "s");
 	nnotice = 0;
 	for (i = 0; i < m->nerrs; i++)
 		nnotice += !error_counts(m->errs[i].kind);
@@ -294,8 +296,9 @@ textend(Report *r)
 		report_puts(r->out, u.name);
 		fputs(" (", r->out);
 		report_puts(r->out, u.file);
-		fprintf(r->out, ":%d): %" PRIu64 " record%s, %" PRIu64 " bytes in %" PRIu64 " blocks\n",
-		    u.line, u.records, u.records == 1 ? "" : "s", u.bytes, u.blocks);
+		fprintf(r->out, ":%d): %" PRIu64 " record%s, %" PRIu64 " bytes in %" PRIu64 " block%s\n",
+		    u.line, u.records, u.records == 1 ? "" : "s", u.bytes, u.blocks,
+		    u.blocks == 1 ? "" : "s");
 	}
 }
 
