@@ -548,6 +548,12 @@ main(int argc, char **argv)
 			say("%s", err);
 		goto done;
 	}
+	/*
+	 * One read transaction for the whole report: one snapshot of the
+	 * trace, and the file locked once rather than for every statement.
+	 */
+	sqlite3_exec(db, "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; BEGIN",
+	    NULL, NULL, NULL);
 	if (finished(db, o.trace) < 0)
 		goto done;
 	if (model_read(&m, db, &o.q, err, sizeof err) < 0 ||
