@@ -592,9 +592,7 @@ main(int argc, char **argv)
 	r.color = o.format == FMT_TEXT && (o.color == COLOR_ALWAYS ||
 	    (o.color == COLOR_AUTO && isatty(fileno(out)) &&
 	    (colorenv == NULL || *colorenv == '\0')));
-	for (i = 0; i < m.nprocs; i++)
-		r.multiproc += i > 0;
-	r.multiproc = r.multiproc > 0;
+	r.multiproc = m.nprocs > 1;
 	if (report_run(&r, fmts[o.format], diff) < 0) {
 		say("%s: %s", o.trace, r.failed ? model_sqlwhy(db) : "out of memory");
 		goto done;

@@ -19,6 +19,7 @@
  *   noscan.db   no scans: an image killed, one replaced by exec
  *   clean.db    only reachable blocks and a notice
  *   incomplete.db  the same as clean.db, never marked complete
+ *   partial.db  an exit scan that never ended
  *   odd.db      names with control characters, quotes and bytes that are
  *               not UTF-8
  *   newer.db    user_version 3
@@ -292,6 +293,19 @@ mkclean(const char *name, int complete)
 	finish(db, complete);
 }
 
+/* An exit scan that never ended (the process was killed during it). */
+static void
+mkpartial(void)
+{
+	sqlite3 *db = create("partial.db");
+
+	proc(db, 1, 600, 1, 0, 0, "/usr/bin/prog", "prog", "killed", 9);
+	program(db, 1, 1, 0x7f0000000000LL, 0);
+	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, NULL, 2000, 600, 1, 1, 4096, 0)");
+	blocks(db, 1, 1, "definite", 0x10000, 2, 48, 3, 10, NULL);
+	finish(db, 1);
+}
+
 static void
 mkodd(void)
 {
@@ -345,6 +359,7 @@ main(int argc, char **argv)
 	mkclean("clean.db", 1);
 	mkclean("incomplete.db", 0);
 	mkodd();
+	mkpartial();
 	mkothers();
 	return 0;
 }
