@@ -28,11 +28,19 @@
 
 #define nelem(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * leak's own class, beside record.h's CLASS_*: a block live when an
+ * image without an exit scan ended (killed, or a runtime that did not
+ * scan), known only from table blocks.
+ */
+#define CLASS_UNCLASSIFIED	0
+#define NCLASS			5	/* CLASS_UNCLASSIFIED .. CLASS_DEFINITE */
+
 /* A set of leak classes: bit (1 << CLASS_*) for each class in it. */
 #define KIND(c)		(1u << (c))
-#define KINDS_DEFAULT	(KIND(CLASS_DEFINITE) | KIND(CLASS_POSSIBLE))
+#define KINDS_DEFAULT	(KIND(CLASS_DEFINITE) | KIND(CLASS_POSSIBLE) | KIND(CLASS_UNCLASSIFIED))
 #define KINDS_ALL	(KIND(CLASS_DEFINITE) | KIND(CLASS_INDIRECT) | \
-			 KIND(CLASS_POSSIBLE) | KIND(CLASS_REACHABLE))
+			 KIND(CLASS_POSSIBLE) | KIND(CLASS_REACHABLE) | KIND(CLASS_UNCLASSIFIED))
 
 /* ---- stacks.c ---- */
 
@@ -86,6 +94,241 @@ int	stacks_pc(Stacks *s, int64_t process, uint64_t pc, Frame *out, int max);
  * Into buf (always terminated); returns buf.
  */
 char	*stacks_format(const Frame *f, int full, char *buf, size_t len);
+
+/* ---- leak.c ---- */
+
+/* Print "leak: MESSAGE" on stderr, one line. */
+void	say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- model.c ---- */
+
+/* One process image of the trace (a row of processes). */
+typedef struct Proc Proc;
+struct Proc {
+	int64_t	id;		/* processes.id */
+	int	pid;
+	char	*exe;		/* NULL: unknown */
+	char	*cmdline;	/* arguments joined by spaces; NULL: unknown */
+	char	*end_how;	/* exit, _exit, signal, exec, killed; NULL: not recorded */
+	int	has_status;	/* end_status is known */
+	int64_t	end_status;
+	int	chosen;		/* passes --pid and --since-mark */
+	int64_t	scan;		/* scans.id read for it; 0: none */
+	int	scan_unfinished; /* that scan never ended or says it is incomplete */
+	int	unclassified;	/* no exit scan: its live blocks come from table blocks */
+	int64_t	markseq;	/* --since-mark: only blocks with alloc_seq above; -1: all */
+	int64_t	marktime;	/* --since-mark: only errors after; -1: all */
+};
+
+/* One leak record: the blocks of one (image, class, allocation stack). */
+typedef struct Leak Leak;
+struct Leak {
+	const Proc *proc;
+	int	cls;		/* CLASS_* (CLASS_UNCLASSIFIED included) */
+	int64_t	stack;		/* frames.id of the allocation stack */
+	uint64_t bytes;		/* sum of the sizes asked for */
+	uint64_t blocks;
+	uint64_t ptr;		/* the first allocated block of the group */
+	int	npreview;	/* bytes of preview known; -1: none (no scan read it) */
+	unsigned char preview[32];	/* its first bytes */
+};
+
+/* One heap error of table errors, with the block lifetime it names. */
+typedef struct Herr Herr;
+struct Herr {
+	const Proc *proc;
+	int64_t	id;		/* errors.id */
+	char	*kind;		/* errors.kind; NULL: not recorded */
+	uint64_t time;
+	uint64_t ptr;		/* 0: none named */
+	int64_t	stack;		/* where it was found */
+	char	*message;	/* the pool's report; NULL: none */
+	int64_t	size;		/* the block's size; -1: the block is not known */
+	int64_t	alloc_stack;	/* its allocation stack; 0: not known */
+	int64_t	free_stack;	/* the stack that freed it before; 0: none or not known */
+};
+
+typedef struct Sum Sum;
+struct Sum {
+	uint64_t bytes;
+	uint64_t blocks;
+};
+
+/* What to read: the chosen processes, scans and blocks. */
+typedef struct Query Query;
+struct Query {
+	int	pid;		/* 0: every process */
+	int	snapshot;	/* 0: the scans at exit; N: snapshot N */
+	const char *mark;	/* NULL, or --since-mark's label */
+};
+
+/* A trace read: its processes, errors and leak records, largest first. */
+typedef struct Model Model;
+struct Model {
+	Proc	*procs;
+	int	nprocs;
+	Leak	*leaks;		/* every class, sorted: bytes, then blocks, descending */
+	size_t	nleaks;
+	Herr	*errs;		/* of the chosen images, in time order */
+	size_t	nerrs;
+	Sum	sum[NCLASS];	/* every block of the chosen scans, by class */
+	int	nunclassified;	/* chosen images read from blocks for want of an exit scan */
+	int	nunfinished;	/* chosen images whose scan did not finish */
+};
+
+/*
+ * Read the trace db (open for reading; its path trace for messages) as q
+ * asks into m (zeroed here).  0, or -1 with one line in err: no process
+ * with that pid, no snapshot N, no such mark, or the trace unreadable
+ * ("corrupt trace" and the like, never SQLite's own words).  The caller
+ * frees m with model_free either way.
+ */
+int	model_read(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen);
+void	model_free(Model *m);
+
+/*
+ * Fill the block fields of each error (size, alloc_stack, free_stack):
+ * the lifetime of (process, ptr) that began last at or before the
+ * error.  One pass over table blocks; call it only when they are
+ * printed.  0, or -1 with err set.
+ */
+int	model_error_blocks(Model *m, sqlite3 *db, char *err, size_t errlen);
+
+/* What to tell a user about a failed SQLite call on db: "corrupt trace", ... */
+const char *model_sqlwhy(sqlite3 *db);
+
+/* The name of a class ("definite", ... "unclassified"), and its words ("definitely lost"). */
+const char *class_name(int cls);
+const char *class_words(int cls);
+/* The class of a name; -1 if none. */
+int	class_byname(const char *name, size_t len);
+
+/* Whether an error of this kind (errors.kind, NULL: unknown) counts for the exit status. */
+int	error_counts(const char *kind);
+
+/* ---- suppress.c ---- */
+
+typedef struct Supps Supps;
+
+/* An empty set of suppressions; NULL if out of memory.  Freed by supp_free. */
+Supps	*supp_new(void);
+void	supp_free(Supps *s);
+
+/*
+ * Add the suppressions of the file path: LeakSanitizer lines
+ * (leak:PATTERN) and valgrind entries ({ ... Memcheck:Leak ... }), both
+ * in one file if need be.  0, or -1 with one line in err ("PATH:LINE:
+ * why", or "PATH: cannot open: why").
+ */
+int	supp_load(Supps *s, const char *path, char *err, size_t errlen);
+
+/*
+ * The first suppression that matches a record of class cls whose whole
+ * stack is fr[0..n) (innermost first), or -1.  The match is counted
+ * against it with the record's bytes and blocks.
+ */
+int	supp_match(Supps *s, const Leak *l, const Frame *fr, int n);
+
+/* How many suppressions are loaded. */
+int	supp_count(const Supps *s);
+
+/* What suppression i removed; the strings belong to s. */
+typedef struct SuppUse SuppUse;
+struct SuppUse {
+	const char *name;	/* the valgrind entry's name, or "leak:PATTERN" */
+	const char *file;	/* where it was read */
+	int	line;		/* its first line there */
+	uint64_t records, bytes, blocks;	/* what it removed */
+};
+void	supp_use(const Supps *s, int i, SuppUse *u);
+
+/*
+ * Print a valgrind suppression that matches the record l with stack
+ * fr[0..n) (innermost first): leak reads it back with --suppressions.
+ */
+void	supp_print(FILE *out, const Leak *l, const Frame *fr, int n);
+
+/* ---- diff.c ---- */
+
+typedef struct Diff Diff;
+
+/*
+ * Read the leak records of the trace at base (every class and process,
+ * the same snapshot, from the mark if base has it) to compare against.
+ * NULL with one line in err if it cannot be read.
+ */
+Diff	*diff_open(const char *base, const Query *q, char *err, size_t errlen);
+void	diff_free(Diff *d);
+
+/* Add a record of this trace (stack fr[0..n), whole) to the comparison.  0, or -1 if out of memory. */
+int	diff_add(Diff *d, const Leak *l, const Frame *fr, int n);
+
+/*
+ * Whether the record is news: its symbolized stack (and class) is not in
+ * base, or the records of this trace with that stack hold more bytes
+ * than base's (after every diff_add).
+ */
+int	diff_news(Diff *d, const Leak *l, const Frame *fr, int n);
+
+/* ---- report.c: what the formats share ---- */
+
+enum { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_FOLDED };
+
+typedef struct Report Report;
+struct Report {
+	FILE	*out;
+	const char *trace;	/* its path as given */
+	const Model *m;
+	Stacks	*stacks;
+	Supps	*supps;		/* NULL: none */
+	unsigned kinds;		/* the classes reported: KIND() bits */
+	int	maxframes;	/* frames printed per stack; 0: all */
+	int	color;		/* 1: ANSI colours */
+	int	gensupp;	/* --gen-suppressions */
+	int	multiproc;	/* the trace has more than one image: name it on each record */
+	int	failed;		/* a stack could not be read: the trace is damaged */
+	int	ntotal;		/* frames of the stack of the record being printed */
+	size_t	nshown;		/* leak records printed so far */
+	size_t	nitems;		/* other items a format printed (sarif: error results) */
+	size_t	nerrs;		/* errors that count for the exit status */
+};
+
+/* s with control characters shown as '?' (a name from a trace never drives the terminal). */
+void	report_puts(FILE *out, const char *s);
+
+/* The frames of a stack to print, innermost first: up to r->maxframes into fr (room for MAXFRAMES). */
+int	report_frames(Report *r, int64_t process, int64_t stack, Frame *fr);
+#define MAXFRAMES	1024	/* frames of one stack read, at most */
+
+/* One output format: begin before the first leak record, end after the last. */
+typedef struct Format Format;
+struct Format {
+	const char *name;
+	int	whole;		/* 1: every frame of a record, whatever --max-frames */
+	void	(*begin)(Report *r);
+	void	(*leak)(Report *r, const Leak *l, const Frame *fr, int n);
+	void	(*end)(Report *r);
+};
+
+/*
+ * Print the records of r->m of the classes r->kinds that no suppression
+ * takes and that are news against d (NULL: no --diff), through fmt:
+ * begin, one call per record, end.  0, or -1 if the trace failed under
+ * it (r->failed set) or memory ran out.
+ */
+int	report_run(Report *r, const Format *fmt, Diff *d);
+
+/* text.c (text, folded), json.c, sarif.c */
+extern const Format fmt_text, fmt_folded, fmt_json, fmt_sarif;
+
+/* ---- json.c: helpers sarif.c shares ---- */
+
+/* s as a JSON string, quotes included; NULL prints null. */
+void	json_str(FILE *out, const char *s);
+/* The same for n bytes of s. */
+void	json_strn(FILE *out, const char *s, size_t n);
+/* An address as "0x..." */
+void	json_addr(FILE *out, uint64_t a);
 
 /* ---- views.c, picture.c ---- */
 
