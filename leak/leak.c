@@ -37,6 +37,8 @@ struct Opts {
 	int	nsupps;
 	int	gensupp;
 	int	color;		/* COLOR_* */
+	int	view;		/* 's', 'c', 'a' or 'b' (views.c, picture.c); 0: the report */
+	const char *picture;	/* -b FILE */
 };
 
 void
@@ -74,6 +76,10 @@ help(void)
 	    "                          valgrind format); may be given more than once\n"
 	    "      --gen-suppressions  print a valgrind suppression after each record\n"
 	    "      --color[=WHEN]      colours: auto (default: on a terminal), always, never\n"
+	    "  -s                      live blocks grouped by allocation site\n"
+	    "  -c                      per site: bytes, count, average, function; a total\n"
+	    "  -a                      every live block, in address order\n"
+	    "  -b FILE                 a picture of the heap, as PNG, into FILE\n"
 	    "  -h, --help              this help\n"
 	    "  -V, --version           leak's version\n"
 	    "\n"
@@ -140,7 +146,6 @@ parse(int argc, char **argv, Opts *o)
 		{ "color",		optional_argument,	NULL, O_COLOR },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ "version",		no_argument,		NULL, 'V' },
-		/* VIEWS: -s, -c, -a and -b FILE (views.c, picture.c) are added here */
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = {
@@ -157,8 +162,7 @@ parse(int argc, char **argv, Opts *o)
 	o->format = FMT_TEXT;
 	o->color = COLOR_AUTO;
 	opterr = 0;
-	/* VIEWS: their letters join "o:hV" here */
-	while ((c = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:hVscab:", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_KINDS:
 			if (kindsof(optarg, &o->kinds) < 0)
@@ -237,7 +241,18 @@ parse(int argc, char **argv, Opts *o)
 		case 'V':
 			printf("leak (pooldbg) %s\n", PACKAGE_VERSION);
 			exit(0);
-		/* VIEWS: their cases go here */
+		case 's':
+		case 'c':
+		case 'a':
+		case 'b':
+			if (o->view != 0 && o->view != c) {
+				say("-%c and -%c: one view at a time; %s", o->view, c, USAGE);
+				return 2;
+			}
+			o->view = c;
+			if (c == 'b')
+				o->picture = optarg;
+			break;
 		case ':':
 			say("option '%s' needs an argument; %s", argv[optind - 1], USAGE);
 			return 2;
@@ -497,6 +512,49 @@ sayunclassified(const char *trace, const Model *m)
 }
 
 /*
+ * -s, -c, -a or -b FILE instead of the report: the views of leak(1)'s
+ * ancestor over the scans o chose.  Returns the exit status.
+ */
+static int
+runview(const Opts *o, sqlite3 *db, Stacks *stacks, FILE *out, const char *colorenv)
+{
+	View v;
+	long n;
+
+	memset(&v, 0, sizeof v);
+	v.db = db;
+	v.trace = o->trace;
+	v.stacks = stacks;
+	v.pid = o->q.pid;
+	v.snapshot = o->q.snapshot;
+	v.kinds = o->kinds;
+	v.maxframes = o->maxframes;
+	v.color = o->color == COLOR_ALWAYS || (o->color == COLOR_AUTO && isatty(fileno(out)) &&
+	    (colorenv == NULL || *colorenv == '\0'));
+	switch (o->view) {
+	case 's':
+		n = view_sites(&v, out);
+		break;
+	case 'c':
+		n = view_counts(&v, out);
+		break;
+	case 'a':
+		n = view_all(&v, out);
+		break;
+	default:
+		return view_picture(&v, o->picture) < 0 ? 2 : 0;
+	}
+	if (n < 0)
+		return 2;
+	if (fflush(out) != 0 || ferror(out)) {
+		say("%s: write error: %s", o->output != NULL ? o->output : "standard output",
+		    strerror(errno));
+		return 2;
+	}
+	return n > 0;
+}
+
+/*
  * leak [options] [TRACE]: the report of TRACE.  Exit status as leak(1)
  * says.
  */
@@ -571,7 +629,6 @@ main(int argc, char **argv)
 		say("%s", err);
 		goto done;
 	}
-	/* VIEWS: -s, -c, -a and -b FILE run here, from a View filled from o, instead of the report */
 	if (o.output == NULL)
 		out = stdout;
 	else if ((out = fopen(o.output, "w")) == NULL) {
@@ -579,6 +636,11 @@ main(int argc, char **argv)
 		goto done;
 	}
 
+	colorenv = getenv("NO_COLOR");
+	if (o.view != 0) {
+		rc = runview(&o, db, stacks, out, colorenv);
+		goto done;
+	}
 	memset(&r, 0, sizeof r);
 	r.out = out;
 	r.trace = o.trace;
@@ -588,7 +650,6 @@ main(int argc, char **argv)
 	r.kinds = o.kinds;
 	r.maxframes = o.maxframes;
 	r.gensupp = o.gensupp;
-	colorenv = getenv("NO_COLOR");
 	r.color = o.format == FMT_TEXT && (o.color == COLOR_ALWAYS ||
 	    (o.color == COLOR_AUTO && isatty(fileno(out)) &&
 	    (colorenv == NULL || *colorenv == '\0')));

@@ -25,7 +25,6 @@
 #include <string.h>
 
 enum {
-	NCLASS		= CLASS_DEFINITE + 1,	/* CLASS_* index arrays */
 	MAXSTACK	= 256,	/* frames of one stack printed at most */
 	SITELEN		= 512,	/* a formatted frame */
 };
