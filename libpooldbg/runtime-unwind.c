@@ -49,12 +49,30 @@ enum {
 
 static int	(*backtracefn)(void **, int);
 static uintptr_t selflo, selfhi;	/* this library's PT_LOAD span */
+static uintptr_t unwlo, unwhi;		/* libunwind's, once loaded */
 
 /* Whether pc lies in this library (its frames are left out of stacks). */
 int
 unwind_isself(uintptr_t pc)
 {
 	return pc >= selflo && pc < selfhi;
+}
+
+/* The k-th object kept out of the scan's roots: 0 this library, 1 libunwind; 0 or -1. */
+int
+unwind_private(int k, uintptr_t *lo, uintptr_t *hi)
+{
+	if (k == 0 && selfhi != 0) {
+		*lo = selflo;
+		*hi = selfhi;
+		return 0;
+	}
+	if (k == 1 && unwhi != 0) {
+		*lo = unwlo;
+		*hi = unwhi;
+		return 0;
+	}
+	return -1;
 }
 
 /* Move fd up out of the program's way; the new descriptor, or fd itself. */
@@ -109,6 +127,7 @@ unwind_init(void)
 	as = dlsym(h, STR(unw_local_addr_space));
 	if (backtracefn == NULL)
 		return -1;
+	(void)modules_bounds((const void *)backtracefn, &unwlo, &unwhi);
 	if (setpolicy != NULL && as != NULL)
 		(void)setpolicy(*as, UNW_CACHE_PER_THREAD);
 	{
