@@ -34,7 +34,15 @@
  * stack is sized for every block in the work area up front and never
  * grows in the middle of a scan.
  *
- * Roots: every readable, writable, private mapping of /proc/self/maps,
+ * Roots: the blocks the dynamic linker allocated (their malloc tag, the
+ * allocating caller, lies in ld.so), marked REACHABLE before anything is
+ * read.  The loader reaches its own blocks through pointers into their
+ * middle -- a thread's control block points one entry past the start of
+ * its DTV, dl_find_object keeps an aligned pointer and the start inside
+ * the block -- and the DTVs hold the threads' dynamic TLS blocks, whose
+ * variables are roots as much as static TLS is.  (LeakSanitizer treats
+ * ld.so's allocations the same way, for the same reason.)  Then every
+ * readable, writable, private mapping of /proc/self/maps,
  * except device files (/dev/...), the pool's arenas, and the runtime's
  * own memory: the work area, the maps buffer, the stack trie, and the
  * writable segments of libpooldbg-malloc.so and of the privately loaded
@@ -107,6 +115,7 @@ struct Work {
 	uint32_t *stack;	/* the mark stack, room for n */
 	size_t	top;
 	uintptr_t lo, hi;	/* every user range lies in [lo, hi) */
+	uintptr_t ldlo, ldhi;	/* the dynamic linker's text: its blocks are roots */
 	Range	*excl;		/* excluded from the roots: arenas, then the extra ranges; sorted */
 	size_t	nexcl, narenas, capexcl;
 	size_t	fill;		/* blocks or arenas filled by the second walk */
@@ -121,6 +130,8 @@ struct Work {
 static Work w;
 
 /* ---- the blocks ---------------------------------------------------------- */
+
+static inline void	push(size_t i);
 
 static int
 countarena(void *arg, uintptr_t base, uintptr_t size)
@@ -164,11 +175,21 @@ userof(const PoolWalkBlock *b, uintptr_t *ptr, uintptr_t *size)
 static int
 fillblock(void *arg, const PoolWalkBlock *b)
 {
+	uintptr_t tag;
+
 	(void)arg;
 	if (w.fill >= w.n)
 		return 1;
 	userof(b, &w.ptr[w.fill], &w.size[w.fill]);
 	w.state[w.fill] = UNREACHED;
+	if (b->dsize >= TAGBYTES) {
+		tag = ((const uintptr_t *)w.ptr[w.fill])[-2];
+		if (tag >= w.ldlo && tag < w.ldhi) {
+			/* the dynamic linker's: a root (see the top of the file) */
+			w.state[w.fill] = CLASS_REACHABLE;
+			push(w.fill);
+		}
+	}
 	w.fill++;
 	return 0;
 }
@@ -642,6 +663,8 @@ scanwork(unsigned why, uint32_t snapshot, uintptr_t isp)
 
 	memset(&w, 0, sizeof w);
 	w.pagemap = -1;
+	if (unwind_loader(&w.ldlo, &w.ldhi) < 0)
+		w.ldlo = w.ldhi = 0;
 	if (collect() < 0) {
 		if (w.area != NULL)
 			munmap(w.area, w.arealen);

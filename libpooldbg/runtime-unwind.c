@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ enum {
 static int	(*backtracefn)(void **, int);
 static uintptr_t selflo, selfhi;	/* this library's PT_LOAD span */
 static uintptr_t unwlo, unwhi;		/* libunwind's, once loaded */
+static uintptr_t ldlo, ldhi;		/* the dynamic linker's */
 
 /* Whether pc lies in this library (its frames are left out of stacks). */
 int
@@ -73,6 +75,17 @@ unwind_private(int k, uintptr_t *lo, uintptr_t *hi)
 		return 0;
 	}
 	return -1;
+}
+
+/* The dynamic linker's PT_LOAD span (found by unwind_init); 0, or -1 if unknown. */
+int
+unwind_loader(uintptr_t *lo, uintptr_t *hi)
+{
+	if (ldhi == 0)
+		return -1;
+	*lo = ldlo;
+	*hi = ldhi;
+	return 0;
 }
 
 /* Move fd up out of the program's way; the new descriptor, or fd itself. */
@@ -119,6 +132,8 @@ unwind_init(void)
 	void *h;
 
 	(void)modules_bounds((const void *)unwind_init, &selflo, &selfhi);
+	if (getauxval(AT_BASE) != 0)
+		(void)modules_bounds((const void *)getauxval(AT_BASE), &ldlo, &ldhi);
 	h = dlopen(POOLDBG_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL)
 		return -1;

@@ -115,6 +115,8 @@ int	unwind_isself(uintptr_t pc);
  * unwind_init.
  */
 int	unwind_private(int k, uintptr_t *lo, uintptr_t *hi);
+/* The dynamic linker's PT_LOAD span, found by unwind_init; 0, or -1 if unknown.  No lock. */
+int	unwind_loader(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- runtime-modules.c -------------------------------------------------- */
 
