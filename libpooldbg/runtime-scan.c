@@ -344,17 +344,27 @@ drain(ssize_t leader)
 
 static sigjmp_buf faultjb;
 static volatile uintptr_t faultaddr;
-static volatile int catching;
+static __thread volatile int catching RT_TLS;	/* this thread is reading a root */
+static struct sigaction oldsegv, oldbus;	/* the actions onfault stands in for */
 
 static void
 onfault(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
+	struct sigaction *old;
+
 	if (catching) {
 		faultaddr = (uintptr_t)si->si_addr;
 		siglongjmp(faultjb, 1);
 	}
-	signal(sig, SIG_DFL);	/* not a root read: fault again, for real */
+	/* another thread's fault (one the scan did not stop): what would have run */
+	old = sig == SIGSEGV ? &oldsegv : &oldbus;
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL)
+		old->sa_sigaction(sig, si, uc);
+	else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
+	    old->sa_handler != SIG_IGN)
+		old->sa_handler(sig);
+	else
+		signal(sig, SIG_DFL);	/* fault again, for real */
 }
 
 /* Whether the page at a is worth reading: present or swapped (1), or untouched (0). */
@@ -551,7 +561,7 @@ heappoints(void)
 static void
 scanroots(void)
 {
-	struct sigaction sa, oldsegv, oldbus;
+	struct sigaction sa;
 	sigset_t faults, oldmask;
 	const char *s, *eol;
 

@@ -275,6 +275,12 @@ ok $? "_exit: the exit scan"
 ! grep -q '^scan ' "$tmp/overflow.dump"
 ok $? "panic: no scan (the pool lock is held by the dying thread)"
 
+run mapeof mapeof "$tmp/fivebytes"
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/mapeof.dump")
+blk=$(sed -n 's/^block //p' "$tmp/mapeof.out")
+[ "$rc" -eq 0 ] && sane mapeof "$pid" 0 && scans mapeof "$pid" 0 | grep -q "^live .* ptr=$blk size=4441 .* cls=reachable "
+ok $? "a file mapping past its file's end: the scan steps over the pages that fault"
+
 run marks marks
 pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/marks.dump")
 blk=$(sed -n 's/^block //p' "$tmp/marks.out")
@@ -307,7 +313,7 @@ st1=$?
 "$POOLDBG" snapshot "$sleeper" >"$tmp/snap2.out" 2>&1
 st2=$?
 kill "$sleeper"
-wait "$sleeper"
+wait "$sleeper" 2>/dev/null
 "$dump" "$tmp/sleep.d" >"$tmp/sleep.dump"
 [ $st1 -eq 0 ] && [ "$(cat "$tmp/snap1.out")" = "pooldbg: snapshot 1 of $sleeper taken" ] &&
     [ $st2 -eq 0 ] && [ "$(cat "$tmp/snap2.out")" = "pooldbg: snapshot 2 of $sleeper taken" ]

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 /* Keeps the compiler from dropping an allocation whose block is never used, or from turning realloc(NULL, n) into malloc(n). */
 static void *volatile sink;
 static void *volatile null;
+static void *volatile held;	/* a root for a block the scan must find reachable */
 
 static void
 want_alloc(const char *call, const char *flags, void *p, size_t size, size_t align)
@@ -217,7 +219,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: traced calls|threads|fork|forkexec|exec|execfail|exit|_exit|"
 	    "return|abort|segv|kill|dlopen|fd|overflow|churn N [DEPTH]|tchurn N|marks|"
-	    "snapdefer|sleep SECONDS\n");
+	    "snapdefer|mapeof FILE|sleep SECONDS\n");
 	return 2;
 }
 
@@ -342,6 +344,18 @@ main(int argc, char **argv)
 		raise(SIGRTMAX - 3);
 		pool->unlock(pool);
 		sink = p = malloc(5555);
+		printf("block %p\n", p);
+	} else if (strcmp(mode, "mapeof") == 0 && argc > 2) {
+		/* a private, writable file mapping three pages long over a file of five bytes */
+		int fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || write(fd, "bytes", 5) != 5)
+			return 1;
+		sink = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (sink == MAP_FAILED)
+			return 1;
+		held = p = malloc(4441);
 		printf("block %p\n", p);
 	} else if (strcmp(mode, "sleep") == 0) {
 		sink = p = malloc(3331);
