@@ -43,11 +43,14 @@
  * variables are roots as much as static TLS is.  (LeakSanitizer treats
  * ld.so's allocations the same way, for the same reason.)  Then every
  * readable, writable, private mapping of /proc/self/maps,
- * except device files (/dev/...), the pool's arenas, and the runtime's
+ * except character and block devices (/dev/zero aside: it is plain
+ * memory, as memcheck has it), the pool's arenas, and the runtime's
  * own memory: the work area, the maps buffer, the stack trie, and the
  * writable segments of libpooldbg-malloc.so and of the privately loaded
  * libunwind (their pending events, slots and caches hold copies of heap
- * pointers that say nothing of the program).  A mapping holding a thread's
+ * pointers that say nothing of the program).  Shared mappings are no
+ * roots (memcheck reads them): what another process may have written
+ * there says nothing of this one, and the ring is one of them.  A mapping holding a thread's
  * stack is read from that thread's stack pointer up only: for a stopped
  * thread the sp inside its stop handler (the signal frame with the saved
  * registers is above it) and the interrupted sp less the 128-byte red
@@ -72,11 +75,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pooldbg/pool.h>
@@ -505,6 +510,31 @@ hexnum(const char **sp)
 	return v;
 }
 
+/*
+ * Whether the mapped file [path, eol) is a device whose memory is not to
+ * be read (reading may hang, fault or act on the device): a character or
+ * block device other than /dev/zero, which is plain memory -- as memcheck
+ * has it.  A file under /dev that is no device (/dev/shm) is memory too.
+ */
+static int
+isdevice(const char *path, const char *eol)
+{
+	static char name[PATH_MAX];
+	struct stat sb;
+	size_t n;
+
+	n = (size_t)(eol - path);
+	if (n < 5 || memcmp(path, "/dev/", 5) != 0 || n >= sizeof name)
+		return 0;
+	if (n == 9 && memcmp(path, "/dev/zero", 9) == 0)
+		return 0;
+	memcpy(name, path, n);
+	name[n] = '\0';
+	if (stat(name, &sb) < 0)
+		return 0;	/* gone (a deleted file): read it, the fault catcher stands by */
+	return S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode);
+}
+
 /* Scan one line of the maps, if it is a root. */
 static void
 mapline(const char *s, const char *eol)
@@ -522,17 +552,15 @@ mapline(const char *s, const char *eol)
 	perm = s;
 	if (perm[0] != 'r' || perm[1] != 'w' || perm[3] != 'p')
 		return;		/* not readable and writable, or shared */
-	for (path = s, f = 0; path < eol; path++) {	/* the path is the sixth field */
+	/* the path: after the fourth run of blanks from perm (offset, device, inode) */
+	for (path = s, f = 0; path < eol && f < 4; path++) {
 		if (*path == ' ') {
 			while (path + 1 < eol && path[1] == ' ')
 				path++;
-			if (++f == 5) {
-				path++;
-				break;
-			}
+			f++;
 		}
 	}
-	if (eol - path >= 5 && memcmp(path, "/dev/", 5) == 0)
+	if (isdevice(path, eol))
 		return;
 	/* a thread's stack: from its lowest stack point up */
 	from = hi;

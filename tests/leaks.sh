@@ -159,6 +159,7 @@ corpus fork
 corpus cxx
 corpus memalign
 corpus strdup
+corpus mappings
 corpus clean
 
 echo "1..$n"
