@@ -315,8 +315,9 @@ waitacks(int64_t deadline)
 /*
  * Stop every other thread of the process (see the top of the file).  The
  * ring and pool locks are held.  Fills s with the threads counted and
- * those stopped; stop_thread tells where their stacks are.  Returns 0, or -1 when the signal's
- * action could not be set (then nothing was stopped and s says one thread).
+ * those stopped; stop_thread tells where their stacks are.  Returns 0, or
+ * -1 when the signal's action could not be set (then nothing was stopped
+ * and s says one thread).
  */
 int
 stop_others(StopSet *s)

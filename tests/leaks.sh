@@ -124,7 +124,8 @@ corpus() {
 	done <<-END
 	$(grep -E '^(expect|block|threads) ' "$tmp/$name.out")
 	END
-	ok $st "$name: the exit scan classifies as expected ($(grep -h '^total ' "$tmp/$name".*.cls | sed 's/^total //; s/ reachable=.*//' | tr '\n' ';'))"
+	got=$(grep -h '^total ' "$tmp/$name".*.cls | sed 's/^total //; s/ reachable=.*//' | tr '\n' ';')
+	ok $st "$name: the exit scan classifies as expected ($got)"
 
 	if [ -z "$vg" ]; then
 		skip "valgrind not installed"
