@@ -26,6 +26,8 @@
  *                      this library are taken out of the environment)
  *   POOLDBG_RING_SIZE  ring data bytes, suffix k, m or g allowed
  *                      (default 8m; rounded up to a power of two)
+ *   POOLDBG_SCAN       0: no reachability scan at exit (runtime-snap.c
+ *                      reads it)
  *
  * Must never: allocate while holding the ring lock (the pool's panic takes
  * the ring lock under the pool lock), use stdio or the locale, make a

@@ -14,6 +14,10 @@
  *   trie      the stack tree: (parent id, pc) -> id, in mmap'd memory
  *   pending   events seen before the runtime's constructor ran, kept in a
  *             fixed buffer with the caller's PC as a one-frame stack
+ *   scan      the reachability scan: every block of the default pool
+ *             classified as memcheck would, other threads stopped
+ *   snapshot  a scan made while the process runs (pooldbg_snapshot, or
+ *             the snapshot signal from `pooldbg snapshot PID`)
  */
 #ifndef POOLDBG_RUNTIME_H
 #define POOLDBG_RUNTIME_H
