@@ -8,9 +8,47 @@
 
 #include "config.h"
 
+#include <stdint.h>
+
 /* The library is built with -fvisibility=hidden; EXPORT marks the ABI. */
 #define EXPORT	__attribute__((visibility("default")))
 
 #define nelem(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct Pool;
+
+/* ---- malloc.c ----------------------------------------------------------- */
+
+/*
+ * Take the default pool's lock only if it is free right now: 0, or -1
+ * when some thread (the caller included) holds it.  Exported from
+ * libpooldbg.so for the tracing runtime alone, which must never wait for
+ * the lock inside a signal handler; give it back with
+ * pooldbg_mainmem->unlock.
+ */
+int	pooldbg_maintrylock(void);
+
+/* ---- pool-walk.c -------------------------------------------------------- */
+
+/* One allocated block of a pool, as the walk finds it. */
+typedef struct PoolWalkBlock PoolWalkBlock;
+struct PoolWalkBlock {
+	uintptr_t block;	/* first byte of the pool block (its header) */
+	uintptr_t bsize;	/* whole block: header, data, slack, tail */
+	uintptr_t data;		/* data start */
+	uintptr_t ptr;		/* what the pool handed out: data, past any ALIGN_MAGIC words */
+	uintptr_t dsize;	/* the bytes asked of the pool, counted from ptr */
+};
+
+/*
+ * Walk the arenas of p, lowest address first: arena(arg, base, size) for
+ * each arena, then block(arg, b) for each of its allocated blocks in
+ * address order.  A callback returning nonzero ends the walk, and its
+ * value is returned; else 0, or -1 when a block cannot be stepped over
+ * (a damaged pool: the walk stops there).  Pool locked by the caller;
+ * never allocates, never calls the pool's callbacks.
+ */
+int	poolwalkl(struct Pool *p, int (*arena)(void *arg, uintptr_t base, uintptr_t size),
+	    int (*block)(void *arg, const PoolWalkBlock *b), void *arg);
 
 #endif /* POOLDBG_INTERNAL_H */

@@ -293,6 +293,14 @@ mainunlock(Pool *p)
 	pthread_mutex_unlock(&mm.lock);
 }
 
+/* See internal.h: the pool's lock if it is free now (0), else -1. */
+EXPORT int
+pooldbg_maintrylock(void)
+{
+	/* POOLDBG_FLAGS is left for the next mainlock: nothing here may allocate or print */
+	return pthread_mutex_trylock(&mm.lock) == 0 ? 0 : -1;
+}
+
 /* ---- arenas ------------------------------------------------------------- */
 
 static size_t

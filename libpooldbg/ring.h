@@ -50,6 +50,8 @@ struct RingHdr {
 	_Alignas(64) uint64_t tail;	/* bytes ever consumed; atomic, written by the reader */
 	_Alignas(64) uint32_t state;	/* RING_*; atomic */
 	uint32_t waiters;	/* writers asleep on tail (futex word: tail's low 32 bits are used) */
+	_Alignas(64) uint32_t snapshots;	/* snapshots recorded so far; atomic, stored by the writer
+					   after a snapshot's last record (`pooldbg snapshot` waits on it) */
 };
 
 typedef struct Ring Ring;

@@ -8,11 +8,12 @@
  * registers the destructors' runner, the handler runs after every
  * atexit handler and every destructor and is given the status -- of
  * exit() and of a return from main alike -- so no exit wrapper is needed.
- * _exit and _Exit are interposed.  Fatal signals whose disposition is
- * SIG_DFL when the runtime starts get a handler that writes REC_EXIT,
- * restores SIG_DFL and raises the signal again, so the process still dies
- * of it (core dump included); a signal the program ignores or handles
- * itself is left alone.  exec: REC_EXIT(EXIT_EXEC) and the ring closed
+ * _exit and _Exit are interposed.  Each of them runs the exit scan
+ * (runtime-snap.c) before REC_EXIT.  Fatal signals whose disposition is
+ * SIG_DFL when the runtime starts get a handler that scans if it can
+ * without waiting, writes REC_EXIT, restores SIG_DFL and raises the
+ * signal again, so the process still dies of it (core dump included); a
+ * signal the program ignores or handles itself is left alone.  exec: REC_EXIT(EXIT_EXEC) and the ring closed
  * before the real call, a new ring if it returns.  fork: the child drops
  * the parent's ring without touching it and opens its own (forked = 1)
  * with a fresh trie and module map.
@@ -57,13 +58,15 @@ static void
 onexit(int status, void *arg)
 {
 	(void)arg;
+	snap_atexit();
 	rt_finish(EXIT_NORMAL, status);
 }
 
-/* _exit: REC_EXIT(EXIT_UNDERSCORE, status), the ring closed, then the process ends. */
+/* _exit: the exit scan, REC_EXIT(EXIT_UNDERSCORE, status), the ring closed, then the process ends. */
 EXPORT void
 _exit(int status)
 {
+	snap_atexit();
 	rt_finish(EXIT_UNDERSCORE, status);
 	for (;;)
 		syscall(SYS_exit_group, status);
@@ -73,6 +76,7 @@ _exit(int status)
 EXPORT void
 _Exit(int status)
 {
+	snap_atexit();
 	rt_finish(EXIT_UNDERSCORE, status);
 	for (;;)
 		syscall(SYS_exit_group, status);
@@ -87,8 +91,8 @@ onsignal(int sig, siginfo_t *si, void *ctx)
 	int e;
 
 	(void)si;
-	(void)ctx;
 	e = errno;
+	snap_onsignal(ctx);
 	rt_finish(EXIT_SIGNAL, sig);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -328,7 +332,10 @@ dlclose(void *handle)
 
 /* ---- start -------------------------------------------------------------- */
 
-/* Register the exit hook and the fork handler, catch the fatal signals; once, when tracing starts. */
+/*
+ * Register the exit hook and the fork handler, catch the fatal signals and
+ * the snapshot signal; once, when tracing starts.
+ */
 void
 exit_init(void)
 {
@@ -336,4 +343,5 @@ exit_init(void)
 	on_exit(onexit, NULL);
 	pthread_atfork(NULL, NULL, forkchild);
 	catchsignals();
+	snap_init();
 }

@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,12 +50,42 @@ enum {
 
 static int	(*backtracefn)(void **, int);
 static uintptr_t selflo, selfhi;	/* this library's PT_LOAD span */
+static uintptr_t unwlo, unwhi;		/* libunwind's, once loaded */
+static uintptr_t ldlo, ldhi;		/* the dynamic linker's */
 
 /* Whether pc lies in this library (its frames are left out of stacks). */
 int
 unwind_isself(uintptr_t pc)
 {
 	return pc >= selflo && pc < selfhi;
+}
+
+/* The k-th object kept out of the scan's roots: 0 this library, 1 libunwind; 0 or -1. */
+int
+unwind_private(int k, uintptr_t *lo, uintptr_t *hi)
+{
+	if (k == 0 && selfhi != 0) {
+		*lo = selflo;
+		*hi = selfhi;
+		return 0;
+	}
+	if (k == 1 && unwhi != 0) {
+		*lo = unwlo;
+		*hi = unwhi;
+		return 0;
+	}
+	return -1;
+}
+
+/* The dynamic linker's PT_LOAD span (found by unwind_init); 0, or -1 if unknown. */
+int
+unwind_loader(uintptr_t *lo, uintptr_t *hi)
+{
+	if (ldhi == 0)
+		return -1;
+	*lo = ldlo;
+	*hi = ldhi;
+	return 0;
 }
 
 /* Move fd up out of the program's way; the new descriptor, or fd itself. */
@@ -101,6 +132,8 @@ unwind_init(void)
 	void *h;
 
 	(void)modules_bounds((const void *)unwind_init, &selflo, &selfhi);
+	if (getauxval(AT_BASE) != 0)
+		(void)modules_bounds((const void *)getauxval(AT_BASE), &ldlo, &ldhi);
 	h = dlopen(POOLDBG_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL)
 		return -1;
@@ -109,6 +142,7 @@ unwind_init(void)
 	as = dlsym(h, STR(unw_local_addr_space));
 	if (backtracefn == NULL)
 		return -1;
+	(void)modules_bounds((const void *)backtracefn, &unwlo, &unwhi);
 	if (setpolicy != NULL && as != NULL)
 		(void)setpolicy(*as, UNW_CACHE_PER_THREAD);
 	{

@@ -26,6 +26,8 @@
  *                      this library are taken out of the environment)
  *   POOLDBG_RING_SIZE  ring data bytes, suffix k, m or g allowed
  *                      (default 8m; rounded up to a power of two)
+ *   POOLDBG_SCAN       0: no reachability scan at exit (runtime-snap.c
+ *                      reads it)
  *
  * Must never: allocate while holding the ring lock (the pool's panic takes
  * the ring lock under the pool lock), use stdio or the locale, make a
@@ -182,6 +184,16 @@ rt_lock(void)
 		return 1;
 	pthread_mutex_lock(&rt.lock);
 	atomic_store_explicit(&rt.owner, me, memory_order_relaxed);
+	return 0;
+}
+
+/* Take the ring lock if no thread holds it (this one included); 0, or -1.  Signal-safe. */
+int
+rt_trylock(void)
+{
+	if (pthread_mutex_trylock(&rt.lock) != 0)
+		return -1;
+	atomic_store_explicit(&rt.owner, rt_gettid(), memory_order_relaxed);
 	return 0;
 }
 
@@ -439,6 +451,8 @@ event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
 		rt_putl(rec, len);
 	}
 	rt_unlock(nested);
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) && !nested)
+		snap_honour();
 	rt_inside--;
 	errno = e;
 }
@@ -538,6 +552,8 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 		rt_putl(&r, sizeof r);
 	}
 	rt_unlock(nested);
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) && !nested)
+		snap_honour();
 	rt_inside--;
 	errno = e;
 	return v;
@@ -704,6 +720,34 @@ rt_reopen(int forked)
 	seengen = rt.ringgen;
 	rt_unlock(nested);
 	rt_inside--;
+}
+
+/* The trie's mapping, kept out of the scan's roots; 0, or -1 if there is none.  Lock held. */
+int
+rt_trierangel(uintptr_t *lo, uintptr_t *hi)
+{
+	if (rt.trie == NULL)
+		return -1;
+	*lo = (uintptr_t)rt.trie;
+	*hi = *lo + rt.triecap * sizeof(Trie);
+	return 0;
+}
+
+/* Snapshots recorded in this ring so far (its header's count); lock held. */
+uint32_t
+rt_snapshotsl(void)
+{
+	if (rt_state != RT_LIVE)
+		return 0;
+	return __atomic_load_n(&rt.ring.hdr->snapshots, __ATOMIC_RELAXED);
+}
+
+/* Publish the count of snapshots in the ring's header (after their records); lock held. */
+void
+rt_setsnapshotsl(uint32_t n)
+{
+	if (rt_state == RT_LIVE)
+		__atomic_store_n(&rt.ring.hdr->snapshots, n, __ATOMIC_RELEASE);
 }
 
 /* ---- the pool's messages and panics ------------------------------------- */

@@ -14,10 +14,15 @@
  *   trie      the stack tree: (parent id, pc) -> id, in mmap'd memory
  *   pending   events seen before the runtime's constructor ran, kept in a
  *             fixed buffer with the caller's PC as a one-frame stack
+ *   scan      the reachability scan: every block of the default pool
+ *             classified as memcheck would, other threads stopped
+ *   snapshot  a scan made while the process runs (pooldbg_snapshot, or
+ *             the snapshot signal from `pooldbg snapshot PID`)
  */
 #ifndef POOLDBG_RUNTIME_H
 #define POOLDBG_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +82,8 @@ int	rt_gettid(void);
  */
 int	rt_lock(void);
 void	rt_unlock(int nested);
+/* Take the ring lock only if no thread holds it, this one included: 0, or -1.  Signal-safe. */
+int	rt_trylock(void);
 /* Append one record (lock held); the ring is closed on a write error. */
 void	rt_putl(const void *rec, size_t len);
 /* Whether this process owns the ring (not a vfork or raw clone child). */
@@ -90,6 +97,12 @@ int	rt_ownerl(void);
 void	rt_finish(unsigned how, int status);
 /* After fork in the child (forked 1) or after a failed exec (0): start a new ring. */
 void	rt_reopen(int forked);
+/* The stack trie's mapping, [*lo, *hi); 0, or -1 when there is none.  Lock held. */
+int	rt_trierangel(uintptr_t *lo, uintptr_t *hi);
+/* Snapshots this ring has recorded, as its header says (RingHdr.snapshots).  Lock held. */
+uint32_t	rt_snapshotsl(void);
+/* Store the count of snapshots in the ring's header, for `pooldbg snapshot`.  Lock held. */
+void	rt_setsnapshotsl(uint32_t n);
 
 /* ---- runtime-unwind.c --------------------------------------------------- */
 
@@ -99,6 +112,15 @@ int	unwind_init(void);
 int	unwind_stack(uintptr_t *pcs, int max);
 /* Whether pc lies in libpooldbg-malloc.so itself. */
 int	unwind_isself(uintptr_t pc);
+/*
+ * The k-th object the runtime keeps out of the scan's roots (0: this
+ * library, 1: libunwind, when loaded): its PT_LOAD span [*lo, *hi).  0, or
+ * -1 past the last.  No lock, no loader call: the spans are found by
+ * unwind_init.
+ */
+int	unwind_private(int k, uintptr_t *lo, uintptr_t *hi);
+/* The dynamic linker's PT_LOAD span, found by unwind_init; 0, or -1 if unknown.  No lock. */
+int	unwind_loader(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- runtime-modules.c -------------------------------------------------- */
 
@@ -117,5 +139,50 @@ int	modules_bounds(const void *addr, uintptr_t *lo, uintptr_t *hi);
 void	exit_init(void);
 /* Look up the C library's exec calls and dlclose (RTLD_NEXT), once; early, never in a vfork child. */
 void	exit_resolve(void);
+
+/* ---- runtime-stop.c ----------------------------------------------------- */
+
+typedef struct StopSet StopSet;
+struct StopSet {
+	int	threads;	/* threads of the process, the caller included */
+	int	stopped;	/* of the others, those that answered the stop signal */
+};
+
+/*
+ * Stop every other thread of the process with the stop signal
+ * (SIGRTMAX-2), owned for the duration.  Ring and pool locks held; 0, or -1
+ * when the signal could not be taken (nothing stopped).
+ */
+int	stop_others(StopSet *s);
+/* Where the i-th stopped thread's stack is in use (handler local, interrupted sp less the red zone); 0 or -1. */
+int	stop_thread(int i, uintptr_t *lsp, uintptr_t *isp);
+/* Let them go and give the signal back its old action. */
+void	stop_release(StopSet *s);
+/* The stack pointer saved in a signal handler's context; 0 where unknown. */
+uintptr_t	stop_ctxsp(void *uc);
+
+/* ---- runtime-scan.c ----------------------------------------------------- */
+
+/*
+ * Classify every block of the default pool and write REC_SCAN, REC_ARENA,
+ * REC_LIVE and REC_SCANEND (why SCAN_*, snapshot 0 at exit; isp the
+ * interrupted stack pointer inside a signal handler, else 0).  Ring lock
+ * then pool lock held, the ring owned.  0, or -1 with nothing written.
+ */
+int	scan_runl(unsigned why, uint32_t snapshot, uintptr_t isp);
+
+/* ---- runtime-snap.c ----------------------------------------------------- */
+
+/* Nonzero when a snapshot was asked for by signal and waits for the next heap event. */
+extern _Atomic int snap_want;
+
+/* Read POOLDBG_SCAN, install the snapshot signal; once, when tracing starts. */
+void	snap_init(void);
+/* The scan at exit (exit, _exit), unless POOLDBG_SCAN=0; takes both locks. */
+void	snap_atexit(void);
+/* The scan on a fatal signal: only if both locks are free (trylock); uc the handler's context. */
+void	snap_onsignal(void *uc);
+/* Take the snapshot snap_want asks for; no lock held, called after a heap event. */
+void	snap_honour(void);
 
 #endif /* POOLDBG_RUNTIME_H */

@@ -1,7 +1,8 @@
 /*
  * pooldbg/pooldbg.c -- the pooldbg command: its command line.  Owns the
- * options of `pooldbg run`, their validation, --help and --version, and
- * the usage line; run.c does the work.
+ * choice of subcommand, the options of `pooldbg run`, their validation,
+ * --help and --version, and the usage lines; run.c and snapshot.c do the
+ * work.
  *
  * Must never: touch the trace or start the program (run.c does), or print
  * more than one line for a usage error.
@@ -17,6 +18,7 @@
 #include "poolflags.h"
 
 #define USAGE	"usage: pooldbg run [options] [--] PROGRAM [ARGS...]"
+#define CMDUSAGE	USAGE " | pooldbg snapshot PID"
 
 void
 say(const char *fmt, ...)
@@ -35,8 +37,11 @@ help(void)
 {
 	printf(
 	    "%s\n"
+	    "       pooldbg snapshot PID\n"
 	    "Run PROGRAM with every heap operation served by the debugging pool and\n"
-	    "recorded, with its stack, into a SQLite trace.\n"
+	    "recorded, with its stack, into a SQLite trace.  With snapshot, have the\n"
+	    "traced process PID classify its heap now (reachable or lost blocks) into\n"
+	    "its trace.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -o, --output FILE  write the trace to FILE (default pooldbg.PROGRAM.PID.db)\n"
@@ -54,6 +59,8 @@ help(void)
 	    "Exit status: PROGRAM's, or 128+N if signal N ended it, or --error-exitcode's N;\n"
 	    "2 for a usage error or a program that cannot be traced; 126/127 if PROGRAM\n"
 	    "cannot be run or found.\n"
+	    "snapshot: 0 when taken, 1 when PID is not traced or took none, 2 for a usage\n"
+	    "error or no such process.\n"
 	    "See pooldbg(1) and, for the trace, pooldbg-trace(5).\n",
 	    USAGE);
 }
@@ -171,8 +178,8 @@ parserun(int argc, char **argv, Opts *o)
 }
 
 /*
- * pooldbg COMMAND ...: `run`, or --help / --version.  Exit status as
- * pooldbg(1) says.
+ * pooldbg COMMAND ...: `run`, `snapshot`, or --help / --version.  Exit
+ * status as pooldbg(1) says.
  */
 int
 main(int argc, char **argv)
@@ -181,7 +188,7 @@ main(int argc, char **argv)
 	int r;
 
 	if (argc < 2) {
-		say("missing command; %s", USAGE);
+		say("missing command; %s", CMDUSAGE);
 		return 2;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -192,11 +199,13 @@ main(int argc, char **argv)
 		printf("pooldbg %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	if (strcmp(argv[1], "snapshot") == 0)
+		return snapshot(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") != 0) {
 		if (argv[1][0] == '-')
-			say("unknown option '%s'; %s", argv[1], USAGE);
+			say("unknown option '%s'; %s", argv[1], CMDUSAGE);
 		else
-			say("unknown command '%s'; %s", argv[1], USAGE);
+			say("unknown command '%s'; %s", argv[1], CMDUSAGE);
 		return 2;
 	}
 	if ((r = parserun(argc - 1, argv + 1, &o)) != 0)

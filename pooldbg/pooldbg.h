@@ -56,6 +56,11 @@ int	prog_preload(char *path, size_t len);
 /* Record o->argv into a trace; returns pooldbg's exit status. */
 int	run(const Opts *o);
 
+/* ---- snapshot.c ---- */
+
+/* `pooldbg snapshot PID` (argv[0] "snapshot"): one line out; returns the exit status. */
+int	snapshot(int argc, char **argv);
+
 /* ---- lifetime.c ---- */
 
 /* What the lifetimes came to, for the summary. */

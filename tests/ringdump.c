@@ -19,8 +19,16 @@
  *   thread pid= seq= tid= ending=
  *   error pid= seq= tid= ptr= stack= pcs= msg=
  *   exit pid= seq= how= status=
+ *   mark pid= seq= tid= label=
+ *   scan pid= seq= why=exit|snapshot snapshot= tid=
+ *   arena pid= seq= base= size=
+ *   live pid= seq= ptr= size= block= bsize= tag= cls= preview=
+ *   scanend pid= seq= roots= threads= stopped= reachable=N/B possible=N/B
+ *       indirect=N/B definite=N/B
  *   end pid= seq= state=closed|open
- * pcs= is the stack, innermost first, comma-separated.
+ * pcs= is the stack, innermost first, comma-separated.  cls= is one of
+ * reachable, possible, indirect, definite; preview= the block's first
+ * bytes in hex ("-" for none); N/B counts blocks and their bytes.
  *
  * Owns nothing but its output.  Exit 0, or 2 with one line for a
  * directory it cannot read or a damaged ring.
@@ -77,8 +85,10 @@ static const char *callnames[CALL_NCALLS] = {
 
 static const char *typenames[REC_NTYPES] = {
 	"pad", "proc", "module", "unload", "frame", "alloc", "free", "realloc",
-	"thread", "exit", "error",
+	"thread", "exit", "error", "mark", "scan", "arena", "live", "scanend",
 };
+
+static const char *clsnames[] = { "?", "reachable", "possible", "indirect", "definite" };
 
 static void
 fail(const char *what, const char *why)
@@ -223,6 +233,47 @@ printrec(Dump *d, const RecHdr *h)
 		static const char *hows[] = { "?", "normal", "_exit", "signal", "exec" };
 
 		printf(" how=%s status=%d", x->how < 5 ? hows[x->how] : "?", x->status);
+		break;
+	}
+	case REC_MARK: {
+		const RecMark *m = (const RecMark *)h;
+
+		printf(" tid=%d label=", m->tid);
+		for (s = (const char *)(m + 1); *s != '\0'; s++)
+			putchar(*s == '\n' || *s == ' ' ? '_' : *s);
+		break;
+	}
+	case REC_SCAN: {
+		const RecScan *c = (const RecScan *)h;
+
+		printf(" why=%s snapshot=%u tid=%d", c->why == SCAN_EXIT ? "exit" :
+		    c->why == SCAN_SNAPSHOT ? "snapshot" : "?", c->snapshot, c->tid);
+		break;
+	}
+	case REC_ARENA: {
+		const RecArena *a = (const RecArena *)h;
+
+		printf(" base=0x%" PRIx64 " size=%" PRIu64, a->base, a->size);
+		break;
+	}
+	case REC_LIVE: {
+		const RecLive *l = (const RecLive *)h;
+
+		printf(" ptr=0x%" PRIx64 " size=%" PRIu64 " block=0x%" PRIx64 " bsize=%" PRIu64
+		    " tag=0x%" PRIx64 " cls=%s preview=", l->ptr, l->size, l->block, l->bsize, l->tag,
+		    l->cls < 5 ? clsnames[l->cls] : "?");
+		for (i = 0; i < l->previewlen && i < sizeof l->preview; i++)
+			printf("%02x", l->preview[i]);
+		if (l->previewlen == 0)
+			printf("-");
+		break;
+	}
+	case REC_SCANEND: {
+		const RecScanEnd *e = (const RecScanEnd *)h;
+
+		printf(" roots=%" PRIu64 " threads=%u stopped=%u", e->roots, e->threads, e->stopped);
+		for (i = CLASS_REACHABLE; i <= CLASS_DEFINITE; i++)
+			printf(" %s=%" PRIu64 "/%" PRIu64, clsnames[i], e->blocks[i], e->bytes[i]);
 		break;
 	}
 	case REC_ERROR: {

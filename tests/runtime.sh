@@ -5,7 +5,9 @@
 # size, pointer, kind and innermost frame; threads; fork, exec, fork+exec
 # and a failed exec; dlopen/dlclose; every way out (exit, return from
 # main, _exit, abort, a segfault, SIGKILL); POOLDBG_FOLLOW=0; nothing at
-# all without a session; and the library's exported names.
+# all without a session; the reachability scan at exit, marks, snapshots
+# from the program and from `pooldbg snapshot PID`; and the library's
+# exported names.
 #
 # Owns its temporary directory only.  TAP on stdout.
 
@@ -218,6 +220,128 @@ ok $? "panic: REC_ERROR with the block dump, the message and a stack"
 ends overflow "$pid" 0 signal 6
 ok $? "panic: then exit how=signal status=6"
 
+# ---- reachability scans, marks, snapshots -----------------------------------
+
+# scans NAME PID SEQ: the scan records of one ring (scan, arena, live, scanend)
+scans() {
+	ring "$1" "$2" "$3" | grep -E '^(scan|arena|live|scanend) '
+}
+
+# sane NAME PID SEQ: every scan of the ring is whole and adds up: a scan
+# line, arenas, live blocks in address order each inside an arena, and a
+# scanend whose counts are those of the live lines
+sane() {
+	scans "$1" "$2" "$3" | awk '
+	    function f(k,   i) { for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
+	    function hex(s,   i, v) { v = 0; s = tolower(substr(s, 3))
+			   for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			   return v }
+	    $1 == "scan" { if (open) bad = 1; open = 1; na = nl = 0; last = -1; split("", nb); split("", by); n++ }
+	    $1 == "arena" { if (!open || nl > 0) bad = 1; ab[na] = hex(f("base")); ae[na] = ab[na] + f("size"); na++ }
+	    $1 == "live" { if (!open) bad = 1; p = hex(f("ptr")); if (p <= last) bad = 1; last = p
+			   for (i = 0; i < na; i++) if (p >= ab[i] && p < ae[i]) break
+			   if (i == na) bad = 1
+			   c = f("cls"); nb[c]++; by[c] += f("size"); nl++ }
+	    $1 == "scanend" { if (!open || na == 0) bad = 1; open = 0
+			   split("reachable possible indirect definite", cs, " ")
+			   for (i = 1; i <= 4; i++) if (f(cs[i]) != (nb[cs[i]] + 0) "/" (by[cs[i]] + 0)) bad = 1
+			   if (f("roots") + 0 <= 0) bad = 1 }
+	    END { exit bad || open || n == 0 }'
+}
+
+run scanexit exit 0
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/scanexit.dump")
+[ "$(ring scanexit "$pid" 0 | grep -c '^scan .* why=exit snapshot=0 ')" -eq 1 ] &&
+    [ "$(ring scanexit "$pid" 0 | grep -E '^(scanend|exit) ' | cut -d' ' -f1 | tr '\n' ' ')" = "scanend exit " ]
+ok $? "exit scan: one scan why=exit, its scanend just before exit"
+sane scanexit "$pid" 0
+ok $? "exit scan: arenas, live blocks in address order inside them, counts that add up"
+ring scanexit "$pid" 0 | grep -q '^scanend .* threads=1 stopped=0 ' &&
+    scans scanexit "$pid" 0 | grep -q '^live .* size=1111 .* cls=reachable '
+ok $? "exit scan: one thread; the block a global holds is reachable"
+
+mkdir -p "$tmp/noscan.d"
+POOLDBG_SCAN=0 POOLDBG_SESSION=$tmp/noscan.d LD_PRELOAD=$lib "$traced" exit 0 >/dev/null 2>&1
+"$dump" "$tmp/noscan.d" >"$tmp/noscan.dump"
+grep -q '^exit .* how=normal ' "$tmp/noscan.dump" && ! grep -q '^scan ' "$tmp/noscan.dump"
+ok $? "POOLDBG_SCAN=0: no exit scan"
+
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/abort.dump")
+sane abort "$pid" 0 && scans abort "$pid" 0 | grep -q '^live .* size=1114 .* cls=reachable '
+ok $? "abort: the fatal signal's scan, the locks being free"
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/_exit.dump")
+sane _exit "$pid" 0 && scans _exit "$pid" 0 | grep -q '^live .* size=1112 '
+ok $? "_exit: the exit scan"
+! grep -q '^scan ' "$tmp/overflow.dump"
+ok $? "panic: no scan (the pool lock is held by the dying thread)"
+
+run mapeof mapeof "$tmp/fivebytes"
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/mapeof.dump")
+blk=$(sed -n 's/^block //p' "$tmp/mapeof.out")
+[ "$rc" -eq 0 ] && sane mapeof "$pid" 0 && scans mapeof "$pid" 0 | grep -q "^live .* ptr=$blk size=4441 .* cls=reachable "
+ok $? "a file mapping past its file's end: the scan steps over the pages that fault"
+
+run marks marks
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/marks.dump")
+blk=$(sed -n 's/^block //p' "$tmp/marks.out")
+[ "$(grep -E '^(mark|snapshot) ' "$tmp/marks.out" | tr '\n' ' ')" = "mark 0 snapshot 1 mark 0 snapshot 2 " ]
+ok $? "pooldbg_mark returns 0, pooldbg_snapshot 1 then 2"
+[ "$(ring marks "$pid" 0 | grep -E '^(mark|scan) ' | sed 's/ pid=[^ ]* seq=[^ ]*//; s/ tid=[^ ]*//' | tr '\n' ' ')" = \
+    "mark label=first_mark scan why=snapshot snapshot=1 mark label= scan why=snapshot snapshot=2 scan why=exit snapshot=0 " ]
+ok $? "marks and snapshots are in the ring in the order made, then the exit scan"
+sane marks "$pid" 0 &&
+    ring marks "$pid" 0 | awk -v b="$blk" '$1 == "scan" { s++ } $1 == "live" && index($0, " ptr=" b " ") { seen[s]++ }
+	END { exit !(seen[1] == 1 && seen[2] == 0 && seen[3] == 0) }'
+ok $? "the block is in snapshot 1, gone from snapshot 2 after its free"
+
+run snapdefer snapdefer
+pid=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*/\1/p' "$tmp/snapdefer.dump")
+blk=$(sed -n 's/^block //p' "$tmp/snapdefer.out")
+ring snapdefer "$pid" 0 | grep -E '^(alloc .* size=5555 |scan )' | head -n 2 | cut -d' ' -f1 | tr '\n' ' ' |
+    grep -qx 'alloc scan ' &&
+    ring snapdefer "$pid" 0 | grep -q '^scan .* why=snapshot snapshot=1 ' &&
+    scans snapdefer "$pid" 0 | grep -q "^live .* ptr=$blk size=5555 "
+ok $? "the snapshot signal while the pool is locked: taken at the next heap call"
+
+mkdir -p "$tmp/sleep.d"
+POOLDBG_SESSION=$tmp/sleep.d LD_PRELOAD=$lib "$traced" sleep 60 >"$tmp/sleep.out" 2>&1 &
+sleeper=$!
+i=0
+while ! grep -q '^ready ' "$tmp/sleep.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+"$POOLDBG" snapshot "$sleeper" >"$tmp/snap1.out" 2>&1
+st1=$?
+"$POOLDBG" snapshot "$sleeper" >"$tmp/snap2.out" 2>&1
+st2=$?
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null
+"$dump" "$tmp/sleep.d" >"$tmp/sleep.dump"
+[ $st1 -eq 0 ] && [ "$(cat "$tmp/snap1.out")" = "pooldbg: snapshot 1 of $sleeper taken" ] &&
+    [ $st2 -eq 0 ] && [ "$(cat "$tmp/snap2.out")" = "pooldbg: snapshot 2 of $sleeper taken" ]
+ok $? "pooldbg snapshot PID: snapshots 1 and 2 of a sleeping process ($(cat "$tmp/snap1.out"))"
+blk=$(sed -n 's/^ready //p' "$tmp/sleep.out")
+sane sleep "$sleeper" 0 &&
+    [ "$(ring sleep "$sleeper" 0 | grep -c '^scan .* why=snapshot ')" -eq 2 ] &&
+    [ "$(scans sleep "$sleeper" 0 | grep -c "^live .* ptr=$blk size=3331 .* cls=reachable ")" -eq 3 ]
+ok $? "pooldbg snapshot PID: both snapshots and the exit scan (SIGTERM) in its ring hold its block"
+
+sleep 60 &
+other=$!
+"$POOLDBG" snapshot "$other" >"$tmp/snap3.out" 2>&1
+st=$?
+kill "$other"
+wait "$other" 2>/dev/null
+[ $st -eq 1 ] && [ "$(wc -l <"$tmp/snap3.out")" -eq 1 ] && grep -q "^pooldbg: snapshot: process $other is not traced" "$tmp/snap3.out"
+ok $? "pooldbg snapshot on an untraced process: 1 and one line ($(cat "$tmp/snap3.out"))"
+"$POOLDBG" snapshot x1 >"$tmp/snap4.out" 2>&1
+st=$?
+[ $st -eq 2 ] && [ "$(wc -l <"$tmp/snap4.out")" -eq 1 ]
+ok $? "pooldbg snapshot with a bad pid: 2 and one line"
+
+mkdir -p "$tmp/offmarks"
+(cd "$tmp/offmarks" && LD_PRELOAD=$lib "$traced" marks >"$tmp/offmarks.out" 2>&1)
+[ "$(grep -E '^(mark|snapshot) ' "$tmp/offmarks.out" | tr '\n' ' ')" = "mark -1 snapshot -1 mark -1 snapshot -1 " ]
+ok $? "no session: pooldbg_mark and pooldbg_snapshot return -1"
+
 # ---- a small ring, read while written ---------------------------------------
 
 mkdir -p "$tmp/small.d"
@@ -251,9 +375,9 @@ ok $? "no session: the program runs as before and no file is made"
 
 if command -v nm >/dev/null 2>&1; then
 	extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' |
-	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose)$')
+	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose|pooldbg_mark|pooldbg_snapshot)$')
 	[ -z "$extra" ]
-	ok $? "the library exports only the allocator, exit, exec, dlclose and pipe2 names${extra:+ (also: $extra)}"
+	ok $? "the library exports only the allocator, exit, exec, dlclose, pipe2 and pooldbg.h names${extra:+ (also: $extra)}"
 	[ "$(nm -D --defined-only "$lib" | grep -c ' T _Z[nd]')" -eq 20 ]
 	ok $? "the library defines the 20 operators new and delete"
 else

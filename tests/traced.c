@@ -6,7 +6,8 @@
  * stdout, "want ..." lines: fragments the ring must hold, in the words of
  * tests/ringdump, and "site ptr=P func=F" lines: the block P was allocated
  * directly from the function at F.  The C++ operators are called by their
- * mangled names through dlsym, so no C++ compiler is needed.
+ * mangled names through dlsym, so no C++ compiler is needed; the calls of
+ * <pooldbg/pooldbg.h> and the default pool are found with dlsym too.
  *
  * Owns nothing but its output; never checks anything itself.
  */
@@ -22,15 +23,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <pooldbg/pool.h>
 
 #define NOINLINE	__attribute__((noinline))
 
 /* Keeps the compiler from dropping an allocation whose block is never used, or from turning realloc(NULL, n) into malloc(n). */
 static void *volatile sink;
 static void *volatile null;
+static void *volatile held;	/* a root for a block the scan must find reachable */
 
 static void
 want_alloc(const char *call, const char *flags, void *p, size_t size, size_t align)
@@ -213,7 +218,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: traced calls|threads|fork|forkexec|exec|execfail|exit|_exit|"
-	    "return|abort|segv|kill|dlopen|fd|overflow|churn N [DEPTH]|tchurn N\n");
+	    "return|abort|segv|kill|dlopen|fd|overflow|churn N [DEPTH]|tchurn N|marks|"
+	    "snapdefer|mapeof FILE|sleep SECONDS\n");
 	return 2;
 }
 
@@ -319,6 +325,43 @@ main(int argc, char **argv)
 		printf("fd %d\n", open("/dev/null", O_RDONLY));
 	} else if (strcmp(mode, "churn") == 0) {
 		churn(n, argc > 3 ? atol(argv[3]) : 0);
+	} else if (strcmp(mode, "marks") == 0) {
+		int (*mark)(const char *) = (int (*)(const char *))sym("pooldbg_mark");
+		int (*snap)(void) = (int (*)(void))sym("pooldbg_snapshot");
+
+		sink = p = malloc(2221);
+		printf("block %p\n", p);
+		printf("mark %d\n", mark("first mark"));
+		printf("snapshot %d\n", snap());
+		free(p);
+		printf("mark %d\n", mark(NULL));
+		printf("snapshot %d\n", snap());
+	} else if (strcmp(mode, "snapdefer") == 0) {
+		/* the snapshot signal while this thread holds the pool lock: taken at the next call */
+		Pool *pool = *(Pool **)sym("pooldbg_mainmem");
+
+		pool->lock(pool);
+		raise(SIGRTMAX - 3);
+		pool->unlock(pool);
+		sink = p = malloc(5555);
+		printf("block %p\n", p);
+	} else if (strcmp(mode, "mapeof") == 0 && argc > 2) {
+		/* a private, writable file mapping three pages long over a file of five bytes */
+		int fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || write(fd, "bytes", 5) != 5)
+			return 1;
+		sink = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (sink == MAP_FAILED)
+			return 1;
+		held = p = malloc(4441);
+		printf("block %p\n", p);
+	} else if (strcmp(mode, "sleep") == 0) {
+		sink = p = malloc(3331);
+		printf("ready %p\n", p);
+		for (i = 0; i < n * 10; i++)
+			usleep(100000);
 	} else
 		return usage();
 	return 0;
