@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#define RECORD_VERSION	2
+#define RECORD_VERSION	3
 
 enum {	/* RecHdr.type */
 	REC_PAD		= 0,	/* filler to the end of the ring's buffer; skip */

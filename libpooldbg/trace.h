@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 
 #define TRACE_FORMAT	"pooldbg-trace"		/* meta 'format' */
-#define TRACE_VERSION	2			/* PRAGMA user_version and meta 'version' */
+#define TRACE_VERSION	3			/* PRAGMA user_version and meta 'version' */
 #define TRACE_APPID	0x50444247		/* PRAGMA application_id: 'PDBG' */
 
 /* ---- trace-schema.c ---- */

@@ -22,7 +22,7 @@
  *   partial.db  an exit scan that never ended
  *   odd.db      names with control characters, quotes and bytes that are
  *               not UTF-8
- *   newer.db    user_version 3
+ *   newer.db    user_version 4
  *   notrace.db  a SQLite file of another program
  *
  * Must never: be installed; print anything but a failure.
@@ -334,7 +334,7 @@ mkothers(void)
 	snprintf(path, sizeof path, "%s/newer.db", dir);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(path, sqlite3_errmsg(db));
-	x(db, "PRAGMA user_version = 3");
+	x(db, "PRAGMA user_version = 4");
 	sqlite3_close(db);
 
 	snprintf(path, sizeof path, "%s/notrace.db", dir);

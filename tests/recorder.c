@@ -234,7 +234,7 @@ test_basic(void)
 	ok(db != NULL, "trace_open_read accepts the trace");
 
 	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'format'"), "pooldbg-trace") == 0 &&
-	    strcmp(qs(db, "SELECT value FROM meta WHERE key = 'version'"), "2") == 0,
+	    strcmp(qs(db, "SELECT value FROM meta WHERE key = 'version'"), "3") == 0,
 	    "meta: format and version");
 	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "yes") == 0, "meta: complete");
 	if (snprintf(want, sizeof want, "%s basic 3", fake) >= (int)sizeof want)
@@ -604,7 +604,7 @@ test_reader(void)
 	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
 	sqlite3_close(db);
 	ok(trace_open_read(tpath("t.db"), &db, err, sizeof err) < 0 &&
-	    strstr(err, "t.db: trace version 99; this pooldbg reads version 2") != NULL,
+	    strstr(err, "t.db: trace version 99; this pooldbg reads version 3") != NULL,
 	    "another version: refused with one line (%s)", err);
 	ok(trace_probe(tpath("t.db")) == 1 && trace_probe(tpath("other.db")) == 0 &&
 	    trace_probe(tpath("none.db")) == -1, "trace_probe");
