@@ -264,13 +264,20 @@ tidypath(char *buf)
 		strcpy(buf, ".");
 }
 
-/* A source file name, joined with the compilation directory when relative. */
+/*
+ * A source file name, joined with the compilation directory when relative.
+ * DWARF 5 line tables name the compilation directory as directory 0, and
+ * libdw has already put it in front: a relative compilation directory
+ * (Debian builds with "./libio") then shows as the name's own first
+ * components, and joining it again would double it.
+ */
 static const char *
 srcname(SymStrs *strs, Dwarf_Die *cu, const char *name)
 {
 	Dwarf_Attribute a;
 	const char *dir;
-	char buf[4096];
+	char buf[4096], tdir[1024], tname[4096];
+	size_t dl;
 	int n;
 
 	if (name == NULL)
@@ -278,6 +285,16 @@ srcname(SymStrs *strs, Dwarf_Die *cu, const char *name)
 	dir = NULL;
 	if (name[0] != '/')
 		dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+	if (dir != NULL && dir[0] != '/' && strlen(dir) < sizeof tdir &&
+	    strlen(name) < sizeof tname) {
+		strcpy(tdir, dir);
+		tidypath(tdir);
+		strcpy(tname, name);
+		tidypath(tname);
+		dl = strlen(tdir);
+		if (strcmp(tdir, ".") != 0 && strncmp(tname, tdir, dl) == 0 && tname[dl] == '/')
+			dir = NULL;
+	}
 	if (dir != NULL && dir[0] != '\0')
 		n = snprintf(buf, sizeof buf, "%s/%s", dir, name);
 	else

@@ -73,6 +73,18 @@ compare() {
 }
 
 compare "python3 with C extension modules" python3 "python3 ext.py"
+# glibc's debug info (libc6-dbg) names its sources relative to the build
+# tree ("./libio"); the symbolizer must not give the directory twice
+if [ -s "$work/t.db" ] && [ "$(sqlite3 "$work/t.db" "SELECT count(*) FROM locations
+    WHERE file LIKE 'libio/%'" 2>/dev/null || echo 0)" -gt 0 ]; then
+	doubled=$(sqlite3 "$work/t.db" "SELECT count(*) FROM locations WHERE file NOT LIKE '/%'
+	    AND instr(file, '/') > 1 AND substr(file, 1, instr(file, '/'))
+	    = substr(file, instr(file, '/') + 1, instr(file, '/'))")
+	[ "$doubled" -eq 0 ]
+	ok $? "glibc's relative source paths are not doubled ($doubled doubled)"
+else
+	skip "glibc has no debug info here (libc6-dbg)"
+fi
 compare "perl" perl "perl -e 'my %h; \$h{\$_ % 977} .= \$_ for 1..50000; print scalar(keys %h), qq{\\n}; exit 3'"
 compare "sqlite3" sqlite3 "sqlite3 :memory: 'create table t(x); with recursive c(i) as (select 1 union all select i+1 from c where i<5000) insert into t select i from c; select count(*), sum(x) from t;'"
 compare "gcc compiling a file" gcc "gcc -O2 -c hello.c -o hello.o && echo compiled"
