@@ -230,8 +230,7 @@ main(int argc, char **argv)
 	/* a few errors, so that leak looks their blocks up */
 	for (c = 0; c < nerr && nlive > 0; c++)
 		trace_add_error(&w, proc, t + (uint64_t)c, 4242, live[(uint64_t)c % nlive].ptr,
-		    stacks[c], "synthetic: tail magic overwritten");
-	sqlite3_exec(db, "UPDATE errors SET kind = 'overflow'", NULL, NULL, NULL);
+		    stacks[c], "synthetic: tail magic overwritten", "overflow");
 	trace_end_process(&w, proc, "exit", 0);
 	trace_set_meta(&w, "complete", "yes");
 	trace_set_meta(&w, "symbolized", "yes");

@@ -277,8 +277,9 @@ trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 		goto fail;
 	}
 	snprintf(sql, sizeof sql,
-	    "PRAGMA application_id = %d; PRAGMA user_version = %d;"
-	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
+	    "PRAGMA page_size = 16384; PRAGMA application_id = %d; PRAGMA user_version = %d;"
+	    " PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;"
+	    " PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;",
 	    TRACE_APPID, TRACE_VERSION);
 	if (execsql(d, sql, "settings", why, sizeof why) < 0 ||
 	    execsql(d, "BEGIN", "schema", why, sizeof why) < 0 ||

@@ -33,8 +33,9 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_UNLOAD]	= "UPDATE modules SET unloaded = ?4 WHERE process = ?1 AND base = ?2"
 			  " AND lo = ?3 AND unloaded IS NULL",
 	[TW_FRAME]	= "INSERT OR REPLACE INTO frames(process, id, parent, pc) VALUES(?1, ?2, ?3, ?4)",
-	[TW_EVENT]	= "INSERT INTO events(process, time, tid, type, call, flags, ptr, newptr,"
-			  " size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[TW_EVENT]	= "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr,"
+			  " newptr, size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			  " ?10, ?11, ?12)",
 	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message, kind)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[TW_BLOCK]	= "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq, alloc_time,"
@@ -50,6 +51,14 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_SCANBLOCK]	= "INSERT INTO scan_blocks(scan, ptr, size, class, alloc_seq, stack, call,"
 			  " tag, block, bsize, preview) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
+
+/* The columns of the many-row inserts, and one row's placeholders. */
+static const char evcols[] = "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr,"
+	" newptr, size, align, stack) VALUES";
+#define EVCOLS	12
+static const char blcols[] = "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq,"
+	" alloc_time, free_seq, free_time, free_call, free_stack) VALUES";
+#define BLCOLS	11
 
 static const char *const typenames[] = {
 	[TRACE_ALLOC]	= "alloc",
@@ -97,22 +106,51 @@ bindu(sqlite3_stmt *st, int i, uint64_t v)
 	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
 }
 
+/* Prepare "cols (?, ?, ...), (?, ...) ..." with TW_ROWS rows of ncols columns. */
+static int
+preparerows(sqlite3 *db, const char *cols, int ncols, sqlite3_stmt **st)
+{
+	char sql[TW_ROWS * 64 + 256];
+	size_t n;
+	int r, c;
+
+	n = (size_t)snprintf(sql, sizeof sql, "%s", cols);
+	for (r = 0; r < TW_ROWS; r++)
+		for (c = 0; c < ncols; c++)
+			n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?%s",
+			    c == 0 ? (r == 0 ? "(" : ",(") : ",", c == ncols - 1 ? ")" : "");
+	return sqlite3_prepare_v3(db, sql, (int)n, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
 int
 trace_writer_open(TraceWriter *w, sqlite3 *db)
 {
+	sqlite3_stmt *st;
 	int i, rc;
 
 	memset(w, 0, sizeof *w);
 	w->db = db;
 	for (i = 0; i < TW_NSTMT; i++) {
 		rc = sqlite3_prepare_v3(db, stmtsql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL);
-		if (rc != SQLITE_OK) {
-			fail(w, rc, "prepare");
-			trace_writer_close(w);
-			return -1;
-		}
+		if (rc != SQLITE_OK)
+			goto fail;
 	}
+	if ((rc = preparerows(db, evcols, EVCOLS, &w->evrows)) != SQLITE_OK ||
+	    (rc = preparerows(db, blcols, BLCOLS, &w->blrows)) != SQLITE_OK)
+		goto fail;
+	/* a trace reopened for writing goes on after its last event */
+	if ((rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM events", -1, &st,
+	    NULL)) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		w->seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
 	return 0;
+
+fail:
+	fail(w, rc, "prepare");
+	trace_writer_close(w);
+	return -1;
 }
 
 void
@@ -124,6 +162,9 @@ trace_writer_close(TraceWriter *w)
 		sqlite3_finalize(w->st[i]);
 		w->st[i] = NULL;
 	}
+	sqlite3_finalize(w->evrows);
+	sqlite3_finalize(w->blrows);
+	w->evrows = w->blrows = NULL;
 }
 
 int
@@ -142,7 +183,7 @@ trace_begin(TraceWriter *w)
 int
 trace_commit(TraceWriter *w)
 {
-	if (w->rc != 0)
+	if (w->rc != 0 || trace_flush(w) < 0)
 		return -1;
 	if (!w->intx)
 		return 0;
@@ -269,36 +310,127 @@ trace_add_frame(TraceWriter *w, int64_t process, uint32_t id, uint32_t parent, u
 	return run(w, TW_FRAME, "frames");
 }
 
+/* Bind event e as the row whose first column is parameter p. */
+static void
+bindevent(sqlite3_stmt *st, int p, int64_t seq, const TraceEvent *e)
+{
+	sqlite3_bind_int64(st, p, seq);
+	sqlite3_bind_int64(st, p + 1, e->process);
+	bindu(st, p + 2, e->time);
+	sqlite3_bind_int64(st, p + 3, e->tid);
+	sqlite3_bind_text(st, p + 4, e->type >= TRACE_ALLOC && e->type <= TRACE_REALLOC ?
+	    typenames[e->type] : "unknown", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, p + 5, trace_callname(e->call), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, p + 6, e->flags);
+	bindu(st, p + 7, e->ptr);
+	if (e->type == TRACE_REALLOC)
+		bindu(st, p + 8, e->newptr);
+	else
+		sqlite3_bind_null(st, p + 8);
+	if (e->type != TRACE_FREE || (e->flags & CALLF_SIZED) != 0)
+		bindu(st, p + 9, e->size);
+	else
+		sqlite3_bind_null(st, p + 9);
+	if (e->align != 0)
+		bindu(st, p + 10, e->align);
+	else
+		sqlite3_bind_null(st, p + 10);
+	sqlite3_bind_int64(st, p + 11, e->stack);
+}
+
+/* Bind block b as the row whose first column is parameter p. */
+static void
+bindblock(sqlite3_stmt *st, int p, const TraceBlockRow *b)
+{
+	sqlite3_bind_int64(st, p, b->process);
+	bindu(st, p + 1, b->ptr);
+	bindu(st, p + 2, b->size);
+	sqlite3_bind_text(st, p + 3, b->call, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, p + 4, b->stack);
+	sqlite3_bind_int64(st, p + 5, b->alloc_seq);
+	bindu(st, p + 6, b->alloc_time);
+	if (b->free_seq != 0) {
+		sqlite3_bind_int64(st, p + 7, b->free_seq);
+		bindu(st, p + 8, b->free_time);
+		sqlite3_bind_text(st, p + 9, b->free_call, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, p + 10, b->free_stack);
+	} else {
+		sqlite3_bind_null(st, p + 7);
+		sqlite3_bind_null(st, p + 8);
+		sqlite3_bind_null(st, p + 9);
+		sqlite3_bind_null(st, p + 10);
+	}
+}
+
+/* Step st, which has every parameter bound, and reset it. */
+static int
+step(TraceWriter *w, sqlite3_stmt *st, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(w, rc, what);
+	return 0;
+}
+
 int
-trace_add_event(TraceWriter *w, const TraceEvent *e)
+trace_flush(TraceWriter *w)
 {
 	sqlite3_stmt *st;
+	int i;
 
 	if (w->rc != 0)
 		return -1;
-	st = w->st[TW_EVENT];
-	sqlite3_bind_int64(st, 1, e->process);
-	bindu(st, 2, e->time);
-	sqlite3_bind_int64(st, 3, e->tid);
-	sqlite3_bind_text(st, 4, e->type >= TRACE_ALLOC && e->type <= TRACE_REALLOC ?
-	    typenames[e->type] : "unknown", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, trace_callname(e->call), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, e->flags);
-	bindu(st, 7, e->ptr);
-	if (e->type == TRACE_REALLOC)
-		bindu(st, 8, e->newptr);
-	if (e->type != TRACE_FREE || (e->flags & CALLF_SIZED) != 0)
-		bindu(st, 9, e->size);
-	if (e->align != 0)
-		bindu(st, 10, e->align);
-	sqlite3_bind_int64(st, 11, e->stack);
-	return run(w, TW_EVENT, "events");
+	/* a full batch goes in one statement, the rest row by row */
+	if (w->nev == TW_ROWS) {
+		for (i = 0; i < TW_ROWS; i++)
+			bindevent(w->evrows, 1 + i * EVCOLS, w->evseq[i], &w->ev[i]);
+		if (step(w, w->evrows, "events") < 0)
+			return -1;
+	} else {
+		st = w->st[TW_EVENT];
+		for (i = 0; i < w->nev; i++) {
+			bindevent(st, 1, w->evseq[i], &w->ev[i]);
+			if (step(w, st, "events") < 0)
+				return -1;
+		}
+	}
+	w->nev = 0;
+	if (w->nbl == TW_ROWS) {
+		for (i = 0; i < TW_ROWS; i++)
+			bindblock(w->blrows, 1 + i * BLCOLS, &w->bl[i]);
+		if (step(w, w->blrows, "blocks") < 0)
+			return -1;
+	} else {
+		st = w->st[TW_BLOCK];
+		for (i = 0; i < w->nbl; i++) {
+			bindblock(st, 1, &w->bl[i]);
+			if (step(w, st, "blocks") < 0)
+				return -1;
+		}
+	}
+	w->nbl = 0;
+	return 0;
+}
+
+int
+trace_add_event(TraceWriter *w, const TraceEvent *e)
+{
+	if (w->rc != 0)
+		return -1;
+	if (w->nev == TW_ROWS && trace_flush(w) < 0)
+		return -1;
+	w->evseq[w->nev] = ++w->seq;
+	w->ev[w->nev++] = *e;
+	return 0;
 }
 
 int64_t
 trace_last_seq(TraceWriter *w)
 {
-	return sqlite3_last_insert_rowid(w->db);
+	return w->seq;
 }
 
 int
@@ -306,25 +438,25 @@ trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size,
     const char *call, int64_t stack, int64_t alloc_seq, uint64_t alloc_time,
     int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack)
 {
-	sqlite3_stmt *st;
+	TraceBlockRow *b;
 
 	if (w->rc != 0)
 		return -1;
-	st = w->st[TW_BLOCK];
-	sqlite3_bind_int64(st, 1, process);
-	bindu(st, 2, ptr);
-	bindu(st, 3, size);
-	sqlite3_bind_text(st, 4, call, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, stack);
-	sqlite3_bind_int64(st, 6, alloc_seq);
-	bindu(st, 7, alloc_time);
-	if (free_seq != 0) {
-		sqlite3_bind_int64(st, 8, free_seq);
-		bindu(st, 9, free_time);
-		sqlite3_bind_text(st, 10, free_call, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 11, free_stack);
-	}
-	return run(w, TW_BLOCK, "blocks");
+	if (w->nbl == TW_ROWS && trace_flush(w) < 0)
+		return -1;
+	b = &w->bl[w->nbl++];
+	b->process = process;
+	b->ptr = ptr;
+	b->size = size;
+	b->call = call;
+	b->stack = stack;
+	b->alloc_seq = alloc_seq;
+	b->alloc_time = alloc_time;
+	b->free_seq = free_seq;
+	b->free_time = free_time;
+	b->free_call = free_call;
+	b->free_stack = free_stack;
+	return 0;
 }
 
 int

@@ -92,9 +92,31 @@ enum {	/* the writer's prepared statements */
 };
 
 typedef struct TraceWriter TraceWriter;
+/*
+ * Events and block lifetimes, the rows that come by the million, are
+ * inserted TW_ROWS to a statement: they wait in the writer until the batch
+ * is full, the transaction commits or trace_flush is called.  events.seq
+ * is given by the writer (one writer per trace), so it is known at once.
+ */
+#define TW_ROWS	32
+
+typedef struct TraceBlockRow TraceBlockRow;
+struct TraceBlockRow {
+	int64_t	process, stack, alloc_seq, free_seq, free_stack;
+	uint64_t ptr, size, alloc_time, free_time;
+	const char *call, *free_call;
+};
+
 struct TraceWriter {
 	sqlite3	*db;
 	sqlite3_stmt *st[TW_NSTMT];
+	sqlite3_stmt *evrows;	/* TW_ROWS events in one INSERT */
+	sqlite3_stmt *blrows;	/* TW_ROWS blocks in one INSERT */
+	int64_t	seq;		/* the last events.seq given */
+	int	nev, nbl;	/* rows waiting in ev[] and bl[] */
+	TraceEvent ev[TW_ROWS];
+	int64_t	evseq[TW_ROWS];
+	TraceBlockRow bl[TW_ROWS];
 	int	intx;		/* a transaction is open */
 	int	rc;		/* SQLite code of the first failure; 0 while all is well (sticky) */
 	char	msg[256];	/* that failure in words */
@@ -111,9 +133,12 @@ int	trace_writer_open(TraceWriter *w, sqlite3 *db);
 /* Finalize the statements (the database stays open; its owner closes it). */
 void	trace_writer_close(TraceWriter *w);
 
+/* Insert the event and block rows still waiting in the writer; 0 or -1. */
+int	trace_flush(TraceWriter *w);
+
 /* Open a transaction if none is open. */
 int	trace_begin(TraceWriter *w);
-/* Commit the open transaction, if any. */
+/* Commit the open transaction, if any, the waiting rows first. */
 int	trace_commit(TraceWriter *w);
 
 /* Set meta key to value (NULL stores NULL). */

@@ -313,6 +313,7 @@ life_finish(Lifetimes *l)
 	for (i = 0; i < l->nheap; i++)
 		if (l->peak[i] > l->st.peak)
 			l->st.peak = l->peak[i];
+	trace_flush(l->w);
 	return l->w->rc;
 }
 
