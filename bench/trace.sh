@@ -5,12 +5,14 @@
 # Each round runs every workload natively, under heaptrack and under
 # pooldbg run, one after the other, so a change in the machine's load
 # touches all three alike; the table gives the median over rounds of each
-# round's ratio to its native run (paired ratios), and the trace's bytes
-# per heap event.  It measures and never judges.  Without heaptrack on the
-# machine it says so and leaves its column empty.
+# round's ratio to its native run (paired ratios); the trace's bytes per
+# allocation beside heaptrack's uncompressed trace; and the seconds the
+# recorder worked on after the program ended (symbols, indexes, tables).
+# It measures and never judges.  Without heaptrack on the machine it says
+# so and leaves its columns empty.
 #
 # usage: trace.sh BUILDDIR
-# environment: TRACE_ROUNDS (default 3).
+# environment: TRACE_ROUNDS (default 3), TRACE_SCALE (default 1: full size).
 
 set -eu
 
@@ -19,6 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${TRACE_ROUNDS:-3}
 pooldbg=$builddir/pooldbg/pooldbg
 churn=$builddir/bench/churn
+export PYTHONMALLOC=malloc	# python3's objects through malloc, as the workload means
 export POOLDBG_PRELOAD="$builddir/libpooldbg/.libs/libpooldbg-malloc.so"
 unset POOLDBG_FLAGS
 
@@ -32,50 +35,73 @@ command -v heaptrack >/dev/null 2>&1 || have_heaptrack=no
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The workloads: a name and a command line run from $work.
-python3=$(command -v python3 || true)
+# The workloads: a name and a command line run from $work.  Their sizes
+# follow the targets the project measures itself against: 5M churn steps
+# with ~50k blocks live, a generated C file of ~3000 lines for gcc -O2, a
+# 50k-key hash of arrays in perl, dict/list churn in python3 with its own
+# small-object allocator off, 200k indexed inserts in sqlite3.
+# TRACE_SCALE (default 1) divides the churn's steps and the loops' sizes.
+scale=${TRACE_SCALE:-1}
+# the interpreter itself, not a wrapper script in front of it (heaptrack
+# would measure the wrapper's shell)
+python3=/usr/bin/python3
+[ -x "$python3" ] || python3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
 sqlite3=$(command -v sqlite3 || true)
 gcc=$(command -v gcc || true)
-cat >"$work/py.py" <<'EOF'
-import json
+# the compiler proper, run directly: heaptrack does not follow gcc's driver
+# into cc1, so the driver would be all it measured
+cc1=
+[ -n "$gcc" ] && cc1=$($gcc -print-prog-name=cc1) && [ -x "$cc1" ] || cc1=
+perl=$(command -v perl || true)
+cat >"$work/py.py" <<EOF
 d = {}
-for i in range(200000):
-    d[str(i)] = [i, str(i) * 3, {"k": i}]
-s = json.dumps(d)
-print(len(s), len(json.loads(s)))
+for r in range(4):
+    for i in range($((300000 / scale))):
+        d[i] = [i, str(i), (i, r)]
+    l = [v for v in d.values() if v[0] % 3]
+    d.clear()
+print(len(l))
+EOF
+cat >"$work/hash.pl" <<'EOF'
+my %h;
+my $n = shift;
+for my $i (1 .. $n) { push @{$h{"key$i"}}, $i, "v$i", [$i] for 1 .. 8 }
+my $t = 0; $t += @{$_} for values %h;
+print scalar(keys %h), " $t\n";
 EOF
 {
 	echo "create table t(a integer primary key, b text, c real);"
 	echo "create index tb on t(b);"
+	echo "create index tc on t(c);"
 	echo "begin;"
-	i=0
-	while [ $i -lt 20000 ]; do
-		echo "insert into t(b, c) values ('row $i', $i.5);"
-		i=$((i + 1))
-	done
+	echo "with recursive n(i) as (select 1 union all select i + 1 from n where i < $((200000 / scale)))"
+	echo "  insert into t(b, c) select 'row ' || (i * 7919 % 200003), i * 1.5 from n;"
 	echo "commit;"
 	echo "select count(*), sum(c) from t;"
 } >"$work/sql.sql"
 {
 	i=0
-	while [ $i -lt 1500 ]; do
+	while [ $i -lt $((3000 / scale)) ]; do
 		echo "int f$i(int x) { int a[16]; for (int j = 0; j < 16; j++) a[j] = x * j + $i; return a[x & 15] + (x > 1 ? f$((i > 0 ? i - 1 : 0))(x - 1) : 0); }"
 		i=$((i + 1))
 	done
 } >"$work/big.c"
 
 workloads="churn1 churn2"
+[ -n "$cc1" ] && workloads="$workloads gcc"
+[ -n "$perl" ] && workloads="$workloads perl"
 [ -n "$python3" ] && workloads="$workloads python3"
 [ -n "$sqlite3" ] && workloads="$workloads sqlite3"
-[ -n "$gcc" ] && workloads="$workloads gcc"
 
+steps=$((5000000 / scale))
 cmdof() {
 	case $1 in
-	churn1)	echo "$churn -n 300000 glibc 1" ;;
-	churn2)	echo "$churn -n 300000 glibc 2" ;;
+	churn1)	echo "$churn -n $steps glibc 1" ;;
+	churn2)	echo "$churn -n $((steps / 2)) glibc 2" ;;
+	gcc)	echo "$cc1 -quiet -O2 $work/big.c -o $work/big.s" ;;
+	perl)	echo "$perl $work/hash.pl $((50000 / scale))" ;;
 	python3) echo "$python3 $work/py.py" ;;
 	sqlite3) echo "$sqlite3 $work/db.sqlite" ;;	# reads sql.sql from stdin
-	gcc)	echo "$gcc -O2 -c $work/big.c -o $work/big.o" ;;
 	esac
 }
 
@@ -92,9 +118,16 @@ run() {
 	case $mode in
 	native)	(cd "$work" && $cmd <"$input" >/dev/null 2>&1) ;;
 	heaptrack) (cd "$work" && heaptrack -o "$work/heaptrack.$w" $cmd <"$input" >/dev/null 2>&1) ;;
-	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- $cmd <"$input" >/dev/null 2>&1) ;;
+	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- \
+	    sh -c '"$@"; s=$?; date +%s%N >"'"$work"'/exited"; exit $s' sh $cmd \
+	    <"$input" >/dev/null 2>&1) ;;
 	esac
 	t1=$(now)
+	# how long the recorder worked on after the program had ended
+	rm -f "$work/after"
+	[ "$mode" = pooldbg ] && [ -s "$work/exited" ] &&
+	    echo $((t1 - $(cat "$work/exited"))) >"$work/after"
+	rm -f "$work/exited"
 	echo $((t1 - t0))
 }
 
@@ -107,10 +140,21 @@ while [ "$round" -le "$rounds" ]; do
 		n=$(run native "$w")
 		h=""
 		[ $have_heaptrack = yes ] && h=$(run heaptrack "$w")
+		hb=0
+		if [ $have_heaptrack = yes ]; then
+			# heaptrack's trace uncompressed: the bytes it really produces
+			f=$(ls "$work"/heaptrack."$w".* 2>/dev/null | head -1)
+			case $f in
+			*.zst)	hb=$(zstd -dc "$f" 2>/dev/null | wc -c) ;;
+			*.gz)	hb=$(gzip -dc "$f" 2>/dev/null | wc -c) ;;
+			?*)	hb=$(stat -c %s "$f") ;;
+			esac
+		fi
 		p=$(run pooldbg "$w")
-		ev=$(sqlite3 "$work/trace.db" "select count(*) from events" 2>/dev/null || echo 0)
+		allocs=$(sqlite3 "$work/trace.db" "select count(*) from blocks" 2>/dev/null || echo 0)
 		bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
-		echo "$w $n ${h:-0} $p $ev $bytes" >>"$results"
+		after=$(cat "$work/after" 2>/dev/null || echo 0)
+		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0}" >>"$results"
 	done
 	round=$((round + 1))
 done
@@ -126,17 +170,19 @@ function median(a, n,   i, j, t) {
 }
 {
 	w = $1; k = ++cnt[w]; order[w] = order[w] ? order[w] : ++nw; names[order[w]] = w
-	nat[w, k] = $2 / 1e9; hr[w, k] = $3 / $2; pr[w, k] = $4 / $2
-	ev[w] = $5; by[w] = $6
+	nat[w, k] = $2 / 1e9; hr[w, k] = $3 / $2; pr[w, k] = $4 / $2; af[w, k] = $8 / 1e9
+	al[w] = $5; by[w] = $6; hb[w] = $7
 }
 END {
-	printf "%-10s %10s %12s %12s %10s %12s\n", "workload", "native s", "heaptrack x", "pooldbg x", "events", "bytes/event"
+	printf "%-8s %8s %10s %10s %9s %8s %10s %8s\n", "workload", "native s", "heaptrack", "pooldbg",
+	    "allocs", "B/alloc", "ht B/alloc", "after s"
 	for (i = 1; i <= nw; i++) {
 		w = names[i]; n = cnt[w]
-		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k] }
-		mn = median(a, n); mh = median(b, n); mp = median(c, n)
-		hs = hv == "yes" ? sprintf("%.2f", mh) : "-"
-		bs = ev[w] + 0 > 0 ? sprintf("%.1f", by[w] / ev[w]) : "-"
-		printf("%-10s %10.2f %12s %12.2f %10d %12s\n", w, mn, hs, mp, ev[w], bs)
+		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k]; d[k] = af[w, k] }
+		mn = median(a, n); mh = median(b, n); mp = median(c, n); ma = median(d, n)
+		hs = hv == "yes" ? sprintf("%.2fx", mh) : "-"
+		bs = al[w] + 0 > 0 ? sprintf("%.1f", by[w] / al[w]) : "-"
+		hbs = hv == "yes" && al[w] + 0 > 0 && hb[w] + 0 > 0 ? sprintf("%.1f", hb[w] / al[w]) : "-"
+		printf("%-8s %8.2f %10s %9.2fx %9d %8s %10s %8.2f\n", w, mn, hs, mp, al[w], bs, hbs, ma)
 	}
 }' "$results"
