@@ -9,7 +9,10 @@
  * asserts: a slow run is a number, not a failure.  Runs are deterministic: the same seed gives every mode
  * the same sequence of sizes and slots.
  *
- * usage: churn [-l live] [-n steps] [-s seed] glibc|pool|malloc threads
+ * usage: churn [-x] [-l live] [-n steps] [-s seed] glibc|pool|malloc threads
+ * -x: cross-thread frees; each step puts its new block into a slot of the
+ * next thread's table and frees the block it displaces, made by that
+ * thread or by this one.
  * output: one line "MODE THREADS NS_PER_OP", where an op is one step (a
  * free and an allocation) and the time is each thread's own, averaged.
  */
@@ -50,12 +53,14 @@ struct Worker {
 	pthread_t thread;
 	uint64_t rng;		/* xorshift64* state */
 	char	**table;	/* the live blocks */
+	Worker	*next;		/* whose table its steps work on: itself, or with -x the next thread */
 	double	ns;		/* time of the timed steps */
 };
 
 static const Mode *mode;
 static size_t nlive = 50000;	/* blocks in each table */
 static unsigned long nsteps = 1000000;	/* timed steps of each thread */
+static int cross;			/* -x: each thread frees in the next one's table */
 static pthread_barrier_t barrier;
 
 /* ---- the pool under test ---------------------------------------------- */
@@ -223,11 +228,22 @@ work(void *arg)
 
 	pthread_barrier_wait(&barrier);
 	t0 = now();
-	for (i = 0; i < nsteps; i++) {
-		slot = (size_t)(rnd(w) % nlive);
-		mode->free(w->table[slot]);
-		w->table[slot] = newblock(w);
-	}
+	if (!cross)
+		for (i = 0; i < nsteps; i++) {
+			slot = (size_t)(rnd(w) % nlive);
+			mode->free(w->table[slot]);
+			w->table[slot] = newblock(w);
+		}
+	else
+		for (i = 0; i < nsteps; i++) {
+			char *b;
+
+			/* the slot's old block, made by whichever thread, is freed here */
+			slot = (size_t)(rnd(w) % nlive);
+			b = newblock(w);
+			b = __atomic_exchange_n(&w->next->table[slot], b, __ATOMIC_ACQ_REL);
+			mode->free(b);
+		}
 	w->ns = now() - t0;
 	pthread_barrier_wait(&barrier);
 
@@ -239,7 +255,7 @@ work(void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: churn [-l live] [-n steps] [-s seed] "
+	fprintf(stderr, "usage: churn [-x] [-l live] [-n steps] [-s seed] "
 	    "glibc|pool|malloc threads\n");
 	exit(2);
 }
@@ -267,8 +283,11 @@ main(int argc, char **argv)
 	size_t i;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "l:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "l:n:s:x")) != -1) {
 		switch (c) {
+		case 'x':
+			cross = 1;
+			break;
 		case 'l':
 			nlive = number(optarg);
 			break;
@@ -301,6 +320,7 @@ main(int argc, char **argv)
 		z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
 		workers[t].rng = (z ^ (z >> 31)) | 1;
 		workers[t].table = calloc(nlive, sizeof(char *));
+		workers[t].next = cross ? &workers[(t + 1) % nthreads] : &workers[t];
 		if (workers[t].table == NULL) {
 			perror("churn: calloc");
 			return 1;

@@ -97,7 +97,7 @@ steps=$((5000000 / scale))
 cmdof() {
 	case $1 in
 	churn1)	echo "$churn -n $steps glibc 1" ;;
-	churn2)	echo "$churn -n $((steps / 2)) glibc 2" ;;
+	churn2)	echo "$churn -x -n $((steps / 2)) glibc 2" ;;
 	gcc)	echo "$cc1 -quiet -O2 $work/big.c -o $work/big.s" ;;
 	perl)	echo "$perl $work/hash.pl $((50000 / scale))" ;;
 	python3) echo "$python3 $work/py.py" ;;
