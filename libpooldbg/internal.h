@@ -83,6 +83,23 @@ void	quick_flush(struct Pool *p);
 /* The figures of the quick lists of p. */
 void	quick_stats(struct Pool *p, QuickStats *s);
 
+/* ---- zone-debug.c: the zones' trace hooks ------------------------------- */
+
+/*
+ * Exported from libpooldbg.so, where they do nothing: the tracing runtime
+ * (zone-runtime.c, in libpooldbg-malloc.so) defines the same names and,
+ * preloaded, comes first in the symbol lookup.  Never called with a zone
+ * lock held.
+ */
+struct uma_stats;
+/* A zone was made: its trace id (1, 2, ...), or 0 when not traced. */
+uint32_t	pooldbg_zone_created(const void *zone, const char *name, size_t size);
+/* Item handed out (what 1) or given back (what 2) by the zone of trace id id. */
+void	pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size);
+/* The zone of trace id id is being destroyed; st its last figures. */
+void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
+	    const struct uma_stats *st);
+
 /* ---- pool-walk.c -------------------------------------------------------- */
 
 /* One allocated block of a pool, as the walk finds it. */
