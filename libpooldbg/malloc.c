@@ -46,6 +46,7 @@
 #define POOLDBG_NO_PLAN9_NAMES
 #include <pooldbg/malloc.h>
 
+#include "mmalloc-impl.h"
 #include "poolflags.h"
 
 enum {
@@ -226,7 +227,7 @@ badflag(const char *w, size_t n, void *arg)
 static void
 readflagsl(Pool *p)
 {
-	const char *s;
+	const char *s, *t;
 
 	if (environ == NULL)
 		return;
@@ -235,6 +236,10 @@ readflagsl(Pool *p)
 		p->flags |= poolflags_parse(s, badflag, NULL);
 	if ((s = getenv("POOLDBG_QUICK")) != NULL && strcmp(s, "0") == 0)
 		quick_setoff(1);
+	/* pooldbg run --heap-file: this process's arenas go into the file (mmalloc.c) */
+	if ((s = getenv("POOLDBG_HEAPFILE")) != NULL && (t = getenv("POOLDBG_HEAPFILE_PID")) != NULL &&
+	    atol(t) == (long)getpid() && mmheap_main(p, s) != 0)
+		warn("pooldbg: POOLDBG_HEAPFILE: cannot make the heap file %s", s);
 }
 
 /* ---- lock and fork ------------------------------------------------------ */
@@ -257,6 +262,7 @@ forkchild(void)
 	static const pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 
 	mm.lock = fresh;
+	mmheap_forkchild();	/* the parent's heap file stays the parent's */
 }
 
 /*
