@@ -104,6 +104,11 @@ uint32_t	rt_snapshotsl(void);
 /* Store the count of snapshots in the ring's header, for `pooldbg snapshot`.  Lock held. */
 void	rt_setsnapshotsl(uint32_t n);
 
+/* ---- zone-runtime.c ----------------------------------------------------- */
+
+/* The zone id rt_alloc and rt_free put into their record (0 outside a zone call). */
+extern __thread uint32_t rt_zone RT_TLS;
+
 /* ---- runtime-unwind.c --------------------------------------------------- */
 
 /* Load libunwind privately; 0, or -1 (then stacks are empty). */
