@@ -81,7 +81,7 @@ struct uma_zone {
 	int	trash;		/* fill free items and check them on reuse */
 	int	bucketmax;	/* items a cache holds (0: no caches) */
 	uint32_t traceid;	/* the trace's zone id, 0 when not traced */
-	_Atomic uint64_t nused;	/* items held by callers */
+	_Atomic uint64_t nused;	/* items held by callers, kept only while limit is set */
 	_Atomic uint64_t limit;	/* 0: none */
 	_Atomic uint64_t errors;	/* reports made */
 	void	(*report)(uma_zone_t, const char *, void *);

@@ -400,12 +400,13 @@ zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 
 	c = &z->cache[slot()];
 	for (;;) {
+		/* nused is kept only while a limit is set: no shared counter on the fast path */
 		lim = atomic_load_explicit(&z->limit, memory_order_relaxed);
-		used = atomic_fetch_add(&z->nused, 1);
+		used = lim != 0 ? atomic_fetch_add(&z->nused, 1) : 0;
 		if (lim != 0 && used >= lim) {
 			atomic_fetch_sub(&z->nused, 1);
 			it = NULL;
-		} else if ((it = take(z, c)) == NULL)
+		} else if ((it = take(z, c)) == NULL && lim != 0)
 			atomic_fetch_sub(&z->nused, 1);
 		if (it != NULL || (flags & M_NOWAIT))
 			break;
@@ -428,7 +429,8 @@ zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 		memset(it, 0, z->size);
 	if (z->ctor != NULL && z->ctor(it, (int)z->size, arg, flags) != 0) {
 		atomic_fetch_and(&s->bits[i / 64], ~((uint64_t)1 << (i % 64)));
-		atomic_fetch_sub(&z->nused, 1);
+		if (lim != 0)
+			atomic_fetch_sub(&z->nused, 1);
 		if (z->trash)
 			zone_trash(z, it);
 		((uintptr_t *)it)[1] = FREECOOKIE ^ (uintptr_t)z;
@@ -498,7 +500,8 @@ zfree(uma_zone_t z, void *it, void *arg)
 	if (z->trash)
 		zone_trash(z, it);
 	((uintptr_t *)it)[1] = FREECOOKIE ^ (uintptr_t)z;
-	atomic_fetch_sub(&z->nused, 1);
+	if (atomic_load_explicit(&z->limit, memory_order_relaxed) != 0)
+		atomic_fetch_sub(&z->nused, 1);
 	put(z, &z->cache[slot()], it);
 }
 
@@ -520,6 +523,11 @@ uma_zfree_arg(uma_zone_t zone, void *item, void *arg)
 EXPORT void
 uma_zone_set_max(uma_zone_t zone, uint64_t n)
 {
+	uma_stats st;
+
+	/* the count of items held is kept only under a limit: start it from the figures */
+	uma_zone_stats(zone, &st);
+	atomic_store(&zone->nused, st.used);
 	atomic_store(&zone->limit, n);
 }
 
@@ -562,7 +570,7 @@ uma_zone_stats(uma_zone_t z, uma_stats *st)
 	st->size = z->size;
 	st->stride = z->stride;
 	st->limit = atomic_load(&z->limit);
-	st->used = atomic_load(&z->nused);
+	st->used = st->requests - st->frees;
 	st->errors = atomic_load(&z->errors);
 }
 
