@@ -2,8 +2,8 @@
  * libpooldbg/runtime.h -- what the files of the tracing runtime share (the
  * traced side of `pooldbg run`, inside libpooldbg-malloc.so).  Nothing here
  * is installed or exported: the library is built with -fvisibility=hidden
- * and only the allocator entry points and the interposed exit, exec and
- * dlclose calls carry EXPORT.
+ * and only the allocator entry points, the interposed exit, exec and
+ * dlclose calls, and the zones' trace hooks (zone-runtime.c) carry EXPORT.
  *
  * Glossary:
  *   session   the directory named by POOLDBG_SESSION where rings live
