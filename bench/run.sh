@@ -14,7 +14,9 @@
 #              CHURN_LIVE (live blocks per thread, default 50000),
 #              CHURN_ROUNDS (rounds, default 5), CHURN_SEED (default 1).
 # POOLDBG_FLAGS is cleared, so the default pool of the malloc mode runs
-# without debugging flags, as the pool mode does.
+# without debugging flags, as the pool mode does: its quick lists serve
+# small blocks.  noquick is the malloc mode again with POOLDBG_QUICK=0,
+# every block through the pool's tree.
 
 set -eu
 
@@ -24,7 +26,7 @@ steps=${CHURN_STEPS:-1000000}
 live=${CHURN_LIVE:-50000}
 rounds=${CHURN_ROUNDS:-5}
 seed=${CHURN_SEED:-1}
-modes="glibc pool malloc"
+modes="glibc pool malloc noquick"
 unset POOLDBG_FLAGS
 threadcounts="1 2"
 
@@ -41,6 +43,12 @@ while [ "$round" -le "$rounds" ]; do
 	printf 'churn: round %s of %s\n' "$round" "$rounds" >&2
 	for threads in $threadcounts; do
 		for mode in $modes; do
+			if [ "$mode" = noquick ]; then
+				# the malloc family without its quick lists
+				POOLDBG_QUICK=0 "$churn" -l "$live" -n "$steps" -s "$seed" \
+				    malloc "$threads" | sed 's/^malloc/noquick/' >>"$results"
+				continue
+			fi
 			"$churn" -l "$live" -n "$steps" -s "$seed" \
 			    "$mode" "$threads" >>"$results"
 		done

@@ -131,6 +131,7 @@ struct Leak {
 	uint64_t ptr;		/* the first allocated block of the group */
 	int	npreview;	/* bytes of preview known; -1: none (no scan read it) */
 	unsigned char preview[32];	/* its first bytes */
+	char	zone[64];	/* the zone (zones.name) its items came from; "" for heap blocks */
 };
 
 /* One heap error of table errors, with the block lifetime it names. */

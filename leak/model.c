@@ -294,8 +294,55 @@ growleaks(Model *m, size_t *max)
 }
 
 /*
+ * The items zones of one image still held when it ended (never given back
+ * with uma_zfree, their zone destroyed or not), grouped by zone and
+ * allocation stack: unclassified, since the scan reads only the heap.
+ * 0, -1 (SQLite), -2 (memory).
+ */
+static int
+readzoneleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
+{
+	static const char sql[] =
+	    "SELECT z.name, b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr"
+	    " FROM blocks b JOIN zone_events e ON e.seq = b.alloc_seq"
+	    " JOIN zones z ON z.process = b.process AND z.id = e.zone"
+	    " WHERE b.free_seq IS NULL AND b.process = ?1 AND b.alloc_seq > ?2"
+	    " GROUP BY z.id, b.stack";
+	const unsigned char *name;
+	sqlite3_stmt *st;
+	Leak *l;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;	/* a trace without zones */
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, p->markseq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (growleaks(m, max) < 0) {
+			sqlite3_finalize(st);
+			return -2;
+		}
+		l = &m->leaks[m->nleaks++];
+		memset(l, 0, sizeof *l);
+		l->proc = p;
+		l->cls = CLASS_UNCLASSIFIED;
+		name = sqlite3_column_text(st, 0);
+		snprintf(l->zone, sizeof l->zone, "%s", name != NULL ? (const char *)name : "?");
+		l->stack = sqlite3_column_int64(st, 1);
+		l->blocks = (uint64_t)sqlite3_column_int64(st, 2);
+		l->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+		l->ptr = (uint64_t)sqlite3_column_int64(st, 5);
+		l->npreview = -1;
+		m->sum[l->cls].bytes += l->bytes;
+		m->sum[l->cls].blocks += l->blocks;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
  * The records of one image: from its scan (scanned) or from its live
- * blocks (unclassified).  Columns of both queries: class, stack, blocks,
+ * blocks (unclassified), then the items of its zones.  Columns of both queries: class, stack, blocks,
  * bytes, the first alloc_seq, that block's ptr and preview.
  */
 static int
@@ -308,7 +355,7 @@ readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 	static const char livesql[] =
 	    "SELECT NULL, stack, count(*), sum(size), min(alloc_seq), ptr, NULL"
 	    " FROM blocks WHERE free_seq IS NULL AND +process = ?1 AND alloc_seq > ?2"
-	    " GROUP BY stack";
+	    " AND call <> 'zalloc' GROUP BY stack";
 	sqlite3_stmt *st;
 	const unsigned char *cls;
 	Leak *l;
@@ -347,7 +394,9 @@ readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 		m->sum[l->cls].blocks += l->blocks;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	return readzoneleaks(m, db, p, max);
 }
 
 /* Largest first: bytes, blocks, then the worse class, the image, the stack. */

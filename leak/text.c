@@ -206,6 +206,8 @@ textleak(Report *r, const Leak *l, const Frame *fr, int n)
 	col(r, C_RESET);
 	fprintf(r->out, ": %" PRIu64 " bytes in %" PRIu64 " block%s %s", l->bytes, l->blocks,
 	    l->blocks == 1 ? "" : "s", class_words(l->cls));
+	if (l->zone[0] != '\0')
+		fprintf(r->out, ", items of zone %s", l->zone);
 	if (r->multiproc) {
 		fputs(", ", r->out);
 		putproc(r, l->proc);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The library is built with -fvisibility=hidden; EXPORT marks the ABI. */
@@ -27,6 +28,77 @@ struct Pool;
  * pooldbg_mainmem->unlock.
  */
 int	pooldbg_maintrylock(void);
+
+/* ---- quick.c ------------------------------------------------------------ */
+
+/*
+ * The quick lists in front of the default pool (see quick.c).  Every call
+ * takes the pool's lock itself.
+ */
+
+/* Figures of the quick lists, for mallocsummary. */
+typedef struct QuickStats QuickStats;
+struct QuickStats {
+	unsigned long blocks;	/* blocks on the lists now */
+	uintptr_t bytes;	/* their bytes (whole blocks) */
+	unsigned long hits;	/* allocations served from a list */
+	unsigned long misses;	/* small allocations passed on to the pool */
+	unsigned long puts;	/* frees that went onto a list */
+	unsigned long flushes;	/* times the lists went back to the tree */
+	int	enabled;	/* quick_enabled now */
+};
+
+/*
+ * The one predicate: whether quick lists serve p now.  False under
+ * POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM, POOL_LOGGING,
+ * POOL_VERBOSITY and POOL_DEBUGGING (every block must pass through the
+ * tree for those), and while quick_setoff has turned them off.  Lock-free.
+ */
+int	quick_enabled(const struct Pool *p);
+/*
+ * Turn the quick lists off (off nonzero) or on again, for every pool.  A
+ * quarantine of freed blocks, or anything else that needs every free to
+ * reach the pool, calls quick_setoff(1) once before its first block;
+ * blocks already listed go back to the tree on the next call.  Also set
+ * by POOLDBG_QUICK=0.
+ */
+void	quick_setoff(int off);
+/*
+ * Data start of a block of p for n bytes (the size asked of the pool)
+ * taken from its quick list, laid out as poolalloc would; NULL when the
+ * list is empty, n is too large, or quick lists are off (then any listed
+ * blocks go back to the tree first).  Free it with quick_free or poolfree.
+ */
+void	*quick_alloc(struct Pool *p, size_t n);
+/*
+ * Put the block with data start v (from poolalloc or quick_alloc) on its
+ * quick list after checking it as poolfree would: 1.  0 when quick lists
+ * are off or the block is not one they keep (too large, aligned, not an
+ * allocated block, the lists full): the caller then calls poolfree, which
+ * judges it.
+ */
+int	quick_free(struct Pool *p, void *v);
+/* Give every listed block of p back to the tree (before failing for lack of memory). */
+void	quick_flush(struct Pool *p);
+/* The figures of the quick lists of p. */
+void	quick_stats(struct Pool *p, QuickStats *s);
+
+/* ---- zone-debug.c: the zones' trace hooks ------------------------------- */
+
+/*
+ * Exported from libpooldbg.so, where they do nothing: the tracing runtime
+ * (zone-runtime.c, in libpooldbg-malloc.so) defines the same names and,
+ * preloaded, comes first in the symbol lookup.  Never called with a zone
+ * lock held.
+ */
+struct uma_stats;
+/* A zone was made: its trace id (1, 2, ...), or 0 when not traced. */
+uint32_t	pooldbg_zone_created(const void *zone, const char *name, size_t size);
+/* Item handed out (what 1) or given back (what 2) by the zone of trace id id. */
+void	pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size);
+/* The zone of trace id id is being destroyed; st its last figures. */
+void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
+	    const struct uma_stats *st);
 
 /* ---- pool-walk.c -------------------------------------------------------- */
 

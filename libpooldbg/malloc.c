@@ -46,6 +46,7 @@
 #define POOLDBG_NO_PLAN9_NAMES
 #include <pooldbg/malloc.h>
 
+#include "mmalloc-impl.h"
 #include "poolflags.h"
 
 enum {
@@ -226,13 +227,19 @@ badflag(const char *w, size_t n, void *arg)
 static void
 readflagsl(Pool *p)
 {
-	const char *s;
+	const char *s, *t;
 
 	if (environ == NULL)
 		return;
 	mm.flagsread = 1;
 	if ((s = getenv("POOLDBG_FLAGS")) != NULL)
 		p->flags |= poolflags_parse(s, badflag, NULL);
+	if ((s = getenv("POOLDBG_QUICK")) != NULL && strcmp(s, "0") == 0)
+		quick_setoff(1);
+	/* pooldbg run --heap-file: this process's arenas go into the file (mmalloc.c) */
+	if ((s = getenv("POOLDBG_HEAPFILE")) != NULL && (t = getenv("POOLDBG_HEAPFILE_PID")) != NULL &&
+	    atol(t) == (long)getpid() && mmheap_main(p, s) != 0)
+		warn("pooldbg: POOLDBG_HEAPFILE: cannot make the heap file %s", s);
 }
 
 /* ---- lock and fork ------------------------------------------------------ */
@@ -255,6 +262,7 @@ forkchild(void)
 	static const pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 
 	mm.lock = fresh;
+	mmheap_forkchild();	/* the parent's heap file stays the parent's */
 }
 
 /*
@@ -400,14 +408,34 @@ tagged(void *r, uintptr_t mtag, uintptr_t rtag)
 	return u;
 }
 
+/*
+ * The fast path: a block from its quick list (quick.c), else from the
+ * pool; when the pool is out of memory the quick lists go back to the
+ * tree and the pool is asked once more.
+ */
 static void *
 allocpc(size_t n, uintptr_t pc)
 {
+	void *r;
+
 	if (n > SIZE_MAX - TAGBYTES) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return tagged(poolalloc(&mainpool, n + TAGBYTES), pc, 0);
+	if ((r = quick_alloc(&mainpool, n + TAGBYTES)) == NULL &&
+	    (r = poolalloc(&mainpool, n + TAGBYTES)) == NULL) {
+		quick_flush(&mainpool);
+		r = poolalloc(&mainpool, n + TAGBYTES);
+	}
+	return tagged(r, pc, 0);
+}
+
+/* Free v of this family: onto its quick list, or back to the pool (which judges it). */
+static void
+freeblock(void *v)
+{
+	if (!quick_free(&mainpool, pooldata(v)))
+		poolfree(&mainpool, pooldata(v));
 }
 
 /* n bytes aligned to align, a power of two; the malloc tag is pc. */
@@ -435,7 +463,7 @@ reallocpc(void *v, size_t n, uintptr_t pc)
 		return v;
 	}
 	if (n == 0) {
-		poolfree(&mainpool, pooldata(v));
+		freeblock(v);
 		return NULL;
 	}
 	if (n > SIZE_MAX - TAGBYTES) {
@@ -522,7 +550,7 @@ EXPORT void
 pooldbg_free(void *ptr)
 {
 	if (ptr != NULL)
-		poolfree(&mainpool, pooldata(ptr));
+		freeblock(ptr);
 }
 
 /*
@@ -759,15 +787,17 @@ pooldbg_getrealloctag(void *ptr)
 }
 
 /*
- * pooldbg_mallocsummary: one line about the default pool on fd 2 (through
- * its print callback): bytes mapped, allocated, free, the limit and the
- * number of frees.
+ * pooldbg_mallocsummary: three lines about the default pool on fd 2
+ * (through its print callback): the quick lists (blocks and bytes on
+ * them, hits and misses), the tree (bytes allocated to callers, free in
+ * the tree, frees) and the total (bytes mapped, the limit).
  */
 EXPORT void
 pooldbg_mallocsummary(void)
 {
 	uintptr_t cursize, curalloc, curfree, maxsize;
 	unsigned long nfree;
+	QuickStats qs;
 	Pool *p;
 
 	p = &mainpool;
@@ -778,7 +808,12 @@ pooldbg_mallocsummary(void)
 	maxsize = p->maxsize;
 	nfree = p->nfree;
 	p->unlock(p);
-	p->print(p, "pool %s: %" PRIuPTR " bytes in arenas, %" PRIuPTR " allocated, %"
-	    PRIuPTR " free, %" PRIuPTR " at most; %lu frees\n",
-	    p->name, cursize, curalloc, curfree, maxsize, nfree);
+	quick_stats(p, &qs);
+	p->print(p, "pool %s: quick: %lu blocks, %" PRIuPTR " bytes on the lists; %lu hits, "
+	    "%lu misses, %lu puts, %lu flushes (%s)\n", p->name, qs.blocks, qs.bytes, qs.hits,
+	    qs.misses, qs.puts, qs.flushes, qs.enabled ? "on" : "off");
+	p->print(p, "pool %s: tree: %" PRIuPTR " bytes allocated, %" PRIuPTR " free; %lu frees\n",
+	    p->name, curalloc - qs.bytes, curfree, nfree);
+	p->print(p, "pool %s: total: %" PRIuPTR " bytes in arenas, %" PRIuPTR " at most\n",
+	    p->name, cursize, maxsize);
 }

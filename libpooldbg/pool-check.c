@@ -64,6 +64,7 @@ statename(uintptr_t magic)
 	case FREE_MAGIC:	return "free";
 	case UNALLOC_MAGIC:	return "unalloc";
 	case DEAD_MAGIC:	return "dead";
+	case QUICK_MAGIC:	return "quick";
 	case ARENA_MAGIC:	return "arena";
 	case ARENATAIL_MAGIC:	return "arenatail";
 	default:		return "bad";
@@ -199,13 +200,15 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 	case FREE_MAGIC:
 	case UNALLOC_MAGIC:
 	case DEAD_MAGIC:
+	case QUICK_MAGIC:
 		break;
 	default:
 		panicblock(p, b, a, "bad magic");
 	}
 	if (!sanesize(b, a))
 		panicblock(p, b, a, "bad block size");
-	if (b->magic == ALLOC_MAGIC) {
+	if (b->magic == ALLOC_MAGIC || b->magic == QUICK_MAGIC) {
+		/* a quick block keeps the tail and guard bytes of its last allocation */
 		checkalloc(p, b, a);
 		return;
 	}
@@ -232,8 +235,10 @@ poolcheckl(Pool *p)
 	Arena *a, *prev;
 	Bhdr *b, *end;
 	uintptr_t nalloc, nfreeb, treebytes;
+	unsigned long nquick;
 	long nfree, ntree;
 
+	nquick = 0;
 	nalloc = nfreeb = 0;
 	nfree = 0;
 	prev = NULL;
@@ -246,7 +251,10 @@ poolcheckl(Pool *p)
 			checkblock(p, b, a);
 			if (b->magic == ALLOC_MAGIC)
 				nalloc += b->size;
-			else if (b->magic == FREE_MAGIC) {
+			else if (b->magic == QUICK_MAGIC) {
+				nalloc += b->size;	/* allocated to the quick lists */
+				nquick++;
+			} else if (b->magic == FREE_MAGIC) {
 				nfreeb += b->size;
 				nfree++;
 			}
@@ -255,6 +263,7 @@ poolcheckl(Pool *p)
 			panicblock(p, end, a, "found wrong tail");
 		checkblock(p, end, a);
 	}
+	quick_checkl(p, nquick);
 	treebytes = 0;
 	ntree = treecheck(p, p->freeroot, 0, UINTPTR_MAX, nfree, &treebytes);
 	if (ntree != nfree || treebytes != nfreeb)

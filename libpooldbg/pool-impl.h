@@ -51,6 +51,7 @@ typedef unsigned char uchar;
 #define ALIGN_MAGIC	((uintptr_t)0xA1F1D1C1)
 #define DEAD_MAGIC	((uintptr_t)0xDEADDEAD)	/* freed under POOL_NOREUSE */
 #define NOT_MAGIC	((uintptr_t)0xDEADFA11)	/* header swallowed by a merge */
+#define QUICK_MAGIC	((uintptr_t)0x0B1C0F17)	/* on a quick list (quick.c): allocated to the lists */
 #define TAIL_MAGIC0	0xBE
 #define TAIL_MAGIC1	0xEF
 #define DEAD_FILL	0xDA
@@ -153,5 +154,12 @@ void	printblock(Pool *p, Bhdr *b, Arena *a, const char *why);
 void	poolcheckl(Pool *p);
 void	pooldumpl(Pool *p, int blocks);
 extern const uchar guardbyte[4];
+
+/* quick.c */
+/*
+ * Check the quick lists of p against the walked blocks of magic
+ * QUICK_MAGIC (walked of them); reports through p->panic.  Pool locked.
+ */
+void	quick_checkl(Pool *p, unsigned long walked);
 
 #endif /* POOLDBG_POOL_IMPL_H */

@@ -33,6 +33,7 @@ enum {	/* RecHdr.type */
 	REC_ARENA	= 13,	/* RecArena: one arena of the pool, as the scan found it */
 	REC_LIVE	= 14,	/* RecLive: one allocated block with its class */
 	REC_SCANEND	= 15,	/* RecScanEnd: the scan's totals; ends it */
+	REC_ZONE	= 16,	/* RecZone: a zone created or destroyed, with its figures and name */
 	REC_NTYPES
 };
 
@@ -54,6 +55,12 @@ enum {	/* which call made or ended a block: RecAlloc.kind, RecFree.kind, RecReal
 	CALL_MALLOCZ		= 15,	/* the Plan 9 calls of <pooldbg/malloc.h> */
 	CALL_MALLOCALIGN	= 16,
 	CALL_SMALLOC		= 17,
+	CALL_ZALLOC		= 18,	/* uma_zalloc of <pooldbg/zone.h>: RecAlloc.zone names the zone */
+	CALL_ZFREE		= 19,	/* uma_zfree */
+	CALL_MMALLOC		= 20,	/* the calls of <pooldbg/mmalloc.h> (reserved: not recorded yet) */
+	CALL_MREALLOC		= 21,
+	CALL_MVALLOC		= 22,
+	CALL_MFREE		= 23,
 	CALL_NCALLS
 };
 
@@ -131,7 +138,7 @@ struct RecAlloc {
 	int32_t	tid;
 	uint16_t kind;		/* CALL_* */
 	uint16_t flags;		/* CALLF_* */
-	uint32_t pad;
+	uint32_t zone;		/* RecZone.id of the zone the item came from, 0 for none */
 };
 
 typedef struct RecFree RecFree;
@@ -144,7 +151,7 @@ struct RecFree {
 	int32_t	tid;
 	uint16_t kind;		/* CALL_* */
 	uint16_t flags;
-	uint32_t pad;
+	uint32_t zone;		/* RecZone.id of the zone the item goes back to, 0 for none */
 };
 
 typedef struct RecRealloc RecRealloc;
@@ -257,6 +264,32 @@ struct RecScanEnd {
 	uint32_t stopped;	/* of them, those that answered the stop signal */
 	uint64_t blocks[5];	/* blocks of each class, by CLASS_* (index 0 unused) */
 	uint64_t bytes[5];	/* their bytes (the sizes asked for) */
+};
+
+enum {	/* RecZone.what */
+	ZONE_CREATE	= 1,	/* uma_zcreate: figures all 0 but size */
+	ZONE_DESTROY	= 2,	/* uma_zdestroy: its last figures (used > 0: items leaked) */
+};
+
+/* A zone of <pooldbg/zone.h>; string: its name.  Ids are 1, 2, ... per ring. */
+typedef struct RecZone RecZone;
+struct RecZone {
+	RecHdr	h;
+	uint64_t time;
+	uint64_t addr;		/* the zone's handle in the process */
+	uint32_t id;		/* what RecAlloc.zone and RecFree.zone name */
+	uint32_t what;		/* ZONE_* */
+	uint64_t size;		/* item size asked for */
+	uint64_t stride;	/* bytes per item in a slab (0 at creation) */
+	uint64_t used;		/* items held by callers */
+	uint64_t free;		/* items free in caches and slabs */
+	uint64_t requests;	/* uma_zalloc that returned an item */
+	uint64_t failures;	/* uma_zalloc that returned NULL */
+	uint64_t frees;		/* uma_zfree that gave one back */
+	uint64_t errors;	/* debugging reports */
+	int32_t	tid;
+	uint32_t namelen;	/* bytes of name, NUL included */
+	/* char name[namelen]; padded to 8 */
 };
 
 #define REC_ALIGN(n)	(((n) + 7u) & ~7u)

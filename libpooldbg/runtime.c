@@ -476,7 +476,7 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 	a.align = align;
 	a.kind = (uint16_t)kind;
 	a.flags = (uint16_t)flags;
-	a.pad = 0;
+	a.zone = rt_zone;
 	event(&a, sizeof a, &a.stack, &a.tid);
 }
 
@@ -500,7 +500,7 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 	f.size = size;
 	f.kind = (uint16_t)kind;
 	f.flags = (uint16_t)flags;
-	f.pad = 0;
+	f.zone = rt_zone;
 	event(&f, sizeof f, &f.stack, &f.tid);
 }
 

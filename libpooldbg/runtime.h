@@ -2,8 +2,8 @@
  * libpooldbg/runtime.h -- what the files of the tracing runtime share (the
  * traced side of `pooldbg run`, inside libpooldbg-malloc.so).  Nothing here
  * is installed or exported: the library is built with -fvisibility=hidden
- * and only the allocator entry points and the interposed exit, exec and
- * dlclose calls carry EXPORT.
+ * and only the allocator entry points, the interposed exit, exec and
+ * dlclose calls, and the zones' trace hooks (zone-runtime.c) carry EXPORT.
  *
  * Glossary:
  *   session   the directory named by POOLDBG_SESSION where rings live
@@ -103,6 +103,11 @@ int	rt_trierangel(uintptr_t *lo, uintptr_t *hi);
 uint32_t	rt_snapshotsl(void);
 /* Store the count of snapshots in the ring's header, for `pooldbg snapshot`.  Lock held. */
 void	rt_setsnapshotsl(uint32_t n);
+
+/* ---- zone-runtime.c ----------------------------------------------------- */
+
+/* The zone id rt_alloc and rt_free put into their record (0 outside a zone call). */
+extern __thread uint32_t rt_zone RT_TLS;
 
 /* ---- runtime-unwind.c --------------------------------------------------- */
 

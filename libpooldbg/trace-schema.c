@@ -207,7 +207,35 @@ static const char schema[] =
 	"        UNION ALL\n"
 	"        SELECT process, free_seq, free_time, -size, -1 FROM blocks\n"
 	"          WHERE free_seq IS NOT NULL)\n"
-	"  WINDOW w AS (PARTITION BY process ORDER BY seq, sign ROWS UNBOUNDED PRECEDING);\n";
+	"  WINDOW w AS (PARTITION BY process ORDER BY seq, sign ROWS UNBOUNDED PRECEDING);\n"
+	/* ---- zones (<pooldbg/zone.h>) ---- */
+	"CREATE TABLE zones(\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  id INTEGER,             -- the zone's id in its process (1, 2, ...)\n"
+	"  name TEXT,              -- as given to uma_zcreate\n"
+	"  addr INTEGER,           -- the zone's handle\n"
+	"  size INTEGER,           -- item size\n"
+	"  stride INTEGER,         -- bytes per item in a slab; NULL until destroyed\n"
+	"  created INTEGER,        -- time of uma_zcreate\n"
+	"  destroyed INTEGER,      -- time of uma_zdestroy; NULL: never destroyed\n"
+	"  used INTEGER,           -- at uma_zdestroy: items still held (leaked); else NULL\n"
+	"  free INTEGER,           -- at uma_zdestroy: items free in caches and slabs\n"
+	"  requests INTEGER,       -- at uma_zdestroy: uma_zalloc calls that returned an item\n"
+	"  failures INTEGER,       -- at uma_zdestroy: uma_zalloc calls that returned NULL\n"
+	"  frees INTEGER,          -- at uma_zdestroy: uma_zfree calls that gave one back\n"
+	"  errors INTEGER,         -- at uma_zdestroy: debugging reports made\n"
+	"  PRIMARY KEY(process, id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE zone_events(\n"
+	"  seq INTEGER PRIMARY KEY, -- events.seq of a 'zalloc' or 'zfree' event\n"
+	"  zone INTEGER            -- zones.id (in the event's process)\n"
+	");\n"
+	/* the zone of each block a zone handed out (blocks.alloc_seq = zone_events.seq) */
+	"CREATE VIEW zone_blocks AS\n"
+	"  SELECT b.process AS process, b.ptr AS ptr, b.alloc_seq AS alloc_seq, z.id AS zone,\n"
+	"         z.name AS zone_name\n"
+	"  FROM blocks b JOIN zone_events e ON e.seq = b.alloc_seq\n"
+	"  JOIN zones z ON z.process = b.process AND z.id = e.zone;\n";
 
 /* Built after recording, when they no longer slow every insert down. */
 static const char indexes[] =
@@ -233,6 +261,12 @@ static const char *const callnames[CALL_NCALLS] = {
 	[CALL_MALLOCZ]		= "mallocz",
 	[CALL_MALLOCALIGN]	= "mallocalign",
 	[CALL_SMALLOC]		= "smalloc",
+	[CALL_ZALLOC]		= "zalloc",
+	[CALL_ZFREE]		= "zfree",
+	[CALL_MMALLOC]		= "mmalloc",
+	[CALL_MREALLOC]		= "mrealloc",
+	[CALL_MVALLOC]		= "mvalloc",
+	[CALL_MFREE]		= "mfree",
 };
 
 const char *

@@ -72,6 +72,7 @@ struct Drain {
 	uint64_t batchstart;	/* when it opened */
 	uint64_t lastscan;
 	DrainStats st;
+	sqlite3_stmt *zev;	/* INSERT INTO zone_events; finalized by drain_end */
 };
 
 static uint64_t
@@ -135,6 +136,7 @@ drain_free(Drain *d)
 	free(d->killed);
 	free(d->reaped);
 	life_free(d->life);
+	sqlite3_finalize(d->zev);
 	free(d->dir);
 	free(d);
 }
@@ -159,6 +161,67 @@ event(Drain *d, Src *s, const TraceEvent *e)
 		s->lastseq = trace_last_seq(d->w);
 		life_event(d->life, s->lastseq, e);
 	}
+}
+
+static char	*strcopy(const char *p, size_t n, char sep);
+static int64_t	procof(Drain *d, Src *s);
+
+/* ---- zones: REC_ZONE rows, and the zone of each zalloc/zfree event ---- */
+
+/* The event just stored came from (or went back to) zone id. */
+static void
+zoneevent(Drain *d, Src *s, uint32_t zone)
+{
+	if (zone == 0 || d->w->rc != 0)
+		return;
+	if (d->zev == NULL && sqlite3_prepare_v2(d->w->db,
+	    "INSERT INTO zone_events(seq, zone) VALUES(?1, ?2)", -1, &d->zev, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(d->zev, 1, s->lastseq);
+	sqlite3_bind_int64(d->zev, 2, zone);
+	sqlite3_step(d->zev);
+	sqlite3_reset(d->zev);
+}
+
+/* A zone created (a new zones row) or destroyed (its figures filled in). */
+static void
+zonerec(Drain *d, Src *s, const RecZone *z)
+{
+	static const char create[] =
+	    "INSERT OR REPLACE INTO zones(process, id, name, addr, size, created)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+	static const char destroy[] =
+	    "UPDATE zones SET destroyed = ?3, stride = ?4, used = ?5, free = ?6, requests = ?7,"
+	    " failures = ?8, frees = ?9, errors = ?10 WHERE process = ?1 AND id = ?2";
+	sqlite3_stmt *st;
+	char *name;
+
+	if (z->h.len < sizeof *z || z->namelen > z->h.len - sizeof *z || d->w->rc != 0)
+		return;
+	if (sqlite3_prepare_v2(d->w->db, z->what == ZONE_CREATE ? create : destroy, -1, &st,
+	    NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, procof(d, s));
+	sqlite3_bind_int64(st, 2, z->id);
+	if (z->what == ZONE_CREATE) {
+		name = strcopy((const char *)z + sizeof *z, z->namelen, '\0');
+		sqlite3_bind_text(st, 3, name != NULL ? name : "", -1, SQLITE_TRANSIENT);
+		free(name);
+		sqlite3_bind_int64(st, 4, (int64_t)z->addr);
+		sqlite3_bind_int64(st, 5, (int64_t)z->size);
+		sqlite3_bind_int64(st, 6, (int64_t)z->time);
+	} else {
+		sqlite3_bind_int64(st, 3, (int64_t)z->time);
+		sqlite3_bind_int64(st, 4, (int64_t)z->stride);
+		sqlite3_bind_int64(st, 5, (int64_t)z->used);
+		sqlite3_bind_int64(st, 6, (int64_t)z->free);
+		sqlite3_bind_int64(st, 7, (int64_t)z->requests);
+		sqlite3_bind_int64(st, 8, (int64_t)z->failures);
+		sqlite3_bind_int64(st, 9, (int64_t)z->frees);
+		sqlite3_bind_int64(st, 10, (int64_t)z->errors);
+	}
+	sqlite3_step(st);
+	sqlite3_finalize(st);
 }
 
 void
@@ -341,6 +404,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.align = a->align;
 		e.stack = a->stack;
 		event(d, s, &e);
+		zoneevent(d, s, a->zone);
 		d->st.allocs++;
 		break;
 	case REC_FREE:
@@ -357,6 +421,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		e.size = fr->size;
 		e.stack = fr->stack;
 		event(d, s, &e);
+		zoneevent(d, s, fr->zone);
 		d->st.frees++;
 		break;
 	case REC_REALLOC:
@@ -400,6 +465,9 @@ decode(Drain *d, Src *s, const RecHdr *h)
 			d->st.notices++;
 		else
 			d->st.errors++;
+		break;
+	case REC_ZONE:
+		zonerec(d, s, (const RecZone *)h);
 		break;
 	case REC_MARK:
 	case REC_SCAN:
@@ -607,6 +675,8 @@ drain_end(Drain *d)
 	int64_t status;
 	int st;
 
+	sqlite3_finalize(d->zev);	/* before the trace is closed */
+	d->zev = NULL;
 	maybecommit(d, 1);
 	if (d->nkilled > 0 && trace_begin(d->w) == 0) {
 		for (i = 0; i < d->nkilled; i++) {

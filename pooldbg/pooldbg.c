@@ -18,7 +18,7 @@
 #include "poolflags.h"
 
 #define USAGE	"usage: pooldbg run [options] [--] PROGRAM [ARGS...]"
-#define CMDUSAGE	USAGE " | pooldbg snapshot PID"
+#define CMDUSAGE	USAGE " | pooldbg snapshot PID | pooldbg check HEAPFILE"
 
 void
 say(const char *fmt, ...)
@@ -38,10 +38,12 @@ help(void)
 	printf(
 	    "%s\n"
 	    "       pooldbg snapshot PID\n"
+	    "       pooldbg check HEAPFILE\n"
 	    "Run PROGRAM with every heap operation served by the debugging pool and\n"
 	    "recorded, with its stack, into a SQLite trace.  With snapshot, have the\n"
 	    "traced process PID classify its heap now (reachable or lost blocks) into\n"
-	    "its trace.\n"
+	    "its trace.  With check, walk a heap file written by run --heap-file (or\n"
+	    "mmalloc) and name every damaged block.\n"
 	    "\n"
 	    "Options:\n"
 	    "  -o, --output FILE  write the trace to FILE (default pooldbg.PROGRAM.PID.db)\n"
@@ -50,6 +52,8 @@ help(void)
 	    "                     verbosity, debugging, logging, tolerance, noreuse\n"
 	    "      --depth N      frames per stack, 1 to 256 (default 64)\n"
 	    "      --no-follow    do not trace programs that PROGRAM executes\n"
+	    "      --heap-file FILE\n"
+	    "                     keep PROGRAM's heap in FILE, for pooldbg check after it dies\n"
 	    "      --error-exitcode N\n"
 	    "                     exit N (1 to 255) if the pool reported a heap error or\n"
 	    "                     a scan at exit found a definitely or possibly lost block\n"
@@ -59,6 +63,8 @@ help(void)
 	    "Exit status: PROGRAM's, or 128+N if signal N ended it, or --error-exitcode's N;\n"
 	    "2 for a usage error or a program that cannot be traced; 126/127 if PROGRAM\n"
 	    "cannot be run or found.\n"
+	    "check: 0 when every block is sound, 1 when damage was found, 2 when FILE\n"
+	    "is no readable heap file.\n"
 	    "snapshot: 0 when taken, 1 when PID is not traced or took none, 2 for a usage\n"
 	    "error or no such process.\n"
 	    "See pooldbg(1) and, for the trace, pooldbg-trace(5).\n",
@@ -96,6 +102,7 @@ parserun(int argc, char **argv, Opts *o)
 		{ "flags",	required_argument,	NULL, 'F' },
 		{ "depth",	required_argument,	NULL, 'D' },
 		{ "no-follow",	no_argument,		NULL, 'N' },
+		{ "heap-file",	required_argument,	NULL, 'H' },
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "error-exitcode", required_argument,	NULL, 'E' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -136,6 +143,13 @@ parserun(int argc, char **argv, Opts *o)
 			break;
 		case 'N':
 			o->follow = 0;
+			break;
+		case 'H':
+			if (*optarg == '\0') {
+				say("--heap-file: empty file name; %s", USAGE);
+				return 2;
+			}
+			o->heapfile = optarg;
 			break;
 		case 'E':
 			n = strtol(optarg, &end, 10);
@@ -201,6 +215,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "snapshot") == 0)
 		return snapshot(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") != 0) {
 		if (argv[1][0] == '-')
 			say("unknown option '%s'; %s", argv[1], CMDUSAGE);

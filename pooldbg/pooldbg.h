@@ -25,6 +25,7 @@ struct Opts {
 	int	follow;		/* 0 after --no-follow */
 	int	force;		/* --force */
 	int	errexit;	/* --error-exitcode N (1..255), 0: not given */
+	const char *heapfile;	/* --heap-file FILE, NULL: not given */
 	char	**argv;		/* PROGRAM ARGS..., NULL-terminated */
 };
 
@@ -55,6 +56,11 @@ int	prog_preload(char *path, size_t len);
 
 /* Record o->argv into a trace; returns pooldbg's exit status. */
 int	run(const Opts *o);
+
+/* ---- check.c ---- */
+
+/* `pooldbg check FILE` (argv[0] "check"): walk a heap file; returns the exit status. */
+int	check(int argc, char **argv);
 
 /* ---- snapshot.c ---- */
 

@@ -186,6 +186,28 @@ setenvlist(char **env, size_t *n, const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * In the program's child process before exec: POOLDBG_HEAPFILE_PID is
+ * its pid, so that the heap file is this process's alone (its own
+ * children, forked or executed, keep their heaps in memory).  Writes into
+ * the padding mkenv left; never allocates.
+ */
+static void
+heapfilepid(char **env)
+{
+	static const char name[] = "POOLDBG_HEAPFILE_PID=";
+	char digits[16];
+	size_t i;
+	int n;
+
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], name, sizeof name - 1) == 0) {
+			n = snprintf(digits, sizeof digits, "%d", (int)getpid());
+			if (n > 0 && n <= 11)
+				memcpy(env[i] + sizeof name - 1, digits, (size_t)n + 1);
+		}
+}
+
 /* The program's environment: ours plus the runtime's variables (pooldbg(1), ENVIRONMENT). */
 static char **
 mkenv(const Opts *o, const char *preload, const char *session, const char *flags)
@@ -212,6 +234,10 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 	    setenvlist(env, &n, "POOLDBG_FLAGS", flags) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_DEPTH", depth) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_FOLLOW", o->follow ? "1" : "0") < 0)
+		return NULL;
+	/* --heap-file: the program's pid is written into the padding after the fork */
+	if (o->heapfile != NULL && (setenvlist(env, &n, "POOLDBG_HEAPFILE", o->heapfile) < 0 ||
+	    setenvlist(env, &n, "POOLDBG_HEAPFILE_PID", "           ") < 0))
 		return NULL;
 	free(pre);
 	return env;
@@ -444,6 +470,8 @@ run(const Opts *o)
 		close(errp[0]);
 		if (read(gop[0], &c, 1) != 1)
 			_exit(127);
+		if (o->heapfile != NULL)
+			heapfilepid(env);
 		execve(prog, o->argv, env);
 		e = errno;
 		if (write(errp[1], &e, sizeof e) < 0)

@@ -1,0 +1,308 @@
+/*
+ * libpooldbg/quick.c -- quick lists: the fast path of the malloc family.
+ *
+ * Owns, for the default pool, one LIFO list per small block size (a
+ * multiple of the pool's quantum, up to QUICKMAXBLOCK bytes), as
+ * qmalloc's quickfit keeps them: a block freed by the malloc family goes
+ * onto the list of its size instead of back into the free tree, and the
+ * next request needing exactly that block size takes it from there.
+ * Blocks on a list are never coalesced; together they are held under
+ * QUICKCAP bytes, and they all go back to the tree when the pool runs out
+ * of memory or quick lists are turned off.
+ *
+ * A block on a quick list stays a block of its arena, with magic
+ * QUICK_MAGIC (so poolfree, poolrealloc and poolmsize refuse it as a
+ * non-block: a double free is still caught) and its tail and guard bytes
+ * as its last owner left them; its first data word links the list.  A
+ * free checks the block as poolfree does (and counts in p->nfree); the
+ * tail and guard bytes are checked again when the block leaves its list,
+ * so a write past the end made after the free is caught there.
+ * poolcheck walks and checks such blocks with the allocated ones and then
+ * calls quick_checkl to check the lists themselves.
+ *
+ * Every list operation runs under the pool's own lock (p->lock), so the
+ * pool and the lists are always consistent for poolcheck.
+ *
+ * Quick lists step aside whenever a check needs every block to pass
+ * through the tree: under POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM,
+ * POOL_LOGGING, POOL_VERBOSITY and POOL_DEBUGGING, when POOLDBG_QUICK=0,
+ * and when anything calls quick_setoff (a quarantine of freed blocks
+ * does).  See quick_enabled.
+ *
+ * Must never: allocate, print outside a panic's block dump, or touch a
+ * block that is not in one of the pool's arenas.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "pool-impl.h"
+
+enum {
+	QUICKQ		= 32,			/* the default pool's quantum */
+	QUICKMAXBLOCK	= 8192,			/* largest block kept on a list */
+	NQUICK		= QUICKMAXBLOCK / QUICKQ + 1,
+};
+
+#define QUICKCAP	((uintptr_t)64 << 20)	/* bytes all the lists may hold */
+
+#define QUICK_BYPASS	(POOL_NOREUSE | POOL_PARANOIA | POOL_ANTAGONISM | POOL_LOGGING | \
+			    POOL_VERBOSITY | POOL_DEBUGGING)
+
+/* The lists of the one pool they serve; guarded by that pool's lock. */
+static struct {
+	Pool	*pool;			/* the pool whose blocks are listed (set on first use) */
+	Bhdr	*head[NQUICK];		/* by block size / QUICKQ */
+	unsigned long count[NQUICK];	/* blocks on each list */
+	uintptr_t bytes;		/* bytes of all listed blocks */
+	unsigned long nblocks;		/* blocks on all lists */
+	unsigned long hits;		/* allocations served from a list */
+	unsigned long misses;		/* small allocations the lists could not serve */
+	unsigned long puts;		/* frees that went onto a list */
+	unsigned long flushes;		/* times every list went back to the tree */
+} q;
+
+/* Nonzero: quick lists are off (see quick_setoff); read without the lock. */
+static atomic_int quickoff;
+
+static inline Bhdr *
+getnext(Bhdr *b)
+{
+	return *(Bhdr **)B2D(b);
+}
+
+static inline void
+setnext(Bhdr *b, Bhdr *n)
+{
+	*(Bhdr **)B2D(b) = n;
+}
+
+/* As the pool lays out an allocated block's tail and guard bytes for dsize bytes. */
+static void
+settail(Bhdr *b, uintptr_t dsize)
+{
+	Btail *t;
+	uintptr_t slack;
+	uchar *c, *ec;
+
+	t = B2T(b);
+	slack = b->size - dsize;
+	t->magic0 = TAIL_MAGIC0;
+	t->slack[0] = (uchar)(slack >> 8);
+	t->slack[1] = (uchar)slack;
+	t->magic1 = TAIL_MAGIC1;
+	t->slackhi[0] = (uchar)(slack >> 40);
+	t->slackhi[1] = (uchar)(slack >> 32);
+	t->slackhi[2] = (uchar)(slack >> 24);
+	t->slackhi[3] = (uchar)(slack >> 16);
+	t->size = b->size;
+	c = (uchar *)B2D(b) + dsize;
+	ec = c + 4 < (uchar *)t ? c + 4 : (uchar *)t;
+	for (; c < ec; c++)
+		*c = guardbyte[(uintptr_t)c % 4];
+}
+
+/* See internal.h. */
+int
+quick_enabled(const Pool *p)
+{
+	return !(p->flags & QUICK_BYPASS) && atomic_load_explicit(&quickoff, memory_order_relaxed) == 0;
+}
+
+/*
+ * Detach every list; the blocks become allocated blocks again (their
+ * first word is overwritten by the link, their tail is as it was).
+ * Returns the chain, linked through the first data word.  Lock held.
+ */
+static Bhdr *
+detachl(void)
+{
+	Bhdr *chain, *b, *n;
+	int i;
+
+	chain = NULL;
+	for (i = 0; i < NQUICK; i++) {
+		for (b = q.head[i]; b != NULL; b = n) {
+			n = getnext(b);
+			b->magic = ALLOC_MAGIC;
+			setnext(b, chain);
+			chain = b;
+		}
+		q.head[i] = NULL;
+		q.count[i] = 0;
+	}
+	q.bytes = 0;
+	q.nblocks = 0;
+	if (chain != NULL)
+		q.flushes++;
+	return chain;
+}
+
+/* See internal.h. */
+void
+quick_flush(Pool *p)
+{
+	Bhdr *chain, *n;
+
+	if (p->lock != NULL)
+		p->lock(p);
+	chain = q.pool == p ? detachl() : NULL;
+	if (p->unlock != NULL)
+		p->unlock(p);
+	for (; chain != NULL; chain = n) {
+		n = getnext(chain);
+		poolfree(p, B2D(chain));
+	}
+}
+
+/* See internal.h. */
+void
+quick_setoff(int off)
+{
+	atomic_store(&quickoff, off);
+}
+
+/* See internal.h. */
+void *
+quick_alloc(Pool *p, size_t n)
+{
+	uintptr_t bsize;
+	Bhdr *b, *chain;
+	size_t i;
+
+	if (n > QUICKMAXBLOCK - BLOCKOVERHEAD)
+		return NULL;
+	bsize = (n + BLOCKOVERHEAD + QUICKQ - 1) & ~(uintptr_t)(QUICKQ - 1);
+	if (bsize < MINBLOCKSIZE)
+		bsize = MINBLOCKSIZE;
+	i = bsize / QUICKQ;
+	if (!quick_enabled(p) && q.nblocks == 0)
+		return NULL;	/* a racy peek, but only a shortcut: the lock decides */
+	p->lock(p);
+	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p)) {
+		chain = q.pool == p ? detachl() : NULL;
+		p->unlock(p);
+		for (; chain != NULL; chain = b) {
+			b = getnext(chain);
+			poolfree(p, B2D(chain));
+		}
+		return NULL;
+	}
+	b = q.head[i];
+	if (b == NULL) {
+		q.misses++;
+		p->unlock(p);
+		return NULL;
+	}
+	q.head[i] = getnext(b);
+	q.count[i]--;
+	q.nblocks--;
+	q.bytes -= b->size;
+	q.hits++;
+	checkblock(p, b, arenaof(p, b));	/* its last owner's tail and guard bytes */
+	b->magic = ALLOC_MAGIC;
+	settail(b, n);
+	p->unlock(p);
+	return B2D(b);
+}
+
+/* See internal.h. */
+int
+quick_free(Pool *p, void *v)
+{
+	Arena *a;
+	Bhdr *b;
+	size_t i;
+
+	p->lock(p);
+	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p))
+		goto no;
+	if ((a = arenaof(p, v)) == NULL || (uintptr_t)v < (uintptr_t)A2B(a) + sizeof(Bhdr))
+		goto no;
+	if (((uintptr_t)v & (ALIGNQ - 1)) != 0)
+		goto no;
+	b = (Bhdr *)v - 1;
+	if (b->magic != ALLOC_MAGIC || b->size > QUICKMAXBLOCK || b->size % QUICKQ != 0 ||
+	    q.bytes + b->size > QUICKCAP)
+		goto no;	/* the pool judges and frees it */
+	checkblock(p, b, a);	/* as poolfree would: an overflow is reported at its free */
+	p->nfree++;
+	i = b->size / QUICKQ;
+	q.pool = p;
+	b->magic = QUICK_MAGIC;
+	setnext(b, q.head[i]);
+	q.head[i] = b;
+	q.count[i]++;
+	q.nblocks++;
+	q.bytes += b->size;
+	q.puts++;
+	p->unlock(p);
+	return 1;
+no:
+	p->unlock(p);
+	return 0;
+}
+
+/* See pool-impl.h.  Pool locked. */
+void
+quick_checkl(Pool *p, unsigned long walked)
+{
+	unsigned long n, total;
+	uintptr_t bytes;
+	Arena *a;
+	Bhdr *b;
+	int i;
+
+	if (q.pool != p) {
+		if (walked != 0) {
+			p->print(p, "pool %s: %lu quick blocks, and no quick lists\n", pname(p), walked);
+			p->panic(p, "pool %s: stray quick blocks\n", pname(p));
+			abort();
+		}
+		return;
+	}
+	total = 0;
+	bytes = 0;
+	for (i = 0; i < NQUICK; i++) {
+		n = 0;
+		for (b = q.head[i]; b != NULL; b = getnext(b)) {
+			a = arenaof(p, b);
+			if (a == NULL || b->magic != QUICK_MAGIC)
+				panicblock(p, b, a, "bad quick list link");
+			if (b->size != (uintptr_t)i * QUICKQ)
+				panicblock(p, b, a, "quick block on the wrong list");
+			if (++n > q.count[i])
+				panicblock(p, b, a, "quick list longer than its count");
+			bytes += b->size;
+		}
+		if (n != q.count[i]) {
+			p->panic(p, "pool %s: quick list %d: %lu blocks, count says %lu\n", pname(p),
+			    i * QUICKQ, n, q.count[i]);
+			abort();
+		}
+		total += n;
+	}
+	if (total != walked || total != q.nblocks || bytes != q.bytes) {
+		p->print(p, "pool %s: %lu quick blocks in the arenas, %lu on the lists, count %lu\n",
+		    pname(p), walked, total, q.nblocks);
+		p->panic(p, "pool %s: bad quick list accounting\n", pname(p));
+		abort();
+	}
+}
+
+/* See internal.h. */
+void
+quick_stats(Pool *p, QuickStats *s)
+{
+	p->lock(p);
+	s->blocks = q.pool == p ? q.nblocks : 0;
+	s->bytes = q.pool == p ? q.bytes : 0;
+	s->hits = q.hits;
+	s->misses = q.misses;
+	s->puts = q.puts;
+	s->flushes = q.flushes;
+	s->enabled = quick_enabled(p);
+	p->unlock(p);
+}
