@@ -57,6 +57,13 @@ static const uchar guardbytes[4] = { 0xFE, 0xF1, 0xF0, 0xFA };
 
 __thread ErrTry *err_try RT_TLS;
 static __thread int quiet RT_TLS;	/* the dump lines of a notice follow: not echoed */
+static __thread uintptr_t faultpc RT_TLS;	/* the faulting instruction, in a fault handler */
+
+void
+err_setfaultpc(uintptr_t pc)
+{
+	faultpc = pc;
+}
 
 static struct {
 	void	(*oldprint)(Pool *, const char *, ...);
@@ -166,12 +173,22 @@ emit(const Fault *f, unsigned call, const char *msg, size_t len, uintptr_t lo, u
 	static char buf[sizeof(RecError) + DUMPSIZE + MSGSIZE + 16];
 	uintptr_t pcs[RT_MAXDEPTH];
 	RecError *r;
-	int n, nested, tid;
+	int i, n, nested, tid;
 
 	if (len > DUMPSIZE + MSGSIZE)
 		len = DUMPSIZE + MSGSIZE;
 	rt_inside++;
 	n = program(pcs, rt_unwind(pcs));
+	if (faultpc != 0) {
+		/* a fault: the stack starts at the faulting instruction, past the signal frame */
+		for (i = 0; i < n && pcs[i] != faultpc; i++)
+			;
+		if (i < n) {
+			memmove(pcs, pcs + i, (size_t)(n - i) * sizeof pcs[0]);
+			n -= i;
+			pcs[0]++;	/* read as a return address (pc - 1) like every other frame */
+		}
+	}
 	tid = rt_gettid();
 	nested = rt_lock();
 	if (rt_state == RT_LIVE) {

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -138,8 +139,12 @@ onfault(int sig, siginfo_t *si, void *uc)
 	Ghdr *h;
 	int kind, e;
 
-	(void)uc;
 	e = errno;
+#ifdef REG_RIP
+	err_setfaultpc((uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]);
+#else
+	(void)uc;
+#endif
 	a = (uintptr_t)si->si_addr;
 	h = slotof(a);
 	if (h != NULL && h->magic == GMAGIC && a >= (uintptr_t)h + g.pg) {

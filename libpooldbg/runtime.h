@@ -159,6 +159,8 @@ void	err_init(void);
 void	err_raise(int kind, unsigned call, const void *ptr, const void *block, size_t size,
 	    long offset, unsigned flags, const void *dumpat, uintptr_t lo, uintptr_t hi,
 	    const char *msg, int fatal);
+/* The faulting instruction of a fault being reported by this thread (0: none): its stack starts there. */
+void	err_setfaultpc(uintptr_t pc);
 /* Whether --abort-on-error was asked for. */
 int	err_abortonerror(void);
 /* Put the dead block b aside for good: the quarantine never recycles it. */
