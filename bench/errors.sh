@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench/errors.sh -- what catching heap errors costs: the slowdown of
 # `pooldbg run` with --flags noreuse (every freed block kept and checked)
-# and with the default quarantine, side by side with valgrind memcheck,
+# and with the default quarantine, beside `pooldbg run --quarantine 0`
+# (tracing and the checks of each free, no freed block kept) and
+# valgrind memcheck,
 # on the same runs of two workloads: allocation churn (bench/churn in
 # its glibc mode: the program's malloc, which the runtime replaces) and
 # python3 building and dropping containers.
@@ -54,6 +56,7 @@ bench() {
 	name=$1
 	shift
 	: >"$work/noreuse"
+	: >"$work/traced"
 	: >"$work/quarantine"
 	: >"$work/memcheck"
 	: >"$work/native"
@@ -61,6 +64,8 @@ bench() {
 	while [ "$r" -le "$rounds" ]; do
 		n=$(secs "$@")
 		echo "$n" >>"$work/native"
+		t=$(secs "$pooldbg" run --force -o "$work/t.db" --quarantine 0 -- "$@")
+		awk -v a="$t" -v b="$n" 'BEGIN { print a / b }' >>"$work/traced"
 		t=$(secs "$pooldbg" run --force -o "$work/t.db" --flags noreuse -- "$@")
 		awk -v a="$t" -v b="$n" 'BEGIN { print a / b }' >>"$work/noreuse"
 		t=$(secs "$pooldbg" run --force -o "$work/t.db" -- "$@")
@@ -73,19 +78,20 @@ bench() {
 	done
 	mc="(none)"
 	[ -n "$vg" ] && mc=$(median "$work/memcheck")
-	awk -v w="$name" -v n="$(median "$work/native")" -v a="$(median "$work/noreuse")" \
-	    -v b="$(median "$work/quarantine")" -v c="$mc" 'BEGIN {
-		printf "%-24s %10.3f %10.1fx %10.1fx %10s\n", w, n / 1e9, a, b,
+	awk -v w="$name" -v n="$(median "$work/native")" -v t="$(median "$work/traced")" \
+	    -v a="$(median "$work/noreuse")" -v b="$(median "$work/quarantine")" -v c="$mc" 'BEGIN {
+		printf "%-22s %9.3f %10.1fx %10.1fx %10.1fx %10s\n", w, n / 1e9, t, a, b,
 		    c == "(none)" ? c : sprintf("%.1fx", c) }'
 }
 
 printf "\nheap error checks: slowdown against native, median of %d paired runs\n\n" "$rounds"
-printf "%-24s %10s %11s %11s %10s\n" "workload" "native s" "noreuse" "quarantine" "memcheck"
-bench "churn 300k steps" "$churn" -n 300000 -l 10000 glibc 1
+printf "%-22s %9s %11s %11s %11s %10s\n" "workload" "native s" "no quar." "noreuse" "quarantine" \
+    "memcheck"
+bench "churn 2M steps" "$churn" -n 2000000 -l 10000 glibc 1
 if command -v python3 >/dev/null 2>&1; then
 	cat >"$work/work.py" <<'PY'
 d = {}
-for i in range(200000):
+for i in range(600000):
     d[i] = [str(i)] * (i % 7)
     if i % 3 == 0:
         del d[i - 1 if i else 0]

@@ -579,8 +579,7 @@ tpanic(Pool *p, const char *fmt, ...)
 	classify(p, pf, t != NULL ? t->call : 0, &f);
 	pf->live = 0;
 	/* a jump with the ring lock held (a realloc's pool call) would leave it held */
-	nested = rt_lock();
-	rt_unlock(nested);
+	nested = rt_holdslock();
 	fatal = !f.sound || t == NULL || nested || er.abortonerror;
 	if (fatal)
 		f.flags |= ERRF_FATAL;

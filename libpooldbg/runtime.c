@@ -193,6 +193,13 @@ rt_trylock(void)
 	return 0;
 }
 
+/* Whether the calling thread holds the ring lock.  Signal-safe. */
+int
+rt_holdslock(void)
+{
+	return atomic_load_explicit(&rt.owner, memory_order_relaxed) == rt_gettid();
+}
+
 /* Give the ring lock back, unless nested (rt_lock returned 1). */
 void
 rt_unlock(int nested)

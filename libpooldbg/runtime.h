@@ -82,6 +82,8 @@ int	rt_gettid(void);
  */
 int	rt_lock(void);
 void	rt_unlock(int nested);
+/* Whether the calling thread holds the ring lock.  Signal-safe. */
+int	rt_holdslock(void);
 /* Take the ring lock only if no thread holds it, this one included: 0, or -1.  Signal-safe. */
 int	rt_trylock(void);
 /* Append one record (lock held); the ring is closed on a write error. */
