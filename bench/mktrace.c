@@ -228,9 +228,13 @@ main(int argc, char **argv)
 	}
 	sqlite3_finalize(scanb);
 	/* a few errors, so that leak looks their blocks up */
-	for (c = 0; c < nerr && nlive > 0; c++)
-		trace_add_error(&w, proc, t + (uint64_t)c, 4242, live[(uint64_t)c % nlive].ptr,
-		    stacks[c], "synthetic: tail magic overwritten", "overflow");
+	for (c = 0; c < nerr && nlive > 0; c++) {
+		TraceError te = { .process = proc, .time = t + (uint64_t)c, .tid = 4242,
+		    .ptr = live[(uint64_t)c % nlive].ptr, .stack = stacks[c],
+		    .message = "synthetic: tail magic overwritten", .kind = "overflow" };
+
+		trace_add_error(&w, &te);
+	}
 	trace_end_process(&w, proc, "exit", 0);
 	trace_set_meta(&w, "complete", "yes");
 	trace_set_meta(&w, "symbolized", "yes");

@@ -5,8 +5,8 @@
  *   { "trace", "processes": [{pid, exe, argv, exit_status, end, signal}],
  *     "summary": {CLASS: {bytes, blocks}, ...},
  *     "leaks": [{kind, pid, bytes, blocks, address, preview, stack}],
- *     "errors": [{kind, pid, address, size, message, stack, alloc_stack,
- *                 free_stack}],
+ *     "errors": [{kind, pid, address, size, block, offset, message, stack,
+ *                 alloc_stack, free_stack}],
  *     "suppressed": [{name, file, line, records, bytes, blocks}] }
  *
  * and the string writer sarif.c shares: valid UTF-8 passes through,
@@ -271,6 +271,12 @@ jsonend(Report *r)
 			fprintf(r->out, ", \"size\": %" PRId64, e->size);
 		else
 			fputs(", \"size\": null", r->out);
+		if (e->hasblock) {
+			fputs(", \"block\": ", r->out);
+			json_addr(r->out, e->block);
+			fprintf(r->out, ", \"offset\": %" PRId64, e->offset);
+		} else
+			fputs(", \"block\": null, \"offset\": null", r->out);
 		fputs(", \"message\": ", r->out);
 		json_str(r->out, e->message);
 		fputs(",\n    \"stack\": ", r->out);

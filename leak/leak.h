@@ -147,6 +147,10 @@ struct Herr {
 	int64_t	size;		/* the block's size; -1: the block is not known */
 	int64_t	alloc_stack;	/* its allocation stack; 0: not known */
 	int64_t	free_stack;	/* the stack that freed it before; 0: none or not known */
+	uint64_t block;		/* errors.block: the block concerned (hasblock set) */
+	int64_t	offset;		/* errors.offset: the damage from block's start */
+	int	hasblock;	/* the trace named the block */
+	int	known;		/* the trace gave the block's stacks (no look-up in blocks) */
 };
 
 typedef struct Sum Sum;

@@ -423,15 +423,22 @@ static int
 readerrors(Model *m, sqlite3 *db, char *err, size_t errlen)
 {
 	static const char sql[] =
+	    "SELECT id, process, time, ptr, stack, message, kind,"
+	    " block, size, offset, alloc_stack, free_stack FROM errors ORDER BY time, id";
+	static const char oldsql[] =	/* a trace made before errors had their blocks */
 	    "SELECT id, process, time, ptr, stack, message, kind FROM errors ORDER BY time, id";
 	sqlite3_stmt *st;
 	Herr *e, *ne;
 	Proc *p;
 	size_t max;
-	int rc, nomem;
+	int rc, nomem, cols;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto sqlfail;
+	cols = 12;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		cols = 7;
+		if (sqlite3_prepare_v2(db, oldsql, -1, &st, NULL) != SQLITE_OK)
+			goto sqlfail;
+	}
 	max = 0;
 	nomem = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -458,6 +465,17 @@ readerrors(Model *m, sqlite3 *db, char *err, size_t errlen)
 		e->message = dupcol(st, 5, &nomem);
 		e->kind = dupcol(st, 6, &nomem);
 		e->size = -1;
+		if (cols > 7 && sqlite3_column_type(st, 7) != SQLITE_NULL) {
+			e->block = (uint64_t)sqlite3_column_int64(st, 7);
+			e->offset = sqlite3_column_int64(st, 9);
+			e->hasblock = 1;
+			if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+				e->size = sqlite3_column_int64(st, 8);
+				e->alloc_stack = sqlite3_column_int64(st, 10);
+				e->free_stack = sqlite3_column_int64(st, 11);
+				e->known = 1;
+			}
+		}
 	}
 	sqlite3_finalize(st);
 	if (nomem) {
@@ -530,7 +548,7 @@ model_error_blocks(Model *m, sqlite3 *db, char *err, size_t errlen)
 
 	n = 0;
 	for (i = 0; i < m->nerrs; i++)
-		n += m->errs[i].ptr != 0;
+		n += m->errs[i].ptr != 0 && !m->errs[i].known;
 	if (n == 0)
 		return 0;
 	byptr = calloc(n, sizeof *byptr);
@@ -543,7 +561,7 @@ model_error_blocks(Model *m, sqlite3 *db, char *err, size_t errlen)
 	}
 	n = 0;
 	for (i = 0; i < m->nerrs; i++)
-		if (m->errs[i].ptr != 0)
+		if (m->errs[i].ptr != 0 && !m->errs[i].known)
 			byptr[n++] = &m->errs[i];
 	qsort(byptr, n, sizeof *byptr, errcmp);
 	for (i = 0; i < n; i++)

@@ -145,6 +145,9 @@ errorout(Report *r, const Herr *e)
 	col(r, C_RESET);
 	if (e->ptr != 0)
 		fprintf(r->out, " at 0x%" PRIx64, e->ptr);
+	if (e->hasblock)
+		fprintf(r->out, ", %" PRId64 " bytes %s the block at 0x%" PRIx64,
+		    e->offset < 0 ? -e->offset : e->offset, e->offset < 0 ? "before" : "into", e->block);
 	if (r->multiproc) {
 		fputs(" in ", r->out);
 		putproc(r, e->proc);

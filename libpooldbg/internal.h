@@ -99,6 +99,50 @@ void	pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size);
 /* The zone of trace id id is being destroyed; st its last figures. */
 void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
 	    const struct uma_stats *st);
+/* ---- pool-check.c, pool.c: the last fault the pool reported ----------- */
+
+enum {	/* PoolFault.what */
+	PF_NONE,
+	PF_NOTBLOCK,	/* a pointer given to the pool is no allocated block */
+	PF_HEADER,	/* a block's header: magic or size */
+	PF_TAIL,	/* a block's tail: magics, slack or size copy */
+	PF_GUARD,	/* the guard bytes after an allocated block's data */
+	PF_FILL,	/* the fill of a dead (freed under POOL_NOREUSE) block */
+	PF_TOLERATED,	/* POOL_TOLERANCE forgave one NUL at addr */
+	PF_STRUCTURE,	/* the arena list, an arena tail, the free tree or the counters */
+};
+
+/* What the pool was looking at when it last reported damage: set just before p->panic (or the notice's print). */
+typedef struct PoolFault PoolFault;
+struct PoolFault {
+	int	what;		/* PF_* */
+	uintptr_t block;	/* the block's header, 0 if none */
+	uintptr_t addr;		/* the first damaged byte, or the pointer given */
+	uintptr_t arena;	/* its arena, 0 if outside every arena */
+	int	live;		/* set when reported; the reader clears it */
+};
+
+/*
+ * The calling thread's PoolFault.  Exported from libpooldbg.so for the
+ * tracing runtime, which reads it in its panic and print callbacks.
+ */
+PoolFault *pooldbg_poolfault(void);
+
+/* ---- pool.c: the quarantine's two calls --------------------------------- */
+
+/*
+ * Free v as POOL_NOREUSE would whatever the flags: checked, filled and
+ * made dead; returns the block (its header) for poolrecycle.  Damage and
+ * non-blocks go to p->panic as for poolfree.  The first call turns the
+ * quick lists off for good (quick_setoff): every later free must reach
+ * the pool.
+ */
+void	*poolquarantine(struct Pool *p, void *v);
+/*
+ * Give the dead block b (from poolquarantine) back to the free blocks,
+ * after checking its fill: damage goes to p->panic and b stays dead.
+ */
+void	poolrecycle(struct Pool *p, void *b);
 
 /* ---- pool-walk.c -------------------------------------------------------- */
 

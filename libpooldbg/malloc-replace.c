@@ -27,7 +27,11 @@
  * Must never: export any other name, keep state of its own, or call
  * anything that may allocate outside the failure path of operator new
  * (the shims are the allocator).  Frees are reported before the block is
- * given back, allocations after it was handed out.
+ * given back, allocations after it was handed out.  While tracing, malloc,
+ * calloc, realloc, free and the operators go through the runtime's checked
+ * calls (runtime-quarantine.c): guard pages, the quarantine, the checks of
+ * a free, and the family of operator new's blocks in their realloc tag
+ * (1 new, 2 new[]).
  */
 #include "internal.h"
 
@@ -59,10 +63,14 @@ malloc(size_t size)
 {
 	void *v;
 
+	if (TRACING()) {
+		v = rt_allocate(CALL_MALLOC, 1, size, 0);
+		pooldbg_setmalloctag(v, CALLERPC());
+		rt_alloc(CALL_MALLOC, 0, v, size, 0, CALLERPC());
+		return v;
+	}
 	v = pooldbg_malloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
-	if (TRACING())
-		rt_alloc(CALL_MALLOC, 0, v, size, 0, CALLERPC());
 	return v;
 }
 
@@ -73,7 +81,7 @@ calloc(size_t n, size_t size)
 	size_t total;
 	void *v;
 
-	v = pooldbg_calloc(n, size);
+	v = TRACING() ? rt_allocate(CALL_CALLOC, n, size, 0) : pooldbg_calloc(n, size);
 	pooldbg_setmalloctag(v, CALLERPC());
 	if (TRACING()) {
 		if (__builtin_mul_overflow(n, size, &total))
@@ -98,19 +106,6 @@ tagrealloc(void *ptr, void *v, uintptr_t pc)
 	return v;
 }
 
-static void *
-doreallocarray(void *ptr, size_t n, size_t size)
-{
-	return pooldbg_reallocarray(ptr, n, size);
-}
-
-static void *
-dorealloc(void *ptr, size_t n, size_t size)
-{
-	(void)n;
-	return pooldbg_realloc(ptr, size);
-}
-
 /* realloc: pooldbg_realloc, tagged as a reallocation by the caller. */
 EXPORT void *
 realloc(void *ptr, size_t size)
@@ -118,7 +113,7 @@ realloc(void *ptr, size_t size)
 	void *v;
 
 	if (TRACING())
-		v = rt_realloc(CALL_REALLOC, dorealloc, ptr, 1, size, CALLERPC());
+		v = rt_reallocate(CALL_REALLOC, ptr, 1, size, CALLERPC());
 	else
 		v = pooldbg_realloc(ptr, size);
 	return tagrealloc(ptr, v, CALLERPC());
@@ -131,7 +126,7 @@ reallocarray(void *ptr, size_t n, size_t size)
 	void *v;
 
 	if (TRACING())
-		v = rt_realloc(CALL_REALLOCARRAY, doreallocarray, ptr, n, size, CALLERPC());
+		v = rt_reallocate(CALL_REALLOCARRAY, ptr, n, size, CALLERPC());
 	else
 		v = pooldbg_reallocarray(ptr, n, size);
 	return tagrealloc(ptr, v, CALLERPC());
@@ -142,8 +137,9 @@ EXPORT void
 free(void *ptr)
 {
 	if (TRACING())
-		rt_free(CALL_FREE, 0, ptr, 0, CALLERPC());
-	pooldbg_free(ptr);
+		rt_release(CALL_FREE, 0, ptr, 0, CALLERPC());
+	else
+		pooldbg_free(ptr);
 }
 
 /* posix_memalign: pooldbg_posix_memalign, tagged with the caller. */
@@ -216,6 +212,10 @@ pvalloc(size_t size)
 EXPORT size_t
 malloc_usable_size(void *ptr)
 {
+	size_t n;
+
+	if (TRACING() && guard_on && guard_owns(ptr, &n))
+		return n;
 	return pooldbg_malloc_usable_size(ptr);
 }
 
@@ -291,12 +291,15 @@ badalloc(void)
 }
 
 static void *
-newblock(size_t size, size_t align, int nothrow)
+newblock(unsigned kind, size_t size, size_t align, int nothrow)
 {
 	void *v;
 
 	for (;;) {
-		v = align != 0 ? pooldbg_aligned_alloc(align, size) : pooldbg_malloc(size);
+		if (TRACING())
+			v = rt_allocate(kind, 1, size, align);
+		else
+			v = align != 0 ? pooldbg_aligned_alloc(align, size) : pooldbg_malloc(size);
 		if (v != NULL || nothrow || !newhandler())
 			return v;
 	}
@@ -308,10 +311,13 @@ newblock(size_t size, size_t align, int nothrow)
  */
 #define NEWBODY(kind, flags, size, align, nothrow) do { \
 	void *v_; \
-	v_ = newblock((size), (align), (nothrow)); \
+	v_ = newblock((kind), (size), (align), (nothrow)); \
 	pooldbg_setmalloctag(v_, CALLERPC()); \
-	if (TRACING()) \
+	if (TRACING()) { \
+		/* the family, for delete to check: realloc tag 1 for new, 2 for new[] */ \
+		pooldbg_setrealloctag(v_, (kind) == CALL_NEW ? 1 : 2); \
 		rt_alloc((kind), (flags), v_, (size), (align), CALLERPC()); \
+	} \
 	if (v_ == NULL && !(nothrow)) \
 		badalloc(); \
 	return v_; \
@@ -319,8 +325,9 @@ newblock(size_t size, size_t align, int nothrow)
 
 #define DELBODY(kind, flags, ptr, size) do { \
 	if (TRACING()) \
-		rt_free((kind), (flags), (ptr), (size), CALLERPC()); \
-	pooldbg_free(ptr); \
+		rt_release((kind), (flags), (ptr), (size), CALLERPC()); \
+	else \
+		pooldbg_free(ptr); \
 } while (0)
 
 /* operator new(size_t): throws std::bad_alloc on failure. */

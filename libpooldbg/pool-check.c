@@ -18,6 +18,31 @@
 
 const uchar guardbyte[4] = { 0xFE, 0xF1, 0xF0, 0xFA };
 
+static __thread PoolFault lastfault;
+
+/* See internal.h. */
+EXPORT PoolFault *
+pooldbg_poolfault(void)
+{
+	return &lastfault;
+}
+
+/*
+ * Note what the pool is looking at, in case it reports it; with report
+ * set, it is reported now (the note becomes live for the callbacks).
+ */
+void
+poolfault(Pool *p, int what, const void *b, const void *addr, int report)
+{
+	lastfault.what = what;
+	lastfault.block = (uintptr_t)b;
+	lastfault.addr = (uintptr_t)addr;
+	if (report) {
+		lastfault.arena = (uintptr_t)arenaof(p, addr != NULL ? addr : b);
+		lastfault.live = 1;
+	}
+}
+
 /*
  * The arena holding address v, or NULL.  Remembers the last answer, since
  * most lookups fall in the arena of the one before.  Pool locked.
@@ -128,6 +153,9 @@ printblock(Pool *p, Bhdr *b, Arena *a, const char *why)
 void
 panicblock(Pool *p, Bhdr *b, Arena *a, const char *why)
 {
+	if (lastfault.what == PF_NONE || lastfault.block != (uintptr_t)b)
+		poolfault(p, PF_STRUCTURE, b, b, 0);
+	poolfault(p, lastfault.what, b, (void *)lastfault.addr, 1);
 	printblock(p, b, a, why);
 	p->panic(p, "pool %s: %s: block %p\n", pname(p), why, (void *)b);
 	abort();
@@ -139,6 +167,7 @@ tolerate(Pool *p, Bhdr *b, Arena *a, uchar *q, uchar want)
 {
 	if (!(p->flags & POOL_TOLERANCE) || *q != 0)
 		return 0;
+	poolfault(p, PF_TOLERATED, b, q, 1);
 	printblock(p, b, a, "mem user overflow (one NUL, tolerated)");
 	*q = want;
 	return 1;
@@ -153,6 +182,7 @@ checkalloc(Pool *p, Bhdr *b, Arena *a)
 	uchar *q, *eq, *start;
 
 	t = B2T(b);
+	poolfault(p, PF_TAIL, b, t, 0);
 	if (t->magic1 != TAIL_MAGIC1)
 		panicblock(p, b, a, "corrupt tail magic1");
 	if (t->size != b->size)
@@ -172,6 +202,7 @@ checkalloc(Pool *p, Bhdr *b, Arena *a)
 			continue;
 		if (q == start && tolerate(p, b, a, q, guardbyte[(uintptr_t)q % 4]))
 			continue;
+		poolfault(p, PF_GUARD, b, q, 0);
 		panicblock(p, b, a, "mem user overflow");
 	}
 }
@@ -189,10 +220,12 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 
 	switch (b->magic) {
 	case ARENA_MAGIC:
+		poolfault(p, PF_STRUCTURE, b, b, 0);
 		if (b->size != sizeof(Arena))
 			panicblock(p, b, a, "bad arena size");
 		return;
 	case ARENATAIL_MAGIC:
+		poolfault(p, PF_STRUCTURE, b, b, 0);
 		if (b->size != 0)
 			panicblock(p, b, a, "bad arena tail size");
 		return;
@@ -203,16 +236,20 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 	case QUICK_MAGIC:
 		break;
 	default:
+		poolfault(p, PF_HEADER, b, &b->magic, 0);
 		panicblock(p, b, a, "bad magic");
 	}
-	if (!sanesize(b, a))
+	if (!sanesize(b, a)) {
+		poolfault(p, PF_HEADER, b, &b->size, 0);
 		panicblock(p, b, a, "bad block size");
+	}
 	if (b->magic == ALLOC_MAGIC || b->magic == QUICK_MAGIC) {
 		/* a quick block keeps the tail and guard bytes of its last allocation */
 		checkalloc(p, b, a);
 		return;
 	}
 	t = B2T(b);
+	poolfault(p, PF_TAIL, b, t, 0);
 	if (t->magic0 != TAIL_MAGIC0 || t->magic1 != TAIL_MAGIC1)
 		panicblock(p, b, a, "corrupt tail magic");
 	if (t->size != b->size)
@@ -220,8 +257,10 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 	if (b->magic == DEAD_MAGIC) {
 		eq = (uchar *)t;
 		for (q = B2D(b); q < eq; q++)
-			if (*q != DEAD_FILL)
+			if (*q != DEAD_FILL) {
+				poolfault(p, PF_FILL, b, q, 0);
 				panicblock(p, b, a, "dangling pointer write");
+			}
 	}
 }
 
@@ -243,6 +282,7 @@ poolcheckl(Pool *p)
 	nfree = 0;
 	prev = NULL;
 	for (a = p->arenalist; a != NULL; prev = a, a = a->up) {
+		poolfault(p, PF_STRUCTURE, a, a, 0);
 		if (a->down != prev || (prev != NULL && (uintptr_t)a < (uintptr_t)prev + prev->asize))
 			panicblock(p, (Bhdr *)a, a, "bad arena list");
 		checkblock(p, (Bhdr *)a, a);
@@ -259,12 +299,14 @@ poolcheckl(Pool *p)
 				nfree++;
 			}
 		}
+		poolfault(p, PF_STRUCTURE, end, end, 0);
 		if (b != end || end->magic != ARENATAIL_MAGIC)
 			panicblock(p, end, a, "found wrong tail");
 		checkblock(p, end, a);
 	}
 	quick_checkl(p, nquick);
 	treebytes = 0;
+	poolfault(p, PF_STRUCTURE, p->freeroot, p->freeroot, 0);
 	ntree = treecheck(p, p->freeroot, 0, UINTPTR_MAX, nfree, &treebytes);
 	if (ntree != nfree || treebytes != nfreeb)
 		panicblock(p, (Bhdr *)p->freeroot, arenaof(p, p->freeroot), "bad free tree");
@@ -272,6 +314,7 @@ poolcheckl(Pool *p)
 		p->print(p, "pool %s: counted %lu allocated, %lu free; counters say %lu, %lu\n",
 		    pname(p), (unsigned long)nalloc, (unsigned long)nfreeb,
 		    (unsigned long)p->curalloc, (unsigned long)p->curfree);
+		poolfault(p, PF_STRUCTURE, NULL, NULL, 1);
 		p->panic(p, "pool %s: bad pool accounting\n", pname(p));
 		abort();
 	}

@@ -152,6 +152,7 @@ void	checkblock(Pool *p, Bhdr *b, Arena *a);
 void	panicblock(Pool *p, Bhdr *b, Arena *a, const char *why) __attribute__((noreturn));
 void	printblock(Pool *p, Bhdr *b, Arena *a, const char *why);
 void	poolcheckl(Pool *p);
+void	poolfault(Pool *p, int what, const void *b, const void *addr, int report);
 void	pooldumpl(Pool *p, int blocks);
 extern const uchar guardbyte[4];
 

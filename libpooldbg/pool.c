@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,6 +384,7 @@ D2B(Pool *p, void *v, Arena **ap)
 	*ap = a;
 	return b;
 bad:
+	poolfault(p, PF_NOTBLOCK, NULL, v, 1);
 	p->print(p, "pool %s: %p: D2B called on non-block%s\n", pname(p), v,
 	    a == NULL ? " (outside every arena)" : "");
 	if (a != NULL && (uintptr_t)v >= (uintptr_t)A2B(a) + sizeof(Bhdr))
@@ -407,6 +409,40 @@ poolfreel(Pool *p, void *v)
 		memset(B2D(b), DEAD_FILL, b->size - BLOCKOVERHEAD);
 		return;
 	}
+	if (b->size >= BLOCKOVERHEAD + 32)
+		ANTAGONIZE(p, (uchar *)B2D(b) + 32, MARK_FREED, b->size - BLOCKOVERHEAD - 32);
+	b->magic = UNALLOC_MAGIC;
+	freeblockl(p, b);
+}
+
+/* poolquarantine's worker: as poolfreel under POOL_NOREUSE. */
+static Bhdr *
+poolquarantinel(Pool *p, void *v)
+{
+	Arena *a;
+	Bhdr *b;
+
+	b = D2B(p, v, &a);
+	checkblock(p, b, a);
+	p->nfree++;
+	p->curalloc -= b->size;
+	b->magic = DEAD_MAGIC;
+	memset(B2D(b), DEAD_FILL, b->size - BLOCKOVERHEAD);
+	return b;
+}
+
+/* poolrecycle's worker: b must be a dead block of p; its fill is checked first. */
+static void
+poolrecyclel(Pool *p, Bhdr *b)
+{
+	Arena *a;
+
+	a = arenaof(p, b);
+	if (a == NULL || b->magic != DEAD_MAGIC) {
+		poolfault(p, PF_NOTBLOCK, b, b, 0);
+		panicblock(p, b, a, "recycling a block that is not dead");
+	}
+	checkblock(p, b, a);
 	if (b->size >= BLOCKOVERHEAD + 32)
 		ANTAGONIZE(p, (uchar *)B2D(b) + 32, MARK_FREED, b->size - BLOCKOVERHEAD - 32);
 	b->magic = UNALLOC_MAGIC;
@@ -808,6 +844,37 @@ poolrealloc(Pool *p, void *v, size_t n)
 	unlock(p);
 	errno = e;
 	return nv;
+}
+
+/* See internal.h: free v into a dead block kept out of use; returns the block. */
+EXPORT void *
+poolquarantine(Pool *p, void *v)
+{
+	static atomic_int quarantined;
+	Bhdr *b;
+
+	/* freed blocks wait in a quarantine now: every free must reach the pool, none a quick list */
+	if (atomic_load_explicit(&quarantined, memory_order_relaxed) == 0) {
+		atomic_store(&quarantined, 1);
+		quick_setoff(1);
+	}
+	enter(p);
+	b = poolquarantinel(p, v);
+	leave(p);
+	LOG(p, "poolquarantine %p %p\n", (void *)p, v);
+	unlock(p);
+	return b;
+}
+
+/* See internal.h: a dead block from poolquarantine goes back to the free blocks. */
+EXPORT void
+poolrecycle(Pool *p, void *b)
+{
+	enter(p);
+	poolrecyclel(p, b);
+	leave(p);
+	LOG(p, "poolrecycle %p %p\n", (void *)p, b);
+	unlock(p);
 }
 
 /* Grow the block at v to all the room it has and return that size. */

@@ -184,14 +184,49 @@ struct RecExit {
 	int32_t	status;
 };
 
-/* The pool's report of corruption; string: the panic message (and dump lines before it, joined by newlines). */
+enum {	/* RecError.kind: the names errors.kind stores (pooldbg-trace(5)) */
+	ERR_CORRUPTION		= 0,	/* damage that fits no other kind */
+	ERR_OVERFLOW		= 1,	/* guard bytes or tail past the end changed */
+	ERR_UNDERFLOW		= 2,	/* header (or tag words) before the start changed */
+	ERR_DOUBLE_FREE		= 3,	/* a block freed again */
+	ERR_INVALID_FREE	= 4,	/* a pointer that is no block: stack, global, interior, never allocated */
+	ERR_WRITE_AFTER_FREE	= 5,	/* a freed block's fill changed */
+	ERR_MISMATCHED_FREE	= 6,	/* new/free, new[]/delete, malloc/delete, realloc of new, ... */
+	ERR_REALLOC_FREED	= 7,	/* realloc (or msize) of a freed block */
+	ERR_USE_AFTER_FREE	= 8,	/* a fault on a freed guarded block */
+	ERR_NOTICE		= 9,	/* POOL_TOLERANCE's one NUL past the end: not an error */
+	ERR_NKINDS
+};
+
+enum {	/* RecError.flags */
+	ERRF_FATAL	= 1 << 0,	/* the program is stopped after this report */
+	ERRF_FREED	= 1 << 1,	/* the block had been freed (the recorder shows its free stack) */
+	ERRF_GUARD	= 1 << 2,	/* found by a guard page fault */
+};
+
+enum { ERR_DUMPMAX = 64 };	/* RecError.dump bytes */
+
+/*
+ * A heap error found by the runtime, at the moment it was found; string:
+ * the pool's report when the pool found it (dump lines, then the panic),
+ * else a line of the runtime's.
+ */
 typedef struct RecError RecError;
 struct RecError {
 	RecHdr	h;
 	uint64_t time;
-	uint64_t ptr;		/* the block or pointer named, 0 if none */
-	uint32_t stack;
+	uint64_t ptr;		/* the pointer the operation was given (or the fault address); 0 if none */
+	uint64_t block;		/* the block concerned: the pointer the program got for it; 0 if none */
+	uint64_t size;		/* its size as asked for; 0 if unknown */
+	int64_t	offset;		/* the first damaged byte (or ptr), from block; negative before it */
+	uint64_t dumpaddr;	/* the address of dump[0] */
+	uint32_t stack;		/* the operation that found it */
 	int32_t	tid;
+	uint16_t kind;		/* ERR_* */
+	uint16_t flags;		/* ERRF_* */
+	uint16_t call;		/* CALL_* of the operation, 0 if none (a check, a fault) */
+	uint16_t dumplen;	/* bytes of dump used */
+	uint8_t	dump[ERR_DUMPMAX];	/* the bytes around the damage */
 	uint32_t msglen;	/* bytes of message, NUL included */
 	uint32_t pad;
 	/* char msg[msglen]; */

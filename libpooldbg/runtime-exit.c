@@ -8,7 +8,8 @@
  * registers the destructors' runner, the handler runs after every
  * atexit handler and every destructor and is given the status -- of
  * exit() and of a return from main alike -- so no exit wrapper is needed.
- * _exit and _Exit are interposed.  Each of them runs the exit scan
+ * _exit and _Exit are interposed.  Each of them checks the freed blocks
+ * (runtime-quarantine.c), then runs the exit scan
  * (runtime-snap.c) before REC_EXIT.  Fatal signals whose disposition is
  * SIG_DFL when the runtime starts get a handler that scans if it can
  * without waiting, writes REC_EXIT, restores SIG_DFL and raises the
@@ -58,6 +59,7 @@ static void
 onexit(int status, void *arg)
 {
 	(void)arg;
+	quarantine_atexit();
 	snap_atexit();
 	rt_finish(EXIT_NORMAL, status);
 }
@@ -66,6 +68,7 @@ onexit(int status, void *arg)
 EXPORT void
 _exit(int status)
 {
+	quarantine_atexit();
 	snap_atexit();
 	rt_finish(EXIT_UNDERSCORE, status);
 	for (;;)
@@ -76,6 +79,7 @@ _exit(int status)
 EXPORT void
 _Exit(int status)
 {
+	quarantine_atexit();
 	snap_atexit();
 	rt_finish(EXIT_UNDERSCORE, status);
 	for (;;)

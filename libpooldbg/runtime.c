@@ -29,6 +29,8 @@
  *   POOLDBG_SCAN       0: no reachability scan at exit (runtime-snap.c
  *                      reads it)
  *
+ * The pool's messages and panics are runtime-error.c's.
+ *
  * Must never: allocate while holding the ring lock (the pool's panic takes
  * the ring lock under the pool lock), use stdio or the locale, make a
  * system call on the path of an ordinary event (the ring's futex when it
@@ -59,8 +61,6 @@
 enum {
 	NPENDING	= 1024,		/* events kept before initialisation */
 	TRIEINIT	= 1 << 16,	/* first trie size, entries */
-	DUMPSIZE	= 3072,		/* pool print lines kept for a panic report */
-	MSGSIZE		= 1024,
 	CMDSIZE		= 4096,		/* command line bytes kept in REC_PROC */
 };
 
@@ -116,10 +116,6 @@ static struct {
 	size_t	triecap, trielen;
 	uint32_t nextid;
 	unsigned triegen;
-	void	(*oldprint)(Pool *, const char *, ...);
-	void	(*oldpanic)(Pool *, const char *, ...);
-	char	dump[DUMPSIZE];	/* the last pool print lines (pool lock held) */
-	size_t	dumplen;
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -195,6 +191,13 @@ rt_trylock(void)
 		return -1;
 	atomic_store_explicit(&rt.owner, rt_gettid(), memory_order_relaxed);
 	return 0;
+}
+
+/* Whether the calling thread holds the ring lock.  Signal-safe. */
+int
+rt_holdslock(void)
+{
+	return atomic_load_explicit(&rt.owner, memory_order_relaxed) == rt_gettid();
 }
 
 /* Give the ring lock back, unless nested (rt_lock returned 1). */
@@ -750,80 +753,20 @@ rt_setsnapshotsl(uint32_t n)
 		__atomic_store_n(&rt.ring.hdr->snapshots, n, __ATOMIC_RELEASE);
 }
 
-/* ---- the pool's messages and panics ------------------------------------- */
+/* ---- what runtime-error.c needs ---------------------------------------- */
 
-static void __attribute__((format(printf, 2, 3)))
-tprint(Pool *p, const char *fmt, ...)
+/* The calling thread's stack for an error report: empty for a thread that never unwound (libunwind may allocate). */
+int
+rt_unwind(uintptr_t *pcs)
 {
-	char buf[MSGSIZE];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof buf)
-		n = sizeof buf - 1;
-	if (rt.dumplen + (size_t)n > sizeof rt.dump) {
-		/* keep the newest lines: drop the oldest half */
-		memmove(rt.dump, rt.dump + rt.dumplen / 2, rt.dumplen - rt.dumplen / 2);
-		rt.dumplen -= rt.dumplen / 2;
-		if (rt.dumplen + (size_t)n > sizeof rt.dump)
-			rt.dumplen = 0;
-	}
-	memcpy(rt.dump + rt.dumplen, buf, (size_t)n);
-	rt.dumplen += (size_t)n;
-	rt.oldprint(p, "%s", buf);
+	return unwound ? unwind_stack(pcs, rt.depth) : 0;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-tpanic(Pool *p, const char *fmt, ...)
+/* The stack id of pcs[0..n-1]; lock held. */
+uint32_t
+rt_internl(const uintptr_t *pcs, int n)
 {
-	static char buf[sizeof(RecError) + DUMPSIZE + MSGSIZE + 16];
-	uintptr_t pcs[RT_MAXDEPTH];
-	RecError *r;
-	char *msg;
-	size_t len;
-	va_list ap;
-	int n, m, nested, tid;
-
-	rt_inside++;
-	r = (RecError *)buf;
-	msg = buf + sizeof *r;
-	len = rt.dumplen;
-	memcpy(msg, rt.dump, len);
-	va_start(ap, fmt);
-	m = vsnprintf(msg + len, MSGSIZE, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		m = 0;
-	if (m >= MSGSIZE)
-		m = MSGSIZE - 1;
-	len += (size_t)m;
-	msg[len++] = '\0';
-	rt.dumplen = 0;
-	/* libunwind may allocate the first time a thread uses it: only unwind a thread that did */
-	n = unwound ? unwind_stack(pcs, rt.depth) : 0;
-	tid = rt_gettid();
-	nested = rt_lock();
-	if (rt_state == RT_LIVE) {
-		memset(r, 0, sizeof *r);
-		r->h.type = REC_ERROR;
-		r->h.len = REC_ALIGN(sizeof *r + len);
-		memset(buf + sizeof *r + len, 0, r->h.len - (sizeof *r + len));
-		r->time = rt_now();
-		r->ptr = 0;
-		r->stack = internl(pcs, n, NULL);
-		r->tid = tid;
-		r->msglen = (uint32_t)len;
-		rt_putl(r, r->h.len);
-	}
-	rt_unlock(nested);
-	rt_inside--;
-	rt.oldpanic(p, "%s", msg + (len - 1 - (size_t)m));
-	abort();
+	return internl(pcs, n, NULL);
 }
 
 /* ---- initialisation ----------------------------------------------------- */
@@ -939,10 +882,8 @@ rt_init(void)
 	}
 	if (rt.havekey)
 		(void)pthread_setspecific(rt.key, (void *)1);
-	rt.oldprint = pooldbg_mainmem->print;
-	rt.oldpanic = pooldbg_mainmem->panic;
-	pooldbg_mainmem->print = tprint;
-	pooldbg_mainmem->panic = tpanic;
+	err_init();
 	exit_init();
+	guard_init();
 	rt_inside--;
 }

@@ -82,6 +82,8 @@ int	rt_gettid(void);
  */
 int	rt_lock(void);
 void	rt_unlock(int nested);
+/* Whether the calling thread holds the ring lock.  Signal-safe. */
+int	rt_holdslock(void);
 /* Take the ring lock only if no thread holds it, this one included: 0, or -1.  Signal-safe. */
 int	rt_trylock(void);
 /* Append one record (lock held); the ring is closed on a write error. */
@@ -108,6 +110,100 @@ void	rt_setsnapshotsl(uint32_t n);
 
 /* The zone id rt_alloc and rt_free put into their record (0 outside a zone call). */
 extern __thread uint32_t rt_zone RT_TLS;
+/* The calling thread's stack for an error report (empty if it never unwound before: libunwind may allocate). */
+int	rt_unwind(uintptr_t *pcs);
+/* The stack id of pcs[0..n-1], innermost first; ring lock held. */
+uint32_t	rt_internl(const uintptr_t *pcs, int n);
+
+/* ---- runtime-error.c ---------------------------------------------------- */
+
+/*
+ * A point an operation of the program goes back to when the runtime has
+ * reported an error and the heap is still sound: set with ERR_TRY in
+ * the shim's own frame, given up with err_pop.  After the jump
+ * ERR_TRY is nonzero, the pool is unlocked and t->kind says what was
+ * reported.
+ */
+typedef struct ErrTry ErrTry;
+struct ErrTry {
+	void	*jb[5];		/* __builtin_setjmp's */
+	ErrTry	*prev;
+	int	inside;		/* rt_inside when set */
+	unsigned call;		/* CALL_* of the operation, 0 for none */
+	const void *ptr;	/* the pointer it was given */
+	int	kind;		/* after the jump: the ERR_* reported */
+};
+extern __thread ErrTry *err_try RT_TLS;
+
+#define ERR_TRY(t, c, p)	(err_push((t), (c), (p)), __builtin_setjmp((t)->jb))
+
+static inline void
+err_push(ErrTry *t, unsigned call, const void *ptr)
+{
+	t->prev = err_try;
+	t->inside = rt_inside;
+	t->call = call;
+	t->ptr = ptr;
+	t->kind = -1;
+	err_try = t;
+}
+
+static inline void
+err_pop(ErrTry *t)
+{
+	err_try = t->prev;
+}
+
+/* Take over the default pool's print and panic; read POOLDBG_ABORT_ON_ERROR.  Once, by the constructor. */
+void	err_init(void);
+/*
+ * Report an error the runtime found itself (not through the pool):
+ * REC_ERROR with the caller's stack, the bytes of [lo, hi) around dumpat
+ * (readable: the caller vouches), msg one line.  Returns when the program
+ * goes on; stops it (abort) with fatal or --abort-on-error.  No lock held.
+ */
+void	err_raise(int kind, unsigned call, const void *ptr, const void *block, size_t size,
+	    long offset, unsigned flags, const void *dumpat, uintptr_t lo, uintptr_t hi,
+	    const char *msg, int fatal);
+/* The faulting instruction of a fault being reported by this thread (0: none): its stack starts there. */
+void	err_setfaultpc(uintptr_t pc);
+/* Whether --abort-on-error was asked for. */
+int	err_abortonerror(void);
+/* Put the dead block b aside for good: the quarantine never recycles it. */
+void	err_setaside(const void *b);
+int	err_isaside(const void *b);
+
+/* ---- runtime-quarantine.c ----------------------------------------------- */
+
+/* Read POOLDBG_QUARANTINE; once, when tracing starts. */
+void	quarantine_init(void);
+/*
+ * free/delete of ptr for a shim (kind CALL_*), tracing live: records it,
+ * checks it (a freed block, no block, a damaged one, the wrong family),
+ * then frees it into the quarantine or the pool.  Keeps errno.
+ */
+void	rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc);
+/* An allocation for a shim (kind CALL_*, n*size bytes, align 0 if none), guarded pages or the pool; tags not set. */
+void	*rt_allocate(unsigned kind, size_t n, size_t size, size_t align);
+/* realloc/reallocarray for a shim with the checks of rt_release; records it. */
+void	*rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc);
+/* At exit, before the scan: recycle the quarantine and check the whole pool (freed blocks included). */
+void	quarantine_atexit(void);
+
+/* ---- runtime-guard.c ---------------------------------------------------- */
+
+/* Read POOLDBG_GUARD and POOLDBG_GUARD_SAMPLE, catch SIGSEGV/SIGBUS if asked; after exit_init. */
+void	guard_init(void);
+/* Whether any allocation may be guarded. */
+extern int guard_on;
+/* Whether an allocation of n bytes gets guard pages. */
+int	guard_wanted(size_t n);
+/* A guarded block of n bytes aligned to align for a call of kind (CALL_*); NULL with ENOMEM. */
+void	*guard_alloc(unsigned kind, size_t n, size_t align);
+/* Whether ptr is a guarded block (live or freed); its size into *size. */
+int	guard_owns(const void *ptr, size_t *size);
+/* Free the guarded block ptr for a call of kind: checked, its pages made inaccessible. */
+void	guard_free(unsigned kind, void *ptr);
 
 /* ---- runtime-unwind.c --------------------------------------------------- */
 

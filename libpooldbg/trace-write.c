@@ -36,8 +36,9 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_EVENT]	= "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr,"
 			  " newptr, size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 			  " ?10, ?11, ?12)",
-	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message, kind)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message, kind,"
+			  " block, size, offset, alloc_stack, free_stack, dump, dump_addr, fatal)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[TW_BLOCK]	= "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq, alloc_time,"
 			  " free_seq, free_time, free_call, free_stack)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -474,22 +475,36 @@ trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t tim
 }
 
 int
-trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
-    uint32_t stack, const char *message, const char *kind)
+trace_add_error(TraceWriter *w, const TraceError *e)
 {
 	sqlite3_stmt *st;
 
 	if (w->rc != 0)
 		return -1;
 	st = w->st[TW_ERROR];
-	sqlite3_bind_int64(st, 1, process);
-	bindu(st, 2, time);
-	sqlite3_bind_int64(st, 3, tid);
-	bindu(st, 4, ptr);
-	sqlite3_bind_int64(st, 5, stack);
-	sqlite3_bind_text(st, 6, message, -1, SQLITE_TRANSIENT);
-	if (kind != NULL)
-		sqlite3_bind_text(st, 7, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 1, e->process);
+	bindu(st, 2, e->time);
+	sqlite3_bind_int64(st, 3, e->tid);
+	bindu(st, 4, e->ptr);
+	sqlite3_bind_int64(st, 5, e->stack);
+	sqlite3_bind_text(st, 6, e->message, -1, SQLITE_TRANSIENT);
+	if (e->kind != NULL)
+		sqlite3_bind_text(st, 7, e->kind, -1, SQLITE_TRANSIENT);
+	if (e->block != 0) {
+		bindu(st, 8, e->block);
+		sqlite3_bind_int64(st, 10, e->offset);
+	}
+	if (e->size != 0 || e->block != 0)
+		bindu(st, 9, e->size);
+	if (e->alloc_stack != 0)
+		sqlite3_bind_int64(st, 11, e->alloc_stack);
+	if (e->free_stack != 0)
+		sqlite3_bind_int64(st, 12, e->free_stack);
+	if (e->dumplen > 0) {
+		sqlite3_bind_blob(st, 13, e->dump, (int)e->dumplen, SQLITE_TRANSIENT);
+		bindu(st, 14, e->dumpaddr);
+	}
+	sqlite3_bind_int(st, 15, e->fatal != 0);
 	return run(w, TW_ERROR, "errors");
 }
 

@@ -173,9 +173,29 @@ int	trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size
 	    int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack);
 /* A thread known from its events only, first seen at time; one already in threads is kept. */
 int	trace_add_thread_seen(TraceWriter *w, int64_t process, int64_t tid, uint64_t time);
-/* A heap error the pool reported; kind is one of pooldbg-trace(5)'s errors.kind (NULL stores NULL). */
-int	trace_add_error(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, uint64_t ptr,
-	    uint32_t stack, const char *message, const char *kind);
+/* One row of errors, as the writer takes it. */
+typedef struct TraceError TraceError;
+struct TraceError {
+	int64_t	process;	/* processes.id */
+	uint64_t time;
+	int64_t	tid;
+	uint64_t ptr;		/* the pointer named, 0 if none */
+	int64_t	stack;		/* frames.id of the operation that found it */
+	const char *message;
+	const char *kind;	/* one of pooldbg-trace(5)'s errors.kind; NULL stores NULL */
+	uint64_t block;		/* 0: none (block and offset NULL) */
+	uint64_t size;		/* 0 with block 0: NULL */
+	int64_t	offset;
+	int64_t	alloc_stack;	/* 0: NULL */
+	int64_t	free_stack;	/* 0: NULL */
+	const void *dump;	/* copied */
+	size_t	dumplen;	/* 0: dump and dump_addr NULL */
+	uint64_t dumpaddr;
+	int	fatal;
+};
+
+/* A heap error. */
+int	trace_add_error(TraceWriter *w, const TraceError *e);
 /* A mark: seq is the image's last events.seq before it, 0 if none (stored as NULL). */
 int	trace_add_mark(TraceWriter *w, int64_t process, uint64_t time, int64_t tid, int64_t seq,
 	    const char *label);

@@ -62,6 +62,7 @@ struct Drain {
 	char	*dir;
 	TraceWriter *w;
 	Lifetimes *life;	/* the blocks, made as events come */
+	ErrReport *rep;		/* heap errors on stderr */
 	Src	*src;		/* rings not finished yet */
 	size_t	nsrc, asrc;
 	Killed	*killed;
@@ -114,7 +115,8 @@ drain_new(const char *dir, TraceWriter *w)
 		return NULL;
 	}
 	d->w = w;
-	if ((d->life = life_new(w)) == NULL) {
+	if ((d->life = life_new(w)) == NULL || (d->rep = errreport_new(w)) == NULL) {
+		life_free(d->life);
 		free(d->dir);
 		free(d);
 		return NULL;
@@ -137,6 +139,7 @@ drain_free(Drain *d)
 	free(d->reaped);
 	life_free(d->life);
 	sqlite3_finalize(d->zev);
+	errreport_free(d->rep);
 	free(d->dir);
 	free(d);
 }
@@ -333,6 +336,47 @@ howname(uint32_t how)
 	}
 }
 
+/* A heap error of s: its row, with the block's stacks from the lifetimes, and its report on stderr. */
+static void
+herror(Drain *d, Src *s, const RecError *er)
+{
+	uint32_t astack, fstack;
+	uint64_t size;
+	TraceError e;
+	char *msg;
+
+	memset(&e, 0, sizeof e);
+	msg = strcopy((const char *)(er + 1), er->msglen, '\n');
+	e.process = procof(d, s);
+	e.time = er->time;
+	e.tid = er->tid;
+	e.ptr = er->ptr;
+	e.stack = er->stack;
+	e.message = msg;
+	e.kind = error_kind(er->kind);
+	e.block = er->block;
+	e.size = er->size;
+	e.offset = er->offset;
+	e.dump = er->dump;
+	e.dumplen = er->dumplen <= ERR_DUMPMAX ? er->dumplen : ERR_DUMPMAX;
+	e.dumpaddr = er->dumpaddr;
+	e.fatal = (er->flags & ERRF_FATAL) != 0;
+	if (er->block != 0 && life_block(d->life, e.process, er->block, &size, &astack, &fstack)) {
+		if (e.size == 0)
+			e.size = size;
+		e.alloc_stack = astack;
+		if (er->flags & ERRF_FREED)
+			e.free_stack = fstack;
+	}
+	trace_add_error(d->w, &e);
+	errreport_print(d->rep, s->pid, &e);
+	free(msg);
+	if (er->kind == ERR_NOTICE)
+		d->st.notices++;
+	else
+		d->st.errors++;
+}
+
 /* Turn one record of s into rows; records too short for their type are skipped. */
 static void
 decode(Drain *d, Src *s, const RecHdr *h)
@@ -347,7 +391,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 	const RecThread *t;
 	const RecExit *x;
 	const RecError *er;
-	const char *body, *kind;
+	const char *body;
 	ScanCtx c;
 	char *s1, *s2;
 	TraceEvent e;
@@ -457,14 +501,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		er = (const RecError *)h;
 		if (h->len < sizeof *er || er->msglen > h->len - sizeof *er)
 			break;
-		s1 = strcopy(body + sizeof *er, er->msglen, '\n');
-		kind = error_kind(s1);
-		trace_add_error(w, procof(d, s), er->time, er->tid, er->ptr, er->stack, s1, kind);
-		free(s1);
-		if (strcmp(kind, "notice") == 0)
-			d->st.notices++;
-		else
-			d->st.errors++;
+		herror(d, s, er);
 		break;
 	case REC_ZONE:
 		zonerec(d, s, (const RecZone *)h);

@@ -32,6 +32,7 @@ struct Live {
 	int64_t	seq;		/* events.seq of the call that made it */
 	uint64_t time;
 	uint32_t stack;
+	uint32_t free_stack;	/* ended lifetimes (Lifetimes.gone): the stack that ended it */
 	const char *call;	/* a name of trace_callname */
 };
 
@@ -56,6 +57,9 @@ struct Lifetimes {
 	uint64_t *inuse;	/* bytes in use, indexed by processes.id */
 	uint64_t *peak;
 	size_t	nheap;
+	Live	*gone;		/* the last lifetime ended at each address, for error reports */
+	size_t	gonemask;
+	size_t	ngone;
 	int	nomem;		/* out of memory once: blocks are no longer whole */
 	LifeStats st;
 };
@@ -133,6 +137,44 @@ insert(Lifetimes *l, const Live *e)
 	}
 	put(l, e);
 	return 0;
+}
+
+/* The slot of (process, ptr) in the ended lifetimes: its own, or the empty one it would take. */
+static Live *
+goneslot(Live *t, size_t mask, int64_t process, uint64_t ptr)
+{
+	size_t i;
+
+	for (i = hash(process, ptr) & mask; t[i].process != 0; i = (i + 1) & mask)
+		if (t[i].process == process && t[i].ptr == ptr)
+			break;
+	return &t[i];
+}
+
+/* Remember e, just ended, as the last lifetime at its address (best effort: never fails the run). */
+static void
+gone(Lifetimes *l, const Live *e)
+{
+	Live *old, *g;
+	size_t i, oldsize;
+
+	if ((l->ngone + 1) * 2 > l->gonemask + 1) {
+		old = l->gone;
+		oldsize = l->gonemask + 1;
+		if ((l->gone = calloc(oldsize * 2, sizeof *l->gone)) == NULL) {
+			l->gone = old;
+			return;
+		}
+		l->gonemask = oldsize * 2 - 1;
+		for (i = 0; i < oldsize; i++)
+			if (old[i].process != 0)
+				*goneslot(l->gone, l->gonemask, old[i].process, old[i].ptr) = old[i];
+		free(old);
+	}
+	g = goneslot(l->gone, l->gonemask, e->process, e->ptr);
+	if (g->process == 0)
+		l->ngone++;
+	*g = *e;
 }
 
 /* Count size in (up) or out of (!up) the heap of process; keep its peak. */
@@ -223,9 +265,11 @@ life_new(TraceWriter *w)
 	l->w = w;
 	l->mask = 1023;
 	l->seenmask = 63;
+	l->gonemask = 1023;
+	l->gone = calloc(l->gonemask + 1, sizeof *l->gone);
 	l->slot = calloc(l->mask + 1, sizeof *l->slot);
 	l->seen = calloc(l->seenmask + 1, sizeof *l->seen);
-	if (l->slot == NULL || l->seen == NULL) {
+	if (l->slot == NULL || l->seen == NULL || l->gone == NULL) {
 		life_free(l);
 		return NULL;
 	}
@@ -238,6 +282,7 @@ life_free(Lifetimes *l)
 	if (l == NULL)
 		return;
 	free(l->slot);
+	free(l->gone);
 	free(l->seen);
 	free(l->inuse);
 	free(l->peak);
@@ -267,6 +312,8 @@ life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 		trace_add_block(l->w, o->process, o->ptr, o->size, o->call, o->stack, o->seq,
 		    o->time, seq, e->time, call, e->stack);
 		account(l, e->process, o->size, 0);
+		o->free_stack = e->stack;
+		gone(l, o);
 		delete(l, o);
 		l->st.blocks++;
 	}
@@ -329,6 +376,27 @@ life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t 
 	*stack = o->stack;
 	*call = o->call;
 	return 1;
+}
+
+int
+life_block(Lifetimes *l, int64_t process, uint64_t ptr, uint64_t *size, uint32_t *alloc_stack,
+    uint32_t *free_stack)
+{
+	const Live *o;
+
+	if ((o = lookup(l, process, ptr)) != NULL) {
+		*size = o->size;
+		*alloc_stack = o->stack;
+		*free_stack = 0;
+		return 1;
+	}
+	o = goneslot(l->gone, l->gonemask, process, ptr);
+	if (o->process == 0)
+		return 0;
+	*size = o->size;
+	*alloc_stack = o->stack;
+	*free_stack = o->free_stack;
+	return 2;
 }
 
 const LifeStats *

@@ -57,6 +57,15 @@ help(void)
 	    "      --error-exitcode N\n"
 	    "                     exit N (1 to 255) if the pool reported a heap error or\n"
 	    "                     a scan at exit found a definitely or possibly lost block\n"
+	    "      --abort-on-error\n"
+	    "                     stop the program at the first heap error\n"
+	    "      --quarantine SIZE\n"
+	    "                     keep up to SIZE bytes of freed blocks (suffix k, m, g;\n"
+	    "                     default 32m; 0: none) to catch writes after free\n"
+	    "      --guard SIZES  put allocations of these sizes (e.g. 24,100-200) on pages\n"
+	    "                     of their own, with an inaccessible page after them\n"
+	    "      --guard-sample N\n"
+	    "                     put one allocation in N on guard pages\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      pooldbg's version\n"
 	    "\n"
@@ -93,6 +102,34 @@ checkflags(const char *list)
 	return nbad == 0 ? 0 : -1;
 }
 
+/* Whether list is sizes and ranges of sizes, comma-separated ("24,100-200"); 0 or -1. */
+static int
+checksizes(const char *list)
+{
+	unsigned long a, b;
+	const char *s;
+	char *e;
+
+	for (s = list; *s != '\0'; s = e) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		a = strtoul(s, &e, 10);
+		if (*e == '-') {
+			s = e + 1;
+			if (*s < '0' || *s > '9')
+				return -1;
+			b = strtoul(s, &e, 10);
+			if (b < a)
+				return -1;
+		}
+		if (*e == ',' && e[1] != '\0')
+			e++;
+		else if (*e != '\0')
+			return -1;
+	}
+	return *list == '\0' ? -1 : 0;
+}
+
 /* Parse the arguments of `run` (argv[0] is "run") into o; 0, or an exit status. */
 static int
 parserun(int argc, char **argv, Opts *o)
@@ -105,6 +142,10 @@ parserun(int argc, char **argv, Opts *o)
 		{ "heap-file",	required_argument,	NULL, 'H' },
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "error-exitcode", required_argument,	NULL, 'E' },
+		{ "abort-on-error", no_argument,	NULL, 'A' },
+		{ "quarantine",	required_argument,	NULL, 'Q' },
+		{ "guard",	required_argument,	NULL, 'G' },
+		{ "guard-sample", required_argument,	NULL, 'S' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -161,6 +202,35 @@ parserun(int argc, char **argv, Opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case 'A':
+			o->abortonerror = 1;
+			break;
+		case 'Q':
+			n = strtol(optarg, &end, 10);
+			if (*end == 'k' || *end == 'K' || *end == 'm' || *end == 'M' ||
+			    *end == 'g' || *end == 'G')
+				end++;
+			if (*optarg == '\0' || *end != '\0' || n < 0) {
+				say("--quarantine: '%s' is not a size (a number, suffix k, m or g)", optarg);
+				return 2;
+			}
+			o->quarantine = optarg;
+			break;
+		case 'G':
+			if (checksizes(optarg) < 0) {
+				say("--guard: '%s' is not a list of sizes (e.g. 24,100-200)", optarg);
+				return 2;
+			}
+			o->guard = optarg;
+			break;
+		case 'S':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1) {
+				say("--guard-sample: '%s' is not a number from 1 up", optarg);
+				return 2;
+			}
+			o->guardsample = optarg;
 			break;
 		case 'h':
 			help();

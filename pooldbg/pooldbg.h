@@ -26,6 +26,10 @@ struct Opts {
 	int	force;		/* --force */
 	int	errexit;	/* --error-exitcode N (1..255), 0: not given */
 	const char *heapfile;	/* --heap-file FILE, NULL: not given */
+	int	abortonerror;	/* --abort-on-error */
+	const char *quarantine;	/* --quarantine SIZE, NULL: the runtime's default */
+	const char *guard;	/* --guard SIZES, NULL: none */
+	const char *guardsample;	/* --guard-sample N, NULL: none */
 	char	**argv;		/* PROGRAM ARGS..., NULL-terminated */
 };
 
@@ -103,6 +107,15 @@ const LifeStats *life_stats(Lifetimes *l);
 int	life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t *stack,
 	    const char **call);
 
+/*
+ * The block the program got at ptr in image process, for an error report:
+ * 1 if its lifetime is open (*free_stack 0), 2 if the last one there has
+ * ended (freed at *free_stack), 0 if none is known; its size and the
+ * stack that made it.
+ */
+int	life_block(Lifetimes *l, int64_t process, uint64_t ptr, uint64_t *size,
+	    uint32_t *alloc_stack, uint32_t *free_stack);
+
 /* ---- scan.c ---- */
 
 /* What the marks and the scans came to, for the summary and the exit status. */
@@ -148,12 +161,27 @@ const char *scan_classname(int cls);
 /* ---- errkind.c ---- */
 
 /*
- * The kind of heap error the pool's report message is, as errors.kind
- * stores it: "overflow", "underflow", "double-free", "invalid-free",
- * "write-after-free", "notice" or "corruption" (pooldbg-trace(5)).
- * Never NULL; a static string.
+ * The name errors.kind stores for a RecError kind (ERR_*): "overflow",
+ * "underflow", "double-free", "invalid-free", "write-after-free",
+ * "mismatched-free", "realloc-freed", "use-after-free", "notice" or
+ * "corruption" (also for a number it does not know).  Never NULL; static.
  */
-const char *error_kind(const char *message);
+const char *error_kind(int kind);
+
+/* ---- report-error.c ---- */
+
+typedef struct ErrReport ErrReport;
+
+/* The stderr reports of heap errors, looking stacks up through w's connection; NULL if out of memory. */
+ErrReport *errreport_new(TraceWriter *w);
+void	errreport_free(ErrReport *r);
+/*
+ * Print the report of one error as it is stored (e) to stderr: its kind,
+ * address, block and offset, the stacks symbolized on the spot (function
+ * +offset, module, file:line where known), the hex dump.  pid names the
+ * process.  Never fails the run: what cannot be looked up is left out.
+ */
+void	errreport_print(ErrReport *r, int pid, const TraceError *e);
 
 /* ---- drain.c ---- */
 

@@ -218,7 +218,7 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 8, sizeof *env)) == NULL)
+	if ((env = calloc(n + 12, sizeof *env)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		env[i] = environ[i];
@@ -233,7 +233,12 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 	    setenvlist(env, &n, "POOLDBG_SESSION", session) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_FLAGS", flags) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_DEPTH", depth) < 0 ||
-	    setenvlist(env, &n, "POOLDBG_FOLLOW", o->follow ? "1" : "0") < 0)
+	    setenvlist(env, &n, "POOLDBG_FOLLOW", o->follow ? "1" : "0") < 0 ||
+	    (o->abortonerror && setenvlist(env, &n, "POOLDBG_ABORT_ON_ERROR", "1") < 0) ||
+	    (o->quarantine != NULL && setenvlist(env, &n, "POOLDBG_QUARANTINE", o->quarantine) < 0) ||
+	    (o->guard != NULL && setenvlist(env, &n, "POOLDBG_GUARD", o->guard) < 0) ||
+	    (o->guardsample != NULL &&
+	    setenvlist(env, &n, "POOLDBG_GUARD_SAMPLE", o->guardsample) < 0))
 		return NULL;
 	/* --heap-file: the program's pid is written into the padding after the fork */
 	if (o->heapfile != NULL && (setenvlist(env, &n, "POOLDBG_HEAPFILE", o->heapfile) < 0 ||

@@ -202,7 +202,7 @@ reallocb(uint64_t oldptr, uint64_t newptr, uint64_t size, uint32_t stack, int32_
 }
 
 static void
-heaperror(uint64_t ptr, uint32_t stack, const char *msg)
+heaperror(int kind, uint64_t ptr, uint32_t stack, const char *msg)
 {
 	uint64_t buf[1024];
 	RecError *e;
@@ -218,6 +218,8 @@ heaperror(uint64_t ptr, uint32_t stack, const char *msg)
 	e->ptr = ptr;
 	e->stack = stack;
 	e->tid = getpid();
+	e->kind = (uint16_t)kind;
+	e->block = ptr;
 	e->msglen = (uint32_t)n;
 	memcpy(e + 1, msg, n);
 	((char *)(e + 1))[n - 1] = '\0';
@@ -412,7 +414,7 @@ clean(int tid)
 {
 	alloc(CALL_MALLOC, 0x1000, 10, 0, 2, tid);
 	alloc(CALL_MALLOC, 0x2000, 20, 0, 3, tid);
-	heaperror(0x1000, 2, "pool main: block 0xff0: mem user overflow (one NUL, tolerated)\n"
+	heaperror(ERR_NOTICE, 0x1000, 2, "pool main: block 0xff0: mem user overflow (one NUL, tolerated)\n"
 	    "  header: magic 0xa110c09 (alloc) size 0x40\n");
 	scan(SCAN_EXIT, 0);
 	arena(0x10000000, 1 << 20);
@@ -500,6 +502,12 @@ static const char *const kindmsgs[] = {
 	"pool main: counted 1 allocated, 2 free; counters say 3, 4\n"
 	"pool main: bad pool accounting\n",					/* corruption */
 	"",									/* corruption */
+};
+
+static const int kindof[] = {
+	ERR_OVERFLOW, ERR_OVERFLOW, ERR_UNDERFLOW, ERR_DOUBLE_FREE, ERR_INVALID_FREE,
+	ERR_INVALID_FREE, ERR_WRITE_AFTER_FREE, ERR_NOTICE, ERR_CORRUPTION, ERR_CORRUPTION,
+	ERR_CORRUPTION,
 };
 
 static int
@@ -599,7 +607,7 @@ main(int argc, char **argv)
 		begin(RING_DEFSIZE, 0, 0, argv);
 		prelude();
 		alloc(CALL_MALLOC, 0x1000, 10, 0, 2, getpid());
-		heaperror(0x1000, 2, "block 0x1000: tail magic0 corrupt\npanic: corrupt tail magic0");
+		heaperror(ERR_OVERFLOW, 0x1000, 2, "block 0x1000: tail magic0 corrupt\npanic: corrupt tail magic0");
 		end(EXIT_NORMAL, 0);
 		return 0;
 	}
@@ -680,7 +688,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "kinds") == 0) {
 		begin(RING_DEFSIZE, 0, 0, argv);
 		for (i = 0; i < (int)(sizeof kindmsgs / sizeof kindmsgs[0]); i++)
-			heaperror(0x1000 + (uint64_t)i, 0, kindmsgs[i]);
+			heaperror(kindof[i], 0x1000 + (uint64_t)i, 0, kindmsgs[i]);
 		end(EXIT_NORMAL, 0);
 		return 0;
 	}
@@ -717,7 +725,7 @@ main(int argc, char **argv)
 			if (len >= sizeof msg)
 				die("env: too long");
 		}
-		heaperror(0, 0, msg);
+		heaperror(ERR_CORRUPTION, 0, 0, msg);
 		end(EXIT_NORMAL, 0);
 		return 0;
 	}

@@ -226,13 +226,13 @@ mkmain(void)
 	    0x90000LL);
 	x(db, "INSERT INTO blocks VALUES(1, %lld, 48, 'malloc', 3, 700, 900, 710, 950, 'free', 6)",
 	    0x90000LL);
-	x(db, "INSERT INTO errors VALUES(1, 1, 700, 100, %lld, 6, "
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 100, %lld, 6, "
 	    "'pool: block 0x90000 is free\npanic: double free of 0x90000', 'double-free')", 0x90000LL);
-	x(db, "INSERT INTO errors VALUES(2, 1, 6000, 100, %lld, 6, "
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(2, 1, 6000, 100, %lld, 6, "
 	    "'block 0x10000 size 32: 6e 6f 64 65 ...\ntail magic overwritten: overflow', 'overflow')",
 	    0x10000LL);
-	x(db, "INSERT INTO errors VALUES(3, 1, 7000, 100, 0, 5, 'arena grew to 1 MiB', 'notice')");
-	x(db, "INSERT INTO errors VALUES(4, 2, 7100, 101, %lld, 30, "
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(3, 1, 7000, 100, 0, 5, 'arena grew to 1 MiB', 'notice')");
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(4, 2, 7100, 101, %lld, 30, "
 	    "'free of 0xdead0: not a block of this pool', 'invalid-free')", 0xdead0LL);
 
 	/* pid 101 at exit: what it inherited (no alloc_seq), and its own */
@@ -289,7 +289,7 @@ mkclean(const char *name, int complete)
 	program(db, 1, 1, 0x7f0000000000LL, 0);
 	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 400, 1, 1, 4096, 1)");
 	blocks(db, 1, 1, "reachable", 0x10000, 2, 48, 3, 10, "kept");
-	x(db, "INSERT INTO errors VALUES(1, 1, 700, 400, 0, 5, 'arena grew to 1 MiB', 'notice')");
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 400, 0, 5, 'arena grew to 1 MiB', 'notice')");
 	finish(db, complete);
 }
 
@@ -320,7 +320,7 @@ mkodd(void)
 	    "/src/\x1b[31mred.c", 4, 1, 0);
 	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 500, 1, 1, 4096, 1)");
 	blocks(db, 1, 1, "definite", 0x10000, 1, 8, 2, 10, "\x7f\x80\xff\"\\\n");
-	x(db, "INSERT INTO errors VALUES(1, 1, 700, 500, 0, 2, 'line one\nline\ttwo \x1b[1m\xff', NULL)");
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 500, 0, 2, 'line one\nline\ttwo \x1b[1m\xff', NULL)");
 	finish(db, 1);
 }
 

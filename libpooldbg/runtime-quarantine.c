@@ -1,0 +1,353 @@
+/*
+ * libpooldbg/runtime-quarantine.c -- the checked heap operations of a
+ * traced process and the quarantine of freed blocks.
+ *
+ * Every free, delete and realloc of the program (tracing live) comes
+ * here from its shim: it is recorded, then checked before anything is
+ * given back -- the pool's own check of the block (a pointer that is no
+ * block, a freed block, a damaged header, tail or guard bytes), the two
+ * tag words in front of it (an underflow of a few bytes lands there; a
+ * tag is a pc, or 0, 1 or 2), and the family: operator new marks its
+ * blocks with realloc tag 1, new[] with 2, and free, delete and delete[]
+ * must each meet their own.  An error the pool finds jumps back here
+ * (runtime-error.c) and the free is dropped: the block is set aside.
+ *
+ * The quarantine: a freed block becomes dead (filled with DEAD_FILL,
+ * pool.c's poolquarantine) and waits in a FIFO until the bytes waiting
+ * pass POOLDBG_QUARANTINE (default 32m); then the oldest are recycled,
+ * each checked (poolrecycle): a fill that changed is a write-after-free.
+ * With POOL_NOREUSE no block is ever recycled and the quarantine is off.
+ * At exit every waiting block is checked, and the whole pool.
+ *
+ * Allocations come here too, to be put on guard pages when asked
+ * (runtime-guard.c) and to go on after a damaged block found by
+ * POOL_PARANOIA was set aside.
+ *
+ * Must never: hold the FIFO's lock while calling the pool (its panic may
+ * jump out), or allocate outside the pool.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>	/* snprintf only: never a FILE */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <pooldbg/pool.h>
+#define POOLDBG_NO_PLAN9_NAMES
+#include <pooldbg/malloc.h>
+
+#include "pool-impl.h"
+#include "runtime.h"
+
+enum {
+	TAGBYTES	= 2 * sizeof(uintptr_t),
+	QCAP		= 1 << 20,	/* blocks waiting, at most */
+	MAXTRIES	= 16,		/* an allocation tried again after errors, at most */
+	TAG_NEW		= 1,		/* realloc tag of operator new's blocks */
+	TAG_NEWARRAY	= 2,		/* and of new[]'s */
+};
+
+#define DEFQUARANTINE	((size_t)32 << 20)
+#define TAGMAX		((uintptr_t)1 << 47)
+
+static struct {
+	pthread_mutex_t lock;
+	size_t	limit;		/* bytes; 0: off */
+	size_t	bytes;		/* waiting */
+	void	**fifo;		/* QCAP dead blocks, oldest at head */
+	size_t	head, n;
+} q = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static long
+envsize(const char *name, long def)
+{
+	const char *s;
+	char *e;
+	long v;
+
+	s = getenv(name);
+	if (s == NULL || *s == '\0')
+		return def;
+	v = strtol(s, &e, 10);
+	switch (*e) {
+	case 'k': case 'K': v <<= 10; e++; break;
+	case 'm': case 'M': v <<= 20; e++; break;
+	case 'g': case 'G': v <<= 30; e++; break;
+	}
+	return *e != '\0' || v < 0 ? def : v;
+}
+
+void
+quarantine_init(void)
+{
+	void *v;
+
+	q.limit = (size_t)envsize("POOLDBG_QUARANTINE", (long)DEFQUARANTINE);
+	if (pooldbg_mainmem->flags & POOL_NOREUSE)
+		q.limit = 0;
+	if (q.limit == 0)
+		return;
+	v = mmap(NULL, QCAP * sizeof(void *), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v == MAP_FAILED) {
+		q.limit = 0;
+		return;
+	}
+	q.fifo = v;
+}
+
+/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL. */
+static void *
+popover(int all)
+{
+	Bhdr *b;
+
+	b = NULL;
+	pthread_mutex_lock(&q.lock);
+	if (q.n > 0 && (all || q.n >= QCAP || q.bytes > q.limit)) {
+		b = q.fifo[q.head];
+		q.head = (q.head + 1) % QCAP;
+		q.n--;
+		q.bytes -= b->size;
+	}
+	pthread_mutex_unlock(&q.lock);
+	return b;
+}
+
+/* Recycle waiting blocks while over the limit (all of them with all); an error jumps out. */
+static void
+recycle(int all)
+{
+	void *b;
+
+	while ((b = popover(all)) != NULL)
+		if (!err_isaside(b))
+			poolrecycle(pooldbg_mainmem, b);
+}
+
+/* ptr, a checked block of the pool, into the quarantine. */
+static void
+quarantine(void *ptr)
+{
+	Bhdr *b;
+
+	b = poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES);
+	pthread_mutex_lock(&q.lock);
+	q.fifo[(q.head + q.n) % QCAP] = b;
+	q.n++;
+	q.bytes += b->size;
+	pthread_mutex_unlock(&q.lock);
+	recycle(0);
+}
+
+static const char *
+callname(unsigned kind)
+{
+	switch (kind) {
+	case CALL_NEW:		return "new";
+	case CALL_NEW_ARRAY:	return "new[]";
+	case CALL_DELETE:	return "delete";
+	case CALL_DELETE_ARRAY:	return "delete[]";
+	case CALL_REALLOC:	return "realloc";
+	case CALL_REALLOCARRAY:	return "reallocarray";
+	default:		return "free";
+	}
+}
+
+/*
+ * The checks of a free (or realloc) of ptr beyond the pool's: 0 to go on,
+ * -1 when the free must be dropped (its tag words are damaged).  A family
+ * mismatch is reported and the free goes on.
+ */
+static int
+checktags(unsigned kind, void *ptr)
+{
+	uintptr_t *u, mt, rt, want;
+	char msg[160];
+	const char *made;
+	unsigned char *c;
+	int i;
+
+	poolblockcheck(pooldbg_mainmem, (char *)ptr - TAGBYTES);
+	u = ptr;
+	mt = u[-2];
+	rt = u[-1];
+	if ((mt != 0 && (mt < 4096 || mt >= TAGMAX)) || (rt > TAG_NEWARRAY && (rt < 4096 || rt >= TAGMAX))) {
+		/* the first damaged byte: the highest impossible one below ptr */
+		c = (unsigned char *)ptr;
+		for (i = 1; i <= (int)TAGBYTES && c[-i] == 0; i++)
+			;
+		if (i > (int)TAGBYTES)
+			i = 1;
+		err_raise(ERR_UNDERFLOW, kind, ptr, ptr, 0, -i, 0, c - i, (uintptr_t)c - TAGBYTES,
+		    (uintptr_t)c + TAGBYTES, "the tag words before the block were written over", 0);
+		u[-1] = 0;
+		u[-2] = 0;
+		return -1;
+	}
+	want = kind == CALL_DELETE ? TAG_NEW : kind == CALL_DELETE_ARRAY ? TAG_NEWARRAY : 0;
+	if ((want == 0 && (rt == TAG_NEW || rt == TAG_NEWARRAY)) || (want != 0 && rt != want)) {
+		made = rt == TAG_NEW ? "new" : rt == TAG_NEWARRAY ? "new[]" : "malloc";
+		snprintf(msg, sizeof msg, "a block from %s given to %s", made, callname(kind));
+		err_raise(ERR_MISMATCHED_FREE, kind, ptr, ptr, 0, 0, 0, ptr, (uintptr_t)ptr - TAGBYTES,
+		    (uintptr_t)ptr + TAGBYTES, msg, 0);
+		if (kind == CALL_REALLOC || kind == CALL_REALLOCARRAY)
+			return -1;
+	}
+	return 0;
+}
+
+void
+rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
+{
+	ErrTry t;
+	int e;
+
+	if (ptr == NULL)
+		return;
+	rt_free(kind, flags, ptr, size, pc);
+	if (rt_state != RT_LIVE || rt_inside) {
+		pooldbg_free(ptr);
+		return;
+	}
+	e = errno;
+	if (guard_on && guard_owns(ptr, NULL)) {
+		guard_free(kind, ptr);
+		errno = e;
+		return;
+	}
+	if (ERR_TRY(&t, kind, ptr)) {
+		errno = e;
+		return;	/* reported; the free is dropped */
+	}
+	if (checktags(kind, ptr) == 0) {
+		if (q.limit != 0)
+			quarantine(ptr);
+		else
+			pooldbg_free(ptr);
+	}
+	err_pop(&t);
+	errno = e;
+}
+
+/* One allocation of the pool for kind. */
+static void *
+poolget(unsigned kind, size_t n, size_t size, size_t align)
+{
+	if (kind == CALL_CALLOC)
+		return pooldbg_calloc(n, size);
+	return align != 0 ? pooldbg_aligned_alloc(align, size) : pooldbg_malloc(size);
+}
+
+void *
+rt_allocate(unsigned kind, size_t n, size_t size, size_t align)
+{
+	volatile int tries;
+	size_t total;
+	ErrTry t;
+	void *v;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (rt_state != RT_LIVE || rt_inside)
+		return poolget(kind, n, size, align);
+	if (guard_on && guard_wanted(total))
+		return guard_alloc(kind, total, align);
+	tries = 0;
+again:
+	if (ERR_TRY(&t, kind, NULL)) {
+		/* a damaged block elsewhere was set aside: try again */
+		if (++tries < MAXTRIES)
+			goto again;
+		abort();
+	}
+	v = poolget(kind, n, size, align);
+	err_pop(&t);
+	return v;
+}
+
+/* The realloc of a guarded block: a new block, the bytes copied, the old one freed. */
+static void *
+guardrealloc(void *ptr, size_t n, size_t size)
+{
+	size_t total, old;
+	void *v;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	guard_owns(ptr, &old);
+	if (total == 0) {
+		guard_free(CALL_REALLOC, ptr);
+		return NULL;
+	}
+	rt_inside--;	/* the new block is the program's: guarded or checked as any */
+	v = rt_allocate(CALL_MALLOC, 1, total, 0);
+	rt_inside++;
+	if (v == NULL)
+		return NULL;
+	memcpy(v, ptr, old < total ? old : total);
+	guard_free(CALL_REALLOC, ptr);
+	return v;
+}
+
+static void *
+doreallocarray(void *ptr, size_t n, size_t size)
+{
+	return pooldbg_reallocarray(ptr, n, size);
+}
+
+void *
+rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc)
+{
+	ErrTry t;
+	int bad;
+
+	if (ptr == NULL || rt_state != RT_LIVE || rt_inside)
+		return rt_realloc(kind, doreallocarray, ptr, n, size, pc);
+	if (guard_on && guard_owns(ptr, NULL))
+		return rt_realloc(kind, guardrealloc, ptr, n, size, pc);
+	if (ERR_TRY(&t, kind, ptr)) {
+		errno = ENOMEM;
+		return NULL;	/* reported: a freed block, no block, or a damaged one */
+	}
+	bad = checktags(kind, ptr);
+	err_pop(&t);
+	if (bad) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return rt_realloc(kind, doreallocarray, ptr, n, size, pc);
+}
+
+void
+quarantine_atexit(void)
+{
+	volatile int rounds;
+	ErrTry t;
+
+	if (rt_state != RT_LIVE)
+		return;
+	rounds = 0;
+again:
+	if (ERR_TRY(&t, 0, NULL)) {
+		/* reported and set aside: go on with the rest */
+		if (++rounds < 1000)
+			goto again;
+		return;
+	}
+	if (q.limit != 0)
+		recycle(1);
+	poolcheck(pooldbg_mainmem);
+	err_pop(&t);
+}
