@@ -8,6 +8,7 @@
  * Must never: change events or anything else the recorder stored.
  */
 #include "pooldbg.h"
+#include "timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,10 @@ derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t er
 	ds->peak = life_stats(l)->peak;
 	what = "indexes";
 	if (trace_create_indexes(db, err, errlen) < 0) {
+		*rc = sqlite3_errcode(db);
+		goto rollback;
+	}
+	if (timeline_build(db, "main", NULL, err, errlen) < 0) {
 		*rc = sqlite3_errcode(db);
 		goto rollback;
 	}
