@@ -7,7 +7,7 @@
  *                    events, with the bytes each span allocated: the
  *                    curve of the whole run in a few thousand rows;
  *   timeline_live    checkpoints: the set of blocks alive after chosen
- *                    events, as their alloc_seq, delta-coded in a blob.
+ *                    events, as their alloc_seq, LEB128-coded in a blob.
  *                    A checkpoint is placed when at least
  *                    max(CKMIN, 2 x blocks alive) events passed since the
  *                    one before, so the sets stored add up to at most
@@ -33,7 +33,7 @@
 #include "timeline.h"
 
 enum {
-	CKMIN	= 32768,	/* fewest events between two checkpoints */
+	CKMIN	= 65536,	/* fewest events between two checkpoints */
 };
 
 /* One allocation stack's totals, open addressing on (process, stack). */
@@ -219,8 +219,8 @@ checkpoints(Build *b, char *err, size_t errlen)
 		gap = 2 * b->nblk[k];
 		if (gap < CKMIN)
 			gap = CKMIN;
-		if (c - last < gap)
-			continue;
+		if (c - last < gap && k + 1 < n)
+			continue;	/* the last event always gets one: readers start there */
 		b->ck[b->nck] = c;
 		b->maxset[b->nck] = (size_t)b->nblk[k];
 		if (b->nblk[k] > 0 &&
@@ -251,27 +251,16 @@ nomem:
 	return -1;
 }
 
-static int
-u64cmp(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* seq's set as the blob of timeline_live into buf (10 bytes per id at most); its length. */
+/* A checkpoint's set as the blob of timeline_live into buf (10 bytes per id at most); its length. */
 static size_t
-encode(uint64_t *ids, size_t n, unsigned char *buf)
+encode(const uint64_t *ids, size_t n, unsigned char *buf)
 {
-	uint64_t prev, d;
+	uint64_t d;
 	size_t i, len;
 
-	qsort(ids, n, sizeof *ids, u64cmp);
-	prev = 0;
 	len = 0;
 	for (i = 0; i < n; i++) {
-		d = ids[i] - prev;
-		prev = ids[i];
+		d = ids[i];
 		while (d >= 0x80) {
 			buf[len++] = (unsigned char)(d | 0x80);
 			d >>= 7;
