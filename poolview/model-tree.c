@@ -316,6 +316,10 @@ model_tree_load(Model *m, Tree *t, char *err, size_t errlen)
 			s->end[up] = n;
 		}
 	}
+	/* open the chain every stack shares (main's callers, main) */
+	for (up = 0; up < 2; up++)
+		for (n = t->root[up]; n->nkids == 1; n = n->kids[0])
+			n->kids[0]->open = 1;
 	tree_rows(t);
 	return 0;
 fail:

@@ -22,6 +22,7 @@
 
 enum {
 	SLAB	= 4096,		/* Blks allocated at once */
+	EXACTMAX = 1 << 20,	/* events of a trace short enough for its curve event by event */
 };
 
 /* Interned strings: open addressing. */
@@ -411,6 +412,9 @@ model_inuse_at(const Model *m, int64_t seq)
 {
 	size_t k;
 
+	if (m->exact != NULL)
+		return m->exact[seq < 0 ? 0 : seq > m->maxseq ? m->maxseq : seq];
+
 	if (seq < TIMELINE_SPAN || m->nspan == 0)
 		return seq >= m->maxseq && m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0;
 	k = (size_t)seq / TIMELINE_SPAN - 1;
@@ -632,6 +636,51 @@ nomem:
 	return -1;
 }
 
+/*
+ * A short trace gets its curve event by event (the spans of timeline are
+ * too coarse to draw it): bytes in use after each event, and the peak.
+ */
+static int
+readexact(Model *m)
+{
+	sqlite3_stmt *st;
+	int64_t *d, a, f, k;
+	uint64_t size;
+
+	if (m->maxseq > EXACTMAX)
+		return 0;
+	if ((d = calloc((size_t)m->maxseq + 2, sizeof *d)) == NULL ||
+	    (m->exact = calloc((size_t)m->maxseq + 1, sizeof *m->exact)) == NULL) {
+		free(d);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(m->db, "SELECT alloc_seq, free_seq, size FROM blocks", -1, &st,
+	    NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			a = sqlite3_column_int64(st, 0);
+			f = sqlite3_column_type(st, 1) == SQLITE_NULL ? m->maxseq + 1 :
+			    sqlite3_column_int64(st, 1);
+			size = (uint64_t)sqlite3_column_int64(st, 2);
+			if (a < 1 || a > m->maxseq || f <= a)
+				continue;
+			d[a] += (int64_t)size;
+			d[f <= m->maxseq ? f : m->maxseq + 1] -= (int64_t)size;
+		}
+		sqlite3_finalize(st);
+	}
+	m->peak = 0;
+	m->peakseq = 0;
+	for (k = 1; k <= m->maxseq; k++) {
+		m->exact[k] = m->exact[k - 1] + (uint64_t)d[k];
+		if (m->exact[k] > m->peak) {
+			m->peak = m->exact[k];
+			m->peakseq = k;
+		}
+	}
+	free(d);
+	return 0;
+}
+
 /* The exit classes of blocks, and the leaked totals. */
 static int
 readclasses(Model *m)
@@ -662,9 +711,9 @@ readclasses(Model *m)
 		return 0;
 	for (n = 0; sqlite3_step(st) == SQLITE_ROW && n * 2 < (int64_t)m->clsmask; n++) {
 		c = clsbyname((const char *)sqlite3_column_text(st, 1));
-		m->leaktotal[c] += (uint64_t)sqlite3_column_int64(st, 2);
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-			continue;
+			continue;	/* no recorded call made it: not the program's */
+		m->leaktotal[c] += (uint64_t)sqlite3_column_int64(st, 2);
 		m->leakrows[m->nleakrows].bytes = (uint64_t)sqlite3_column_int64(st, 2);
 		m->leakrows[m->nleakrows].cls = c;
 		m->leakrows[m->nleakrows].process = sqlite3_column_int64(st, 3);
@@ -760,7 +809,7 @@ model_open(Model *m, const char *path, char *err, size_t errlen)
 	/* qev reads the event itself: shift its columns by one */
 	sqlite3_finalize(m->qev);
 	if (sqlite3_prepare_v2(m->db, "SELECT " EVCOLS " FROM events WHERE seq = ?1", -1, &m->qev,
-	    NULL) != SQLITE_OK || readtimeline(m) < 0 || readclasses(m) < 0 || readpoints(m) < 0) {
+	    NULL) != SQLITE_OK || readtimeline(m) < 0 || readexact(m) < 0 || readclasses(m) < 0 || readpoints(m) < 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, m->nomem ? "out of memory" :
 		    "the trace is damaged");
 		return -1;
@@ -787,6 +836,7 @@ model_close(Model *m)
 	free(m->tab);
 	free(m->live);
 	free(m->span);
+	free(m->exact);
 	free(m->ck);
 	free(m->pt);
 	free(m->clsseq);

@@ -187,6 +187,7 @@ struct Model {
 	int64_t	t0;		/* time of the first event */
 	Span	*span;
 	size_t	nspan;
+	uint64_t *exact;	/* short traces: bytes in use after each event, [0 .. maxseq] */
 	int64_t	*ck;		/* timeline_live seqs */
 	size_t	nck;
 	Point	*pt;
@@ -242,7 +243,7 @@ void	model_close(Model *m);
 int	model_seek(Model *m, int64_t seq);
 /* The time of event seq relative to the first event, ns; the nearest span's if it is not at hand. */
 int64_t	model_time(Model *m, int64_t seq);
-/* Bytes in use after seq from the spans (the span ending at or before it). */
+/* Bytes in use after seq: exact for a short trace, else the span ending at or before it. */
 uint64_t model_inuse_at(const Model *m, int64_t seq);
 /* The next (dir 1) or previous (dir -1) point of kind after/before the cursor; -1 none. kind -1: any. */
 int64_t	model_point(const Model *m, int kind, int dir);

@@ -87,7 +87,7 @@ draw_overview(Ui *u)
 	if ((col = calloc((size_t)w, sizeof *col)) == NULL)
 		return;
 	maxv = 1;
-	for (k = 0; k < m->nspan; k++) {
+	for (k = 0; m->exact == NULL && k < m->nspan; k++) {
 		x = (int)((m->span[k].seq - 1) * w / m->maxseq);
 		if (x >= w)
 			x = w - 1;
@@ -96,10 +96,17 @@ draw_overview(Ui *u)
 		if (m->span[k].inuse > maxv)
 			maxv = m->span[k].inuse;
 	}
-	/* a slice without a span end of its own shows the span it lies in */
-	for (x = 1; x < w; x++) {
-		s0 = (int64_t)x * m->maxseq / w;
-		if (col[x] == 0 && s0 > 0)
+	/* a short trace event by event; elsewhere a slice without a span end shows its span */
+	for (x = 0; x < w; x++) {
+		s0 = (int64_t)x * m->maxseq / w + 1;
+		s1 = (int64_t)(x + 1) * m->maxseq / w;
+		if (m->exact != NULL) {
+			for (; s0 <= s1 || (s0 == s1 + 1 && col[x] == 0 && s0 <= m->maxseq); s0++)
+				if (model_inuse_at(m, s0) > col[x])
+					col[x] = model_inuse_at(m, s0);
+			if (col[x] > maxv)
+				maxv = col[x];
+		} else if (col[x] == 0 && x > 0)
 			col[x] = model_inuse_at(m, s0);
 	}
 	cx = (int)(m->cur > 0 ? (m->cur - 1) * w / m->maxseq : 0);
@@ -198,7 +205,7 @@ draw_stacks(Ui *u)
 	snprintf(hd, sizeof hd, "%-*s", namew, t->up ? "bottom-up: allocating function first (b: top-down)" :
 	    "top-down: callers first (b: bottom-up)");
 	for (c = 0; c < COL_NAME; c++) {
-		snprintf(nm, sizeof nm, "%s%s", c == t->sort ? (t->rev ? "^" : "v") : "", names[c]);
+		snprintf(nm, sizeof nm, "%s%s", names[c], c == t->sort ? "*" : "");
 		snprintf(hd + strlen(hd), sizeof hd - strlen(hd), "%10s", nm);
 	}
 	header(u, 1, hd);

@@ -170,10 +170,11 @@ view_draw(Ui *u)
 	getmaxyx(stdscr, u->rows, u->cols);
 	erase();
 	if (u->rows < MINROWS || u->cols < MINCOLS) {
-		snprintf(line, sizeof line, "poolview needs a terminal of at least %dx%d; this one is %dx%d",
-		    MINCOLS, MINROWS, u->cols, u->rows);
+		snprintf(line, sizeof line, "terminal too small: %dx%d", u->cols, u->rows);
+		mvaddnstr(u->rows / 2 - 1, 0, line, u->cols);
+		snprintf(line, sizeof line, "poolview needs %dx%d", MINCOLS, MINROWS);
 		mvaddnstr(u->rows / 2, 0, line, u->cols);
-		mvaddnstr(u->rows / 2 + 1, 0, "(make it larger, or q to quit)", u->cols);
+		mvaddnstr(u->rows / 2 + 1, 0, "(q quits)", u->cols);
 		refresh();
 		return;
 	}
