@@ -70,6 +70,8 @@ static void a_pmark(Ui *u) { seek(u, model_point(u->m, PT_MARK, -1)); }
 static void a_nsnap(Ui *u) { seek(u, model_point(u->m, PT_SNAPSHOT, 1)); }
 static void a_psnap(Ui *u) { seek(u, model_point(u->m, PT_SNAPSHOT, -1)); }
 
+static size_t helprows(void);
+
 /* The selection of the list screen shown, and its length. */
 static size_t *
 selof(Ui *u, size_t *n)
@@ -85,7 +87,7 @@ selof(Ui *u, size_t *n)
 		*n = (size_t)u->nerr;
 		return &u->errsel;
 	case SCR_HELP:
-		*n = 1000;
+		*n = helprows() > (size_t)(u->rows - 4) ? helprows() - (size_t)(u->rows - 4) + 1 : 1;
 		return &u->helptop;
 	}
 	*n = 0;
@@ -345,6 +347,17 @@ keys_do(Ui *u, int key)
 	snprintf(u->msg, sizeof u->msg, "no action for that key here (? shows every key)");
 }
 
+/* Rows of the help page: the rows of the table with a key name. */
+static size_t
+helprows(void)
+{
+	size_t i, n;
+
+	for (i = n = 0; i < nelem(keys); i++)
+		n += keys[i].keyname != NULL;
+	return n;
+}
+
 void
 draw_help(Ui *u)
 {
@@ -352,11 +365,13 @@ draw_help(Ui *u)
 	int y;
 
 	attron(A_BOLD);
-	mvaddstr(1, 0, "poolview keys (Esc: back; Up/Down scroll)");
+	mvprintw(1, 0, "poolview keys, %zu-%zu of %zu (Esc: back; Up/Down/g/G scroll)", u->helptop + 1,
+	    u->helptop + (size_t)(u->rows - 4) < helprows() ? u->helptop + (size_t)(u->rows - 4) :
+	    helprows(), helprows());
 	attroff(A_BOLD);
 	y = 2;
 	row = 0;
-	for (i = 0; i < nelem(keys) && y < u->rows - 2; i++) {
+	for (i = 0; i < nelem(keys) && y < u->rows - 1; i++) {
 		if (keys[i].keyname == NULL)
 			continue;
 		if (row++ < u->helptop)
