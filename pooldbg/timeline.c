@@ -55,12 +55,12 @@ struct Build {
 	int64_t	*nblk;		/* blocks alive after it (deltas first) */
 	uint64_t *born;		/* bytes the span allocated */
 	uint64_t *allocs;
-	uint64_t *a, *f;	/* per block: alloc_seq, free_seq (maxseq + 1: never freed) */
+	uint32_t *a, *f;	/* per block: alloc_seq, free_seq (maxseq + 1: never freed) */
 	size_t	nb, maxb;
 	Stk	*stk;
 	size_t	stkmask, nstk;
 	int64_t	*ck;		/* checkpoint seqs, ascending */
-	uint64_t **set;		/* per checkpoint: the alloc_seqs alive after it */
+	uint32_t **set;		/* per checkpoint: the alloc_seqs alive after it */
 	size_t	*nset, *maxset;
 	size_t	nck;
 };
@@ -126,9 +126,10 @@ stkadd(Build *b, int64_t process, int64_t stack, uint64_t size)
 static int
 readblocks(Build *b, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *mx;
 	int64_t as, fs, process, stack;
-	uint64_t size, *na, *nf;
+	uint64_t size;
+	uint32_t *na, *nf;
 	size_t k;
 	int rc;
 
@@ -136,6 +137,18 @@ readblocks(Build *b, char *err, size_t errlen)
 	    " FROM main.blocks", -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(b->db));
 		return -1;
+	}
+	/* the rows' count is near max(rowid): a first guess that spares copies */
+	if (sqlite3_prepare_v2(b->db, "SELECT coalesce(max(rowid), 0) FROM main.blocks", -1, &mx,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(mx) == SQLITE_ROW && sqlite3_column_int64(mx, 0) > 0) {
+			b->maxb = (size_t)sqlite3_column_int64(mx, 0) + 1;
+			b->a = malloc(b->maxb * sizeof *b->a);
+			b->f = malloc(b->maxb * sizeof *b->f);
+			if (b->a == NULL || b->f == NULL)
+				b->maxb = 0;
+		}
+		sqlite3_finalize(mx);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		process = sqlite3_column_int64(st, 0);
@@ -146,7 +159,7 @@ readblocks(Build *b, char *err, size_t errlen)
 		    sqlite3_column_int64(st, 4);
 		if (as < 1 || as > b->maxseq || fs <= as)
 			continue;	/* not a lifetime of these events */
-		if (b->nb == b->maxb) {
+		if (b->nb >= b->maxb) {
 			b->maxb = b->maxb == 0 ? 65536 : 2 * b->maxb;
 			na = realloc(b->a, b->maxb * sizeof *na);
 			if (na != NULL)
@@ -157,8 +170,8 @@ readblocks(Build *b, char *err, size_t errlen)
 			if (na == NULL || nf == NULL)
 				goto nomem;
 		}
-		b->a[b->nb] = (uint64_t)as;
-		b->f[b->nb] = (uint64_t)fs;
+		b->a[b->nb] = (uint32_t)as;
+		b->f[b->nb] = (uint32_t)fs;
 		b->nb++;
 		k = spanof(as);
 		b->inuse[k] += (int64_t)size;
@@ -219,8 +232,8 @@ checkpoints(Build *b, char *err, size_t errlen)
 		gap = 2 * b->nblk[k];
 		if (gap < CKMIN)
 			gap = CKMIN;
-		if (c - last < gap && k + 1 < n)
-			continue;	/* the last event always gets one: readers start there */
+		if (c - last < gap)
+			continue;
 		b->ck[b->nck] = c;
 		b->maxset[b->nck] = (size_t)b->nblk[k];
 		if (b->nblk[k] > 0 &&
@@ -235,12 +248,12 @@ checkpoints(Build *b, char *err, size_t errlen)
 		hi = b->nck;
 		while (lo < hi) {
 			j = lo + (hi - lo) / 2;
-			if ((uint64_t)b->ck[j] < b->a[i])
+			if (b->ck[j] < (int64_t)b->a[i])
 				lo = j + 1;
 			else
 				hi = j;
 		}
-		for (j = lo; j < b->nck && (uint64_t)b->ck[j] < b->f[i]; j++)
+		for (j = lo; j < b->nck && b->ck[j] < (int64_t)b->f[i]; j++)
 			if (b->nset[j] < b->maxset[j])
 				b->set[j][b->nset[j]++] = b->a[i];
 	}
@@ -253,9 +266,9 @@ nomem:
 
 /* A checkpoint's set as the blob of timeline_live into buf (10 bytes per id at most); its length. */
 static size_t
-encode(const uint64_t *ids, size_t n, unsigned char *buf)
+encode(const uint32_t *ids, size_t n, unsigned char *buf)
 {
-	uint64_t d;
+	uint32_t d;
 	size_t i, len;
 
 	len = 0;
@@ -386,6 +399,10 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 	sqlite3_finalize(st);
 	if (b.maxseq == 0)
 		return 0;	/* no events: the tables stay empty */
+	if (b.maxseq >= (int64_t)UINT32_MAX) {
+		snprintf(err, errlen, "timeline: more than 2^32 events");
+		return -1;
+	}
 	b.nspan = spanof(b.maxseq) + 1;
 	b.inuse = calloc(b.nspan, sizeof *b.inuse);
 	b.nblk = calloc(b.nspan, sizeof *b.nblk);

@@ -292,6 +292,11 @@ model_tree_load(Model *m, Tree *t, char *err, size_t errlen)
 	if ((f = m->frames = calloc(1, sizeof *f)) == NULL || readframes(m, f) < 0 ||
 	    readstacks(m) < 0)
 		goto fail;
+	for (i = 0; i < m->nlive; i++) {
+		m->live[i]->st = model_stack(m, m->live[i]->process, m->live[i]->stack);
+		if (m->live[i]->st != NULL)
+			m->live[i]->st->alive += m->live[i]->size;
+	}
 	for (up = 0; up < 2; up++) {
 		if ((t->root[up] = calloc(1, sizeof *t->root[up])) == NULL)
 			goto fail;
@@ -367,11 +372,6 @@ tree_alive(Model *m, Tree *t)
 	size_t i;
 	int up;
 
-	for (i = 0; i < m->nstacks; i++)
-		m->stacks[i]->alive = 0;
-	for (i = 0; i < m->nlive; i++)
-		if ((s = model_stack(m, m->live[i]->process, m->live[i]->stack)) != NULL)
-			s->alive += m->live[i]->size;
 	for (up = t->up; up == t->up; up++) {
 		zeroalive(t->root[up]);
 		for (i = 0; i < m->nstacks; i++) {

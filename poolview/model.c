@@ -193,6 +193,10 @@ liveadd(Model *m, Blk *b)
 	m->live[m->nlive++] = b;
 	b->live = m->nlive;
 	m->inuse += b->size;
+	if (b->st == NULL && m->stab != NULL)
+		b->st = model_stack(m, b->process, b->stack);
+	if (b->st != NULL)
+		b->st->alive += b->size;
 	return 0;
 }
 
@@ -208,6 +212,8 @@ livedel(Model *m, Blk *b)
 	last->live = b->live;
 	b->live = 0;
 	m->inuse -= b->size;
+	if (b->st != NULL)
+		b->st->alive -= b->size;
 }
 
 static void
@@ -217,6 +223,8 @@ liveclear(Model *m)
 
 	for (i = 0; i < m->nlive; i++)
 		m->live[i]->live = 0;
+	for (i = 0; i < m->nstacks; i++)
+		m->stacks[i]->alive = 0;
 	m->nlive = 0;
 	m->inuse = 0;
 }
@@ -367,18 +375,61 @@ loadck(Model *m, size_t i)
 	return m->nomem ? -1 : 0;
 }
 
+/* The blocks alive after the last event: those never freed (an index lookup, rows in order). */
+static int
+loadend(Model *m)
+{
+	sqlite3_stmt *st;
+	int64_t seq;
+	Blk *b;
+
+	liveclear(m);
+	if (sqlite3_prepare_v2(m->db, "SELECT alloc_seq, process, ptr, size, stack, alloc_time, call"
+	    " FROM blocks WHERE free_seq IS NULL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		if (seq < 1 || seq > m->maxseq)
+			continue;
+		if ((b = tabfind(m, seq)) == NULL) {
+			if ((b = tabnew(m, seq)) == NULL)
+				break;
+			b->process = sqlite3_column_int64(st, 1);
+			b->ptr = (uint64_t)sqlite3_column_int64(st, 2);
+			b->size = (uint64_t)sqlite3_column_int64(st, 3);
+			b->stack = sqlite3_column_int64(st, 4);
+			b->time = sqlite3_column_int64(st, 5);
+			b->call = model_intern(m, (const char *)sqlite3_column_text(st, 6));
+		}
+		liveadd(m, b);
+	}
+	sqlite3_finalize(st);
+	return m->tab == NULL && m->nlive > 0 ? -1 : m->nomem ? -1 : 0;
+}
+
+/* Blocks alive after event seq, from the spans (seq a span's end or maxseq). */
+static int64_t
+aliveat(const Model *m, int64_t seq)
+{
+	if (seq <= 0 || m->nspan == 0)
+		return 0;
+	if (seq >= m->maxseq)
+		return (int64_t)m->span[m->nspan - 1].blocks;
+	return (int64_t)m->span[(size_t)(seq - 1) / TIMELINE_SPAN].blocks;
+}
+
 int
 model_seek(Model *m, int64_t seq)
 {
-	int64_t from, dist, c;
+	int64_t best, from, c, prev, next;
 	size_t lo, hi, j;
+	int how;
 
 	if (seq < 0)
 		seq = 0;
 	if (seq > m->maxseq)
 		seq = m->maxseq;
-	dist = seq > m->cur ? seq - m->cur : m->cur - seq;
-	/* the last checkpoint at or before seq */
+	/* the checkpoints around seq: the start and the end are checkpoints too */
 	lo = 0;
 	hi = m->nck;
 	while (lo < hi) {
@@ -388,14 +439,29 @@ model_seek(Model *m, int64_t seq)
 		else
 			hi = j;
 	}
-	from = lo > 0 ? m->ck[lo - 1] : 0;
-	c = seq - from + (lo > 0 ? (int64_t)m->span[(size_t)(from - 1) / TIMELINE_SPAN].blocks : 0);
-	if (c < dist) {
-		if (lo > 0) {
-			if (loadck(m, lo - 1) < 0)
-				return -1;
-		} else
+	prev = lo > 0 ? m->ck[lo - 1] : 0;
+	next = lo < m->nck ? m->ck[lo] : m->maxseq;
+	/* the fewest rows read: from here, from the checkpoint before, or from the one after */
+	best = seq > m->cur ? seq - m->cur : m->cur - seq;
+	how = 0;
+	from = m->cur;
+	if ((c = seq - prev + aliveat(m, prev)) < best) {
+		best = c;
+		how = 1;
+		from = prev;
+	}
+	if ((c = next - seq + aliveat(m, next)) < best) {
+		how = 2;
+		from = next;
+	}
+	if (how != 0) {
+		if (from == 0)
 			liveclear(m);
+		else if (from == m->maxseq) {
+			if (loadend(m) < 0)
+				return -1;
+		} else if (loadck(m, how == 1 ? lo - 1 : lo) < 0)
+			return -1;
 		m->cur = from;
 	}
 	if (seq > m->cur) {

@@ -50,6 +50,7 @@ struct Blk {
 	const char *call;	/* interned */
 	int	cls;		/* CL_* */
 	size_t	live;		/* 1 + its index in Model.live; 0: not alive at the cursor */
+	struct Stack *st;	/* its stack's record, once the stacks are read */
 	Blk	*next;		/* hash chain */
 };
 
@@ -101,7 +102,7 @@ struct Stack {
 	uint64_t allocs;
 	uint64_t bytes;
 	uint64_t leak[NCL];	/* bytes at exit by class */
-	uint64_t alive;		/* bytes alive at the cursor */
+	uint64_t alive;		/* bytes alive at the cursor (kept by the model as blocks come and go) */
 	Loc	*chain;		/* innermost first */
 	int	nchain;
 	Node	*end[2];	/* its last node in the top-down [0] and bottom-up [1] tree */

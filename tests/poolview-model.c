@@ -282,6 +282,11 @@ checkmodel(const char *path, int cached)
 	ok(lk != NULL && lk->v[COL_DEF] == leaked && leaked > 0, "leaky_cache leaked %llu bytes definite",
 	    (unsigned long long)leaked);
 	ok(nd != NULL && nd->v[COL_ALIVE] == m.inuse, "main holds every byte alive");
+	model_seek(&m, 70001);
+	tree_alive(&m, &t);
+	truth(70001, &n, &bytes);
+	ok(nd != NULL && nd->v[COL_ALIVE] == bytes, "after a jump back, main holds the bytes alive then");
+	model_seek(&m, lastseq);
 	t.up = 1;
 	tree_alive(&m, &t);
 	ok(kid(t.root[1], "leaky_cache") != NULL && kid(kid(t.root[1], "leaky_cache"), "main") != NULL,
