@@ -387,8 +387,6 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 	memset(&b, 0, sizeof b);
 	b.db = db;
 	rc = -1;
-	if (trace_create_timeline(db, schema, err, errlen) < 0)
-		return -1;
 	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM main.events", -1, &st,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
@@ -397,11 +395,20 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 	if (sqlite3_step(st) == SQLITE_ROW)
 		b.maxseq = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (b.maxseq == 0)
-		return 0;	/* no events: the tables stay empty */
 	if (b.maxseq >= (int64_t)UINT32_MAX) {
 		snprintf(err, errlen, "timeline: more than 2^32 events");
 		return -1;
+	}
+	/* all or nothing: a failure leaves no table behind */
+	if (sqlite3_exec(db, "SAVEPOINT timeline", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (trace_create_timeline(db, schema, err, errlen) < 0)
+		goto out;
+	if (b.maxseq == 0) {
+		rc = 0;		/* no events: the tables stay empty */
+		goto out;
 	}
 	b.nspan = spanof(b.maxseq) + 1;
 	b.inuse = calloc(b.nspan, sizeof *b.inuse);
@@ -429,6 +436,9 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 	}
 	rc = 0;
 out:
+	if (rc < 0)
+		sqlite3_exec(db, "ROLLBACK TO timeline", NULL, NULL, NULL);
+	sqlite3_exec(db, "RELEASE timeline", NULL, NULL, NULL);
 	for (k = 0; b.set != NULL && k < b.nck; k++)
 		free(b.set[k]);
 	free(b.set);

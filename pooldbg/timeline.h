@@ -26,10 +26,11 @@ struct TimelineStats {
 /*
  * Build the time index of the trace db (its blocks and events tables in
  * schema main must be complete) into schema: create its tables there
- * (trace_create_timeline) and fill them.  The caller holds the write
- * transaction, if it wants one.  Reads every blocks row once and keeps
- * 16 bytes per block in memory while it works.  0, or -1 with one line
- * in err ("timeline: why"); st may be NULL.
+ * (trace_create_timeline) and fill them, all or nothing (a savepoint:
+ * on failure no table is left).  The caller may hold a transaction around
+ * it.  Reads every blocks row once and keeps 8 bytes per block in memory
+ * while it works.  0, or -1 with one line in err ("timeline: why"); st
+ * may be NULL.  A trace of 2^32 events or more is not indexed (-1).
  */
 int	timeline_build(sqlite3 *db, const char *schema, TimelineStats *st, char *err, size_t errlen);
 
