@@ -228,7 +228,7 @@ struct Model {
 	int	nomem;
 };
 
-/* ---- model.c ---- */
+/* ---- model-open.c ---- */
 
 /*
  * Open the trace at path for browsing: trace_open_read's checks (its
@@ -240,6 +240,13 @@ struct Model {
  */
 int	model_open(Model *m, const char *path, char *err, size_t errlen);
 void	model_close(Model *m);
+/* Keep a copy of s for the model's life; NULL (and m->nomem) if out of memory. */
+const char *model_intern(Model *m, const char *s);
+/* Name of a class: "definite", ..., "-" for CL_NONE. */
+const char *model_clsname(int cls);
+
+/* ---- model.c ---- */
+
 /* Put the cursor at seq (clamped to 0 .. maxseq), updating the blocks alive. 0, or -1 (out of memory / SQL). */
 int	model_seek(Model *m, int64_t seq);
 /* The time of event seq relative to the first event, ns; the nearest span's if it is not at hand. */
@@ -254,10 +261,6 @@ Blk	*model_blk(const Model *m, int64_t seq);
 Stack	*model_stack(const Model *m, int64_t process, int64_t stack);
 /* The leaf function of a block's stack: "?" if unknown. */
 const char *model_blkfunc(const Model *m, const Blk *b);
-/* Keep a copy of s for the model's life; NULL (and m->nomem) if out of memory. */
-const char *model_intern(Model *m, const char *s);
-/* Name of a class: "definite", ..., "-" for CL_NONE. */
-const char *model_clsname(int cls);
 
 /* ---- model-tree.c ---- */
 

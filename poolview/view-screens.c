@@ -351,12 +351,18 @@ static int
 stackrows(Ui *u, int64_t process, int64_t stack, int y, int n)
 {
 	const Loc *ch[64];
-	int k, nc;
+	const char *file;
+	int k, nc, room, len;
 
 	nc = model_chain(u->m, process, stack, ch, (int)nelem(ch));
-	for (k = 0; k < nc && k < n; k++)
-		mvprintw(y + k, 4, "%-40.40s %s:%d", ch[k]->func, ch[k]->file != NULL ? ch[k]->file : "?",
-		    ch[k]->line);
+	room = u->cols - 4 - 41 - 8;
+	for (k = 0; k < nc && k < n; k++) {
+		file = ch[k]->file != NULL ? ch[k]->file : "?";
+		len = (int)strlen(file);
+		/* a path too long for the line keeps its end, where the file's name is */
+		mvprintw(y + k, 4, "%-40.40s %s%s:%d", ch[k]->func, len > room ? "..." : "",
+		    len > room && room > 3 ? file + len - room + 3 : file, ch[k]->line);
+	}
 	if (nc == 0 && n > 0) {
 		mvaddstr(y, 4, "(no stack recorded)");
 		return 1;

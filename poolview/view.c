@@ -81,7 +81,7 @@ view_sync(Ui *u)
 	int w, h;
 
 	m = u->m;
-	if ((u->scr == SCR_STACKS || u->scr == SCR_OVERVIEW) && u->treeat != m->cur) {
+	if (u->scr == SCR_STACKS && u->treeat != m->cur) {
 		tree_alive(m, &u->t);
 		u->treeat = m->cur;
 	}

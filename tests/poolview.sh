@@ -152,7 +152,7 @@ waitfor "poolview keys"
 grep -q "tree-search" "$tmp/screen" && grep -q "blocks-size" "$tmp/screen"
 ok $? "?: the help names the actions and their keys"
 keys G
-waitfor "quit"
+waitfor "time-peak"
 grep -E -q "^ +p +time-peak" "$tmp/screen" && grep -E -q "^ +PgUp +time-back-far" "$tmp/screen"
 ok $? "G: the rest of the help, the time keys among them"
 keys Escape
