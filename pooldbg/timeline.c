@@ -46,15 +46,21 @@ struct Stk {
 	int	used;
 };
 
+/* What a span adds up. */
+typedef struct Acc Acc;
+struct Acc {
+	int64_t	inuse;		/* bytes alive after its last event (deltas until summed) */
+	int64_t	nblk;		/* blocks alive after it (likewise) */
+	uint64_t born;		/* bytes the span allocated */
+	uint64_t allocs;
+};
+
 typedef struct Build Build;
 struct Build {
 	sqlite3	*db;
 	int64_t	maxseq;		/* the trace's last events.seq */
 	size_t	nspan;
-	int64_t	*inuse;		/* per span: bytes alive after its last event (deltas first) */
-	int64_t	*nblk;		/* blocks alive after it (deltas first) */
-	uint64_t *born;		/* bytes the span allocated */
-	uint64_t *allocs;
+	Acc	*sp;		/* per span, one cache line for the four */
 	uint32_t *a, *f;	/* per block: alloc_seq, free_seq (maxseq + 1: never freed) */
 	size_t	nb, maxb;
 	Stk	*stk;
@@ -63,6 +69,7 @@ struct Build {
 	uint32_t **set;		/* per checkpoint: the alloc_seqs alive after it */
 	size_t	*nset, *maxset;
 	size_t	nck;
+	int	nomem;		/* out of memory while reading the rows */
 };
 
 static size_t
@@ -122,22 +129,75 @@ stkadd(Build *b, int64_t process, int64_t stack, uint64_t size)
 	return 0;
 }
 
-/* The one pass over blocks: span deltas, stacks, the blocks' bounds kept. */
-static int
-readblocks(Build *b, char *err, size_t errlen)
+/*
+ * One blocks row (process, size, stack, alloc_seq, free_seq), given by
+ * SQLite to the aggregate pooldbg_timeline_row: span deltas, its stack's
+ * totals, its bounds kept.  An aggregate rather than a loop of
+ * sqlite3_column calls: the values come without the connection's mutex
+ * taken and released for every column of nine million rows.
+ */
+static void
+rowstep(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
-	sqlite3_stmt *st, *mx;
-	int64_t as, fs, process, stack;
+	Build *b;
+	int64_t as, fs;
 	uint64_t size;
 	uint32_t *na, *nf;
 	size_t k;
+
+	b = sqlite3_user_data(ctx);
+	if (argc != 5 || b->nomem)
+		return;
+	size = (uint64_t)sqlite3_value_int64(v[1]);
+	as = sqlite3_value_int64(v[3]);
+	fs = sqlite3_value_type(v[4]) == SQLITE_NULL ? b->maxseq + 1 : sqlite3_value_int64(v[4]);
+	if (as < 1 || as > b->maxseq || fs <= as)
+		return;		/* not a lifetime of these events */
+	if (b->nb >= b->maxb) {
+		b->maxb = b->maxb == 0 ? 65536 : 2 * b->maxb;
+		na = realloc(b->a, b->maxb * sizeof *na);
+		if (na != NULL)
+			b->a = na;
+		nf = realloc(b->f, b->maxb * sizeof *nf);
+		if (nf != NULL)
+			b->f = nf;
+		if (na == NULL || nf == NULL) {
+			b->nomem = 1;
+			return;
+		}
+	}
+	b->a[b->nb] = (uint32_t)as;
+	b->f[b->nb] = (uint32_t)fs;
+	b->nb++;
+	k = spanof(as);
+	b->sp[k].inuse += (int64_t)size;
+	b->sp[k].nblk++;
+	b->sp[k].born += size;
+	b->sp[k].allocs++;
+	if (fs <= b->maxseq) {
+		k = spanof(fs);
+		b->sp[k].inuse -= (int64_t)size;
+		b->sp[k].nblk--;
+	}
+	if (stkadd(b, sqlite3_value_int64(v[0]), sqlite3_value_int64(v[2]), size) < 0)
+		b->nomem = 1;
+}
+
+static void
+rowfinal(sqlite3_context *ctx)
+{
+	sqlite3_result_null(ctx);
+}
+
+/* The one pass over blocks. */
+static int
+readblocks(Build *b, char *err, size_t errlen)
+{
+	sqlite3_stmt *mx;
+	size_t k;
+	char *msg;
 	int rc;
 
-	if (sqlite3_prepare_v2(b->db, "SELECT process, size, stack, alloc_seq, free_seq"
-	    " FROM main.blocks", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(b->db));
-		return -1;
-	}
 	/* the rows' count is near max(rowid): a first guess that spares copies */
 	if (sqlite3_prepare_v2(b->db, "SELECT coalesce(max(rowid), 0) FROM main.blocks", -1, &mx,
 	    NULL) == SQLITE_OK) {
@@ -150,57 +210,30 @@ readblocks(Build *b, char *err, size_t errlen)
 		}
 		sqlite3_finalize(mx);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		process = sqlite3_column_int64(st, 0);
-		size = (uint64_t)sqlite3_column_int64(st, 1);
-		stack = sqlite3_column_int64(st, 2);
-		as = sqlite3_column_int64(st, 3);
-		fs = sqlite3_column_type(st, 4) == SQLITE_NULL ? b->maxseq + 1 :
-		    sqlite3_column_int64(st, 4);
-		if (as < 1 || as > b->maxseq || fs <= as)
-			continue;	/* not a lifetime of these events */
-		if (b->nb >= b->maxb) {
-			b->maxb = b->maxb == 0 ? 65536 : 2 * b->maxb;
-			na = realloc(b->a, b->maxb * sizeof *na);
-			if (na != NULL)
-				b->a = na;
-			nf = realloc(b->f, b->maxb * sizeof *nf);
-			if (nf != NULL)
-				b->f = nf;
-			if (na == NULL || nf == NULL)
-				goto nomem;
-		}
-		b->a[b->nb] = (uint32_t)as;
-		b->f[b->nb] = (uint32_t)fs;
-		b->nb++;
-		k = spanof(as);
-		b->inuse[k] += (int64_t)size;
-		b->nblk[k]++;
-		b->born[k] += size;
-		b->allocs[k]++;
-		if (fs <= b->maxseq) {
-			k = spanof(fs);
-			b->inuse[k] -= (int64_t)size;
-			b->nblk[k]--;
-		}
-		if (stkadd(b, process, stack, size) < 0)
-			goto nomem;
+	if (sqlite3_create_function(b->db, "pooldbg_timeline_row", 5, SQLITE_UTF8, b, NULL, rowstep,
+	    rowfinal) != SQLITE_OK) {
+		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(b->db));
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "timeline: reading blocks: %s", sqlite3_errmsg(b->db));
+	msg = NULL;
+	rc = sqlite3_exec(b->db, "SELECT pooldbg_timeline_row(process, size, stack, alloc_seq, free_seq)"
+	    " FROM main.blocks", NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "timeline: reading blocks: %s", msg != NULL ? msg :
+		    sqlite3_errmsg(b->db));
+	sqlite3_free(msg);
+	sqlite3_create_function(b->db, "pooldbg_timeline_row", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return -1;
+	if (b->nomem) {
+		snprintf(err, errlen, "timeline: out of memory");
 		return -1;
 	}
 	for (k = 1; k < b->nspan; k++) {
-		b->inuse[k] += b->inuse[k - 1];
-		b->nblk[k] += b->nblk[k - 1];
+		b->sp[k].inuse += b->sp[k - 1].inuse;
+		b->sp[k].nblk += b->sp[k - 1].nblk;
 	}
 	return 0;
-
-nomem:
-	sqlite3_finalize(st);
-	snprintf(err, errlen, "timeline: out of memory");
-	return -1;
 }
 
 static int64_t
@@ -229,15 +262,15 @@ checkpoints(Build *b, char *err, size_t errlen)
 	last = 0;
 	for (k = 0; k < n; k++) {
 		c = spanend(b, k);
-		gap = 2 * b->nblk[k];
+		gap = 2 * b->sp[k].nblk;
 		if (gap < CKMIN)
 			gap = CKMIN;
 		if (c - last < gap)
 			continue;
 		b->ck[b->nck] = c;
-		b->maxset[b->nck] = (size_t)b->nblk[k];
-		if (b->nblk[k] > 0 &&
-		    (b->set[b->nck] = malloc((size_t)b->nblk[k] * sizeof **b->set)) == NULL)
+		b->maxset[b->nck] = (size_t)b->sp[k].nblk;
+		if (b->sp[k].nblk > 0 &&
+		    (b->set[b->nck] = malloc((size_t)b->sp[k].nblk * sizeof **b->set)) == NULL)
 			goto nomem;
 		b->nck++;
 		last = c;
@@ -327,10 +360,10 @@ store(Build *b, const char *schema, char *err, size_t errlen)
 		else
 			sqlite3_bind_null(sp, 2);
 		sqlite3_reset(tm);
-		sqlite3_bind_int64(sp, 3, b->inuse[k]);
-		sqlite3_bind_int64(sp, 4, b->nblk[k]);
-		sqlite3_bind_int64(sp, 5, (int64_t)b->born[k]);
-		sqlite3_bind_int64(sp, 6, (int64_t)b->allocs[k]);
+		sqlite3_bind_int64(sp, 3, b->sp[k].inuse);
+		sqlite3_bind_int64(sp, 4, b->sp[k].nblk);
+		sqlite3_bind_int64(sp, 5, (int64_t)b->sp[k].born);
+		sqlite3_bind_int64(sp, 6, (int64_t)b->sp[k].allocs);
 		if (sqlite3_step(sp) != SQLITE_DONE)
 			goto sqlfail;
 		sqlite3_reset(sp);
@@ -411,11 +444,7 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 		goto out;
 	}
 	b.nspan = spanof(b.maxseq) + 1;
-	b.inuse = calloc(b.nspan, sizeof *b.inuse);
-	b.nblk = calloc(b.nspan, sizeof *b.nblk);
-	b.born = calloc(b.nspan, sizeof *b.born);
-	b.allocs = calloc(b.nspan, sizeof *b.allocs);
-	if (b.inuse == NULL || b.nblk == NULL || b.born == NULL || b.allocs == NULL) {
+	if ((b.sp = calloc(b.nspan, sizeof *b.sp)) == NULL) {
 		snprintf(err, errlen, "timeline: out of memory");
 		goto out;
 	}
@@ -448,9 +477,6 @@ out:
 	free(b.a);
 	free(b.f);
 	free(b.stk);
-	free(b.inuse);
-	free(b.nblk);
-	free(b.born);
-	free(b.allocs);
+	free(b.sp);
 	return rc;
 }
