@@ -5,7 +5,8 @@
  *
  * The heap map is exact only where the trace is: arenas are known at
  * scans, pool headers only for the blocks a scan saw.  It shows the
- * arenas of the scan nearest before the cursor (else the first after),
+ * process image with the most bytes alive at the cursor: the arenas of
+ * its scan nearest before the cursor (else the first after),
  * widened to the blocks alive at the cursor in that image; cells of an
  * alive block are allocated (leaked when its class at exit is definite,
  * indirect or possible), header bytes are those a scan recorded for a
@@ -213,6 +214,37 @@ hmap_free(Hmap *hm)
 	hm->blk = NULL;
 }
 
+/* The process image with the most bytes alive at the cursor (the first image if none). */
+static int64_t
+heaviest(const Model *m)
+{
+	int64_t proc[64], best;
+	uint64_t bytes[64], most;
+	size_t i;
+	int n, k;
+
+	n = 0;
+	for (i = 0; i < m->nlive; i++) {
+		for (k = 0; k < n && proc[k] != m->live[i]->process; k++)
+			;
+		if (k == n) {
+			if (n == (int)nelem(proc))
+				continue;
+			proc[n] = m->live[i]->process;
+			bytes[n++] = 0;
+		}
+		bytes[k] += m->live[i]->size;
+	}
+	best = 1;
+	most = 0;
+	for (k = 0; k < n; k++)
+		if (bytes[k] > most) {
+			most = bytes[k];
+			best = proc[k];
+		}
+	return best;
+}
+
 int
 hmap_fill(Model *m, Hmap *hm, int w, int h)
 {
@@ -232,14 +264,14 @@ hmap_fill(Model *m, Hmap *hm, int w, int h)
 	    (hm->blk = calloc(ncell, sizeof *hm->blk)) == NULL)
 		return -1;
 	memset(hm->cell, MC_NONE, ncell);
-	process = m->nlive > 0 ? m->live[0]->process : 1;
-	if (sqlite3_prepare_v2(m->db, "SELECT id, process FROM scans ORDER BY"
+	process = heaviest(m);
+	hm->process = process;
+	if (sqlite3_prepare_v2(m->db, "SELECT id FROM scans WHERE process = ?2 ORDER BY"
 	    " coalesce(seq, 0) > ?1, abs(coalesce(seq, 0) - ?1) LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, m->cur);
-		if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_bind_int64(st, 2, process);
+		if (sqlite3_step(st) == SQLITE_ROW)
 			hm->scan = sqlite3_column_int64(st, 0);
-			process = sqlite3_column_int64(st, 1);
-		}
 		sqlite3_finalize(st);
 	}
 	lo = UINT64_MAX;

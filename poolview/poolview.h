@@ -158,6 +158,7 @@ struct Hmap {
 	Blk	**blk;		/* the block each cell shows, or NULL */
 	uint64_t lo, bytes;	/* address range shown ... */
 	uint64_t per;		/* ... bytes per cell */
+	int64_t	process;	/* processes.id of the image shown */
 	int64_t	scan;		/* scans.id the arenas come from, 0: none */
 	int	narena;
 	int	derived;	/* 1: bounds from the blocks, no arenas known */

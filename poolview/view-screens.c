@@ -11,10 +11,26 @@
 #include "ui.h"
 
 #include <curses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+
+/* printf at (y, x), cut at the right edge rather than wrapped to the next line. */
+static void __attribute__((format(printf, 4, 5)))
+putf(Ui *u, int y, int x, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (x >= u->cols)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	mvaddnstr(y, x, line, u->cols - x);
+}
 
 /* Colour pair c on, or the monochrome attribute mono. */
 static void
@@ -61,25 +77,25 @@ draw_overview(Ui *u)
 	size_t k, i;
 
 	m = u->m;
-	mvprintw(1, 1, "program  %.*s", u->cols - 12, m->program);
-	mvprintw(2, 1, "processes %d   events %lld   peak %s at event %lld", m->nproc,
+	putf(u, 1, 1, "program  %.*s", u->cols - 12, m->program);
+	putf(u, 2, 1, "processes %d   events %lld   peak %s at event %lld", m->nproc,
 	    (long long)m->maxseq, view_bytes(m->peak, b1, sizeof b1), (long long)m->peakseq);
 	memset(kinds, 0, sizeof kinds);
 	for (i = 0; i < m->npt; i++)
 		kinds[m->pt[i].kind]++;
-	mvprintw(3, 1, "at exit %s alive   leaked: definite %s  indirect %s  possible %s  reachable %s",
-	    view_bytes(m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0, b1, sizeof b1),
+	putf(u, 3, 1, "at exit %s alive   marks %d   snapshots %d   errors %d",
+	    view_bytes(m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0, b1, sizeof b1), kinds[PT_MARK],
+	    kinds[PT_SNAPSHOT], kinds[PT_ERROR]);
+	putf(u, 4, 1, "by class: definite %s  indirect %s  possible %s  reachable %s",
 	    view_bytes(m->leaktotal[CL_DEFINITE], b2, sizeof b2),
 	    view_bytes(m->leaktotal[CL_INDIRECT], b3, sizeof b3),
 	    view_bytes(m->leaktotal[CL_POSSIBLE], b4, sizeof b4),
 	    view_bytes(m->leaktotal[CL_REACHABLE], b5, sizeof b5));
-	mvprintw(4, 1, "marks %d   snapshots %d   errors %d", kinds[PT_MARK], kinds[PT_SNAPSHOT],
-	    kinds[PT_ERROR]);
 
 	/* the chart: heap in use over the run, one column a slice of the events */
 	lab = 10;
 	w = u->cols - lab - 2;
-	h = u->rows - 11;
+	h = u->rows - 12;
 	if (w < 10 || h < 3 || m->maxseq == 0) {
 		mvaddstr(6, 1, "(no heap events)");
 		return;
@@ -112,8 +128,8 @@ draw_overview(Ui *u)
 	cx = (int)(m->cur > 0 ? (m->cur - 1) * w / m->maxseq : 0);
 	if (cx >= w)
 		cx = w - 1;
-	mvprintw(6, 0, "%9s", view_bytes(maxv, b1, sizeof b1));
-	mvprintw(6 + h - 1, 0, "%9s", "0");
+	putf(u, 6, 0, "%9s", view_bytes(maxv, b1, sizeof b1));
+	putf(u, 6 + h - 1, 0, "%9s", "0");
 	for (x = 0; x < w; x++) {
 		v = col[x];
 		level = (int)((v * (uint64_t)h * 8 + maxv / 2) / maxv);
@@ -150,11 +166,10 @@ draw_overview(Ui *u)
 	mvaddch(y + 1, lab + cx, '^');
 	attroff(A_BOLD);
 	s1 = m->maxseq;
-	mvprintw(y + 1, 0, "%9s", "event 1");
-	mvprintw(y + 2, lab, "cursor at event %lld: heap in use %s   chart: P peak, M mark, S snapshot,"
+	putf(u, y + 2, 0, "%9s %s", "event", "1");
+	putf(u, y + 2, lab + w - 20, "%20lld", (long long)s1);
+	putf(u, y + 3, lab, "cursor at event %lld: heap in use %s   chart: P peak, M mark, S snapshot,"
 	    " E error", (long long)m->cur, view_bytes(m->inuse, b1, sizeof b1));
-	mvprintw(y + 1, lab + w - 12 > lab + cx + 2 ? lab + w - 12 : lab + cx + 2, "%lld",
-	    (long long)s1);
 	free(col);
 }
 
@@ -209,7 +224,7 @@ draw_stacks(Ui *u)
 		snprintf(hd + strlen(hd), sizeof hd - strlen(hd), "%10s", nm);
 	}
 	header(u, 1, hd);
-	mvprintw(2, 0, "sort: %s%s   search: %s", names[t->sort], t->rev ? " (ascending)" : "",
+	putf(u, 2, 0, "sort: %s%s   search: %s", names[t->sort], t->rev ? " (ascending)" : "",
 	    t->pat[0] != '\0' ? t->pat : "(/ to search)");
 	scrollto(&u->top[SCR_STACKS], t->sel, nrows);
 	for (y = 0; y < nrows && u->top[SCR_STACKS] + (size_t)y < t->nrows; y++) {
@@ -229,11 +244,11 @@ draw_stacks(Ui *u)
 		if (r == t->sel)
 			attron(A_REVERSE);
 		mvhline(3 + y, 0, ' ', u->cols);
-		mvprintw(3 + y, 0, "%-*.*s", namew, namew, line);
+		putf(u, 3 + y, 0, "%-*.*s", namew, namew, line);
 		for (c = 0; c < 6; c++) {
 			if ((c >= COL_DEF && c <= COL_POS && n->v[c] > 0) && r != t->sel)
 				on(u, 3, A_BOLD);
-			mvprintw(3 + y, namew + 10 * c, "%10s", cell[c]);
+			putf(u, 3 + y, namew + 10 * c, "%10s", cell[c]);
 			if ((c >= COL_DEF && c <= COL_POS && n->v[c] > 0) && r != t->sel)
 				off(u, 3, A_BOLD);
 		}
@@ -281,7 +296,7 @@ draw_blocks(Ui *u)
 			attron(A_REVERSE);
 		mvhline(3 + y, 0, ' ', u->cols);
 		c = b->cls >= CL_POSSIBLE ? 3 : 0;
-		mvprintw(3 + y, 0, "0x%-14llx %10s %9.3fs ", (unsigned long long)b->ptr,
+		putf(u, 3 + y, 0, "0x%-14llx %10s %9.3fs ", (unsigned long long)b->ptr,
 		    view_bytes(b->size, b1, sizeof b1), (double)(age < 0 ? 0 : age) / 1e9);
 		if (c != 0 && r != l->sel)
 			on(u, c, A_BOLD);
@@ -308,12 +323,15 @@ draw_map(Ui *u)
 	size_t i;
 
 	hm = &u->hm;
-	mvprintw(1, 0, "heap map at event %lld: %s from 0x%llx, %s a cell; %s", (long long)u->m->cur,
-	    view_bytes(hm->bytes, b1, sizeof b1), (unsigned long long)hm->lo,
-	    view_bytes(hm->per, b2, sizeof b2),
-	    hm->derived ? "no arenas known: bounds from the blocks alive" :
-	    "arenas of the nearest scan");
-	mvaddstr(2, 0, "legend: # allocated  ! leaked  h header  . free  (blank) outside the arenas");
+	putf(u, 1, 0, "image %lld at event %lld: %s from 0x%llx, %s a cell", (long long)hm->process,
+	    (long long)u->m->cur, view_bytes(hm->bytes, b1, sizeof b1), (unsigned long long)hm->lo,
+	    view_bytes(hm->per, b2, sizeof b2));
+	if (hm->derived)
+		putf(u, 2, 0, "no arenas known: the bounds of the blocks alive");
+	else
+		putf(u, 2, 0, "arenas of the nearest scan (scans.id %lld), %d of them", (long long)hm->scan,
+		    hm->narena);
+	putf(u, u->rows - 4, 0, "# allocated  ! leaked  h header  . free  (blank) outside the arenas");
 	if (hm->cell == NULL || hm->bytes == 0) {
 		mvaddstr(4, 2, "(nothing alive at the cursor, and no arenas known)");
 		return;
@@ -338,11 +356,11 @@ draw_map(Ui *u)
 	move(u->rows - 3, 0);
 	clrtoeol();
 	if (b != NULL)
-		mvprintw(u->rows - 3, 0, "under the cursor: 0x%llx  %s  %s  %s  (Enter: detail)",
+		putf(u, u->rows - 3, 0, "under the cursor: 0x%llx  %s  %s  %s  (Enter: detail)",
 		    (unsigned long long)b->ptr, view_bytes(b->size, b1, sizeof b1), model_clsname(b->cls),
 		    model_blkfunc(u->m, b));
 	else
-		mvprintw(u->rows - 3, 0, "under the cursor: 0x%llx  no block",
+		putf(u, u->rows - 3, 0, "under the cursor: 0x%llx  no block",
 		    (unsigned long long)(hm->lo + hm->sel * hm->per));
 }
 
@@ -360,8 +378,11 @@ stackrows(Ui *u, int64_t process, int64_t stack, int y, int n)
 		file = ch[k]->file != NULL ? ch[k]->file : "?";
 		len = (int)strlen(file);
 		/* a path too long for the line keeps its end, where the file's name is */
-		mvprintw(y + k, 4, "%-40.40s %s%s:%d", ch[k]->func, len > room ? "..." : "",
-		    len > room && room > 3 ? file + len - room + 3 : file, ch[k]->line);
+		if (ch[k]->file == NULL)
+			putf(u, y + k, 4, "%s", ch[k]->func);
+		else
+			putf(u, y + k, 4, "%-40.40s %s%s:%d", ch[k]->func, len > room ? "..." : "",
+			    len > room && room > 3 ? file + len - room + 3 : file, ch[k]->line);
 	}
 	if (nc == 0 && n > 0) {
 		mvaddstr(y, 4, "(no stack recorded)");
@@ -392,7 +413,7 @@ draw_errors(Ui *u)
 		else
 			on(u, 3, A_NORMAL);
 		mvhline(2 + y, 0, ' ', u->cols);
-		mvprintw(2 + y, 0, "%-10lld %-17s 0x%-16llx %.*s", (long long)e->seq, e->kind,
+		putf(u, 2 + y, 0, "%-10lld %-17s 0x%-16llx %.*s", (long long)e->seq, e->kind,
 		    (unsigned long long)e->ptr, u->cols - 49 > 0 ? u->cols - 49 : 0, e->msg);
 		if (r == u->errsel)
 			attroff(A_REVERSE);
@@ -409,38 +430,40 @@ draw_detail(Ui *u)
 {
 	Detail *d;
 	char b1[32];
-	int y, i;
+	int y, i, np;
 
 	d = &u->d;
 	if (!u->hasdetail) {
 		mvaddstr(2, 2, "no block chosen");
 		return;
 	}
-	mvprintw(1, 0, "block 0x%llx, %s (%llu bytes), made by %s at event %lld, class at exit: %s",
+	putf(u, 1, 0, "block 0x%llx, %s (%llu bytes), made by %s at event %lld, class at exit: %s",
 	    (unsigned long long)d->b.ptr, view_bytes(d->b.size, b1, sizeof b1),
 	    (unsigned long long)d->b.size, d->b.call != NULL ? d->b.call : "?", (long long)d->b.seq,
 	    model_clsname(d->b.cls));
 	if (d->free_seq != 0)
-		mvprintw(2, 0, "freed by %s at event %lld", d->free_call, (long long)d->free_seq);
+		putf(u, 2, 0, "freed by %s at event %lld", d->free_call, (long long)d->free_seq);
 	else
 		mvaddstr(2, 0, "never freed");
 	y = 3;
 	if (d->bsize != 0)
-		mvprintw(y++, 0, "pool block 0x%llx, %llu bytes with its header; tag 0x%llx",
+		putf(u, y++, 0, "pool block 0x%llx, %llu bytes with its header; tag 0x%llx",
 		    (unsigned long long)d->block, (unsigned long long)d->bsize,
 		    (unsigned long long)d->tag);
 	if (d->npreview > 0) {
+		np = u->cols >= 120 ? d->npreview : d->npreview < 16 ? d->npreview : 16;
 		mvaddstr(y, 0, "preview ");
-		for (i = 0; i < d->npreview; i++)
+		for (i = 0; i < np; i++)
 			printw("%02x%s", d->preview[i], i % 4 == 3 ? " " : "");
 		printw(" |");
-		for (i = 0; i < d->npreview; i++)
+		for (i = 0; i < np; i++)
 			addch(d->preview[i] >= 32 && d->preview[i] < 127 ? d->preview[i] : '.');
 		addch('|');
 		y++;
 	}
 	header(u, y++, "allocation stack");
-	y += stackrows(u, d->b.process, d->b.stack, y, (u->rows - y - 4) / 2);
+	y += stackrows(u, d->b.process, d->b.stack, y, d->free_seq == 0 && d->nhist == 0 ?
+	    u->rows - y - 3 : (u->rows - y - 4) / 2);
 	if (d->free_seq != 0) {
 		header(u, y++, "free stack");
 		y += stackrows(u, d->b.process, d->free_stack, y, (u->rows - y - 3) / 2);

@@ -139,7 +139,7 @@ waitfor "4 of 13 blocks alive"
 ok $? "Esc: back to the blocks"
 
 keys 4
-waitfor "heap map at event 15"
+waitfor "image 1 at event 15: "
 grep -q "arenas of the nearest scan" "$tmp/screen" && grep -q '!' "$tmp/screen"
 ok $? "4: the heap map from the exit scan's arenas, leaked cells shown"
 
