@@ -5,7 +5,8 @@
 # as text: the program on the overview, the leaking function and its
 # bytes on the stacks screen, a block's allocation stack in its detail,
 # the heap in use changing as the cursor moves, the help page, a terminal
-# too small, a bad trace; and poolview's one-line errors without a pane.
+# too small, a bad trace, colours and NO_COLOR; and poolview's one-line
+# errors without a pane.
 #
 # Waits poll the pane until what is expected shows (a bounded number of
 # times); nothing is timed.  Owns its temporary directory and its tmux
@@ -54,7 +55,7 @@ ok $? "no trace: usage, exit 2"
 start() {
 	tm kill-server >/dev/null 2>&1
 	sock=$tmp/tmux.$n
-	tm new-session -d -s pv -x 100 -y 30 "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $1; sleep 30"
+	tm new-session -d -s pv -x 100 -y 30 "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $1; sleep 30"
 }
 screen() { tm capture-pane -p -t pv; }
 # waitfor TEXT: poll the pane until TEXT shows; 0 if it did
@@ -143,6 +144,9 @@ waitfor "image 1 at event 15: "
 grep -q "arenas of the nearest scan" "$tmp/screen" && grep -q '!' "$tmp/screen"
 ok $? "4: the heap map from the exit scan's arenas, leaked cells shown"
 
+tm capture-pane -e -p -t pv | grep -q "$(printf '\033')\\[3[1-7]m"
+ok $? "the map is in colour"
+
 keys 5
 waitfor "no heap errors in this trace"
 ok $? "5: the errors screen of a clean run"
@@ -173,6 +177,15 @@ while [ $i -lt 50 ] && tm capture-pane -p -t pv 2>/dev/null | grep -qF "1:Overvi
 done
 ! tm capture-pane -p -t pv 2>/dev/null | grep -qF "1:Overview"
 ok $? "q quits"
+
+# NO_COLOR: the same map without a colour
+start "NO_COLOR=1 $poolview $tmp/leaky.db"
+waitfor "1:Overview"
+keys 4
+waitfor "image 1 at event 15: "
+grep -q '!' "$tmp/screen" && ! tm capture-pane -e -p -t pv | grep -q "$(printf '\033')\\[3[1-7]m"
+ok $? "NO_COLOR: the map's characters alone, no colour"
+keys q
 
 start "$poolview $tmp/bad.db"
 waitfor "not a pooldbg trace"
