@@ -299,6 +299,62 @@ execsql(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen
 	return -1;
 }
 
+/*
+ * The time index: derived tables poolview walks the run with, built once
+ * after recording (pooldbg/timeline.c fills them).  %s is the schema they
+ * go in: "main" in the trace, "temp" for a reader that builds them for a
+ * trace made without them.  Seqs are events.seq; every image's blocks
+ * count together.
+ */
+static const char timeline_ddl[] =
+	"CREATE TABLE %s.timeline(\n"
+	"  seq INTEGER PRIMARY KEY, -- last events.seq of a span of 256 events (the last span\n"
+	"                          -- ends at the trace's last event)\n"
+	"  time INTEGER,           -- events.time of event seq\n"
+	"  in_use INTEGER,         -- bytes of the blocks alive after event seq\n"
+	"  blocks INTEGER,         -- how many blocks those are\n"
+	"  born INTEGER,           -- bytes allocated by the span's events\n"
+	"  allocs INTEGER          -- allocations the span made\n"
+	");\n"
+	"CREATE TABLE %s.timeline_live(\n"
+	"  seq INTEGER PRIMARY KEY, -- a checkpoint: the blocks alive after event seq\n"
+	"  blocks INTEGER,         -- how many\n"
+	"  data BLOB               -- their blocks.alloc_seq, in no order, each an unsigned\n"
+	"                          -- LEB128 (7 bits a byte, low first, 0x80: more follow)\n"
+	");\n"
+	"CREATE TABLE %s.timeline_stacks(\n"
+	"  process INTEGER,        -- processes.id\n"
+	"  stack INTEGER,          -- frames.id: an allocation stack of blocks\n"
+	"  allocations INTEGER,    -- block lifetimes it started\n"
+	"  bytes INTEGER,          -- their bytes\n"
+	"  PRIMARY KEY(process, stack)\n"
+	") WITHOUT ROWID;\n";
+
+int
+trace_create_timeline(sqlite3 *db, const char *where, char *err, size_t errlen)
+{
+	char sql[sizeof timeline_ddl + 64];
+	const char *p;
+	size_t n, len;
+
+	len = strlen(where);
+	n = 0;
+	for (p = timeline_ddl; *p != '\0'; p++) {
+		if (n + len + 2 > sizeof sql) {
+			snprintf(err, errlen, "timeline: schema name too long");
+			return -1;
+		}
+		if (p[0] == '%' && p[1] == 's') {
+			memcpy(sql + n, where, len);
+			n += len;
+			p++;
+		} else
+			sql[n++] = *p;
+	}
+	sql[n] = '\0';
+	return execsql(db, sql, "timeline", err, errlen);
+}
+
 int
 trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 {

@@ -60,6 +60,13 @@ int	trace_meta(sqlite3 *db, const char *key, char *buf, size_t len);
 /* The name stored in events.call for a CALL_* of record.h ("malloc", "new[]", ...); "unknown" if none. */
 const char *trace_callname(int call);
 
+/*
+ * Create the time index's tables (timeline, timeline_live,
+ * timeline_stacks; pooldbg-trace(5)) in schema ("main", or "temp" for a
+ * reader's private copy), empty.  0, or -1 with the reason in err.
+ */
+int	trace_create_timeline(sqlite3 *db, const char *schema, char *err, size_t errlen);
+
 /* ---- trace-write.c ---- */
 
 enum {	/* TraceEvent.type */

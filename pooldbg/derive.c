@@ -3,11 +3,13 @@
  * processes linked to the images they came from, the last of the blocks
  * table (lifetime.c wrote every lifetime that ended while the events
  * streamed in; the ones still open and the threads known only from their
- * events come here), the indexes, and the numbers of the summary.
+ * events come here), the indexes, the time index (timeline.c) and the
+ * numbers of the summary.
  *
  * Must never: change events or anything else the recorder stored.
  */
 #include "pooldbg.h"
+#include "timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,8 @@ derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t er
 		*rc = sqlite3_errcode(db);
 		goto rollback;
 	}
+	if (timeline_build(db, "main", NULL, err, errlen) < 0)
+		say("%s (poolview will index the trace itself)", err);
 	what = "commit";
 	if ((*rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)) != SQLITE_OK)
 		goto fail;
