@@ -51,7 +51,7 @@ derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t er
 		*rc = sqlite3_errcode(db);
 		goto rollback;
 	}
-	if (timeline_build(db, "main", NULL, err, errlen) < 0)
+	if (timeline_store(life_timeline(l), db, "main", NULL, err, errlen) < 0)
 		say("%s (poolview will index the trace itself)", err);
 	what = "commit";
 	if ((*rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg)) != SQLITE_OK)

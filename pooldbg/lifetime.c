@@ -47,6 +47,7 @@ struct Seen {
 
 struct Lifetimes {
 	TraceWriter *w;
+	Timeline *tl;		/* the time index's makings, fed every lifetime written */
 	Live	*slot;		/* open addressing, linear probing */
 	size_t	mask;		/* slots - 1, slots a power of two */
 	size_t	n;
@@ -269,7 +270,8 @@ life_new(TraceWriter *w)
 	l->gone = calloc(l->gonemask + 1, sizeof *l->gone);
 	l->slot = calloc(l->mask + 1, sizeof *l->slot);
 	l->seen = calloc(l->seenmask + 1, sizeof *l->seen);
-	if (l->slot == NULL || l->seen == NULL || l->gone == NULL) {
+	l->tl = timeline_new();
+	if (l->slot == NULL || l->seen == NULL || l->gone == NULL || l->tl == NULL) {
 		life_free(l);
 		return NULL;
 	}
@@ -281,6 +283,7 @@ life_free(Lifetimes *l)
 {
 	if (l == NULL)
 		return;
+	timeline_free(l->tl);
 	free(l->slot);
 	free(l->gone);
 	free(l->seen);
@@ -311,6 +314,7 @@ life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 	if (ends && (o = lookup(l, e->process, e->ptr)) != NULL) {
 		trace_add_block(l->w, o->process, o->ptr, o->size, o->call, o->stack, o->seq,
 		    o->time, seq, e->time, call, e->stack);
+		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, seq);
 		account(l, e->process, o->size, 0);
 		o->free_stack = e->stack;
 		gone(l, o);
@@ -332,6 +336,7 @@ life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 		/* handed out twice without a free between: keep both, the first as live */
 		trace_add_block(l->w, o->process, o->ptr, o->size, o->call, o->stack, o->seq,
 		    o->time, 0, 0, NULL, 0);
+		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
 		delete(l, o);
 		l->st.blocks++;
 	}
@@ -351,6 +356,8 @@ life_finish(Lifetimes *l)
 			trace_add_block(l->w, l->slot[i].process, l->slot[i].ptr, l->slot[i].size,
 			    l->slot[i].call, l->slot[i].stack, l->slot[i].seq, l->slot[i].time,
 			    0, 0, NULL, 0);
+			(void)timeline_add(l->tl, l->slot[i].process, l->slot[i].size,
+			    l->slot[i].stack, l->slot[i].seq, 0);
 			l->st.blocks++;
 		}
 	for (i = 0; i <= l->seenmask; i++)
@@ -362,6 +369,12 @@ life_finish(Lifetimes *l)
 			l->st.peak = l->peak[i];
 	trace_flush(l->w);
 	return l->w->rc;
+}
+
+Timeline *
+life_timeline(Lifetimes *l)
+{
+	return l->tl;
 }
 
 int

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "ring.h"
+#include "timeline.h"
 #include "trace.h"
 
 #define nelem(a)	(sizeof(a) / sizeof((a)[0]))
@@ -99,6 +100,8 @@ void	life_event(Lifetimes *l, int64_t seq, const TraceEvent *e);
  */
 int	life_finish(Lifetimes *l);
 const LifeStats *life_stats(Lifetimes *l);
+/* The time index's makings that every lifetime written has fed (timeline_store writes them). */
+Timeline *life_timeline(Lifetimes *l);
 /*
  * The lifetime open now at ptr in the image process: 1 with the events.seq,
  * stack and call (a name of trace_callname) of the event that started it,

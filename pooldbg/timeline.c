@@ -55,13 +55,13 @@ struct Acc {
 	uint64_t allocs;
 };
 
-typedef struct Build Build;
-struct Build {
-	sqlite3	*db;
-	int64_t	maxseq;		/* the trace's last events.seq */
-	size_t	nspan;
+struct Timeline {
+	sqlite3	*db;		/* while storing */
+	int64_t	maxseq;		/* the trace's last events.seq, known when storing */
+	size_t	nspan;		/* spans of the trace, known when storing */
+	size_t	capspan;	/* spans of sp allocated (zeroed) */
 	Acc	*sp;		/* per span, one cache line for the four */
-	uint32_t *a, *f;	/* per block: alloc_seq, free_seq (maxseq + 1: never freed) */
+	uint32_t *a, *f;	/* per block: alloc_seq, free_seq (0: never freed) */
 	size_t	nb, maxb;
 	Stk	*stk;
 	size_t	stkmask, nstk;
@@ -69,8 +69,10 @@ struct Build {
 	uint32_t **set;		/* per checkpoint: the alloc_seqs alive after it */
 	size_t	*nset, *maxset;
 	size_t	nck;
-	int	nomem;		/* out of memory while reading the rows */
+	int	nomem;		/* out of memory while blocks came in */
+	int	toomany;	/* an event seq of 2^32 or more came */
 };
+typedef struct Timeline Build;
 
 static size_t
 spanof(int64_t seq)
@@ -129,30 +131,46 @@ stkadd(Build *b, int64_t process, int64_t stack, uint64_t size)
 	return 0;
 }
 
-/*
- * One blocks row (process, size, stack, alloc_seq, free_seq), given by
- * SQLite to the aggregate pooldbg_timeline_row: span deltas, its stack's
- * totals, its bounds kept.  An aggregate rather than a loop of
- * sqlite3_column calls: the values come without the connection's mutex
- * taken and released for every column of nine million rows.
- */
-static void
-rowstep(sqlite3_context *ctx, int argc, sqlite3_value **v)
+/* Make span k exist in b->sp (zeroed); -1 if out of memory. */
+static int
+growspans(Build *b, size_t k)
 {
-	Build *b;
-	int64_t as, fs;
-	uint64_t size;
+	Acc *ns;
+	size_t cap;
+
+	if (k < b->capspan)
+		return 0;
+	cap = b->capspan == 0 ? 4096 : b->capspan;
+	while (cap <= k)
+		cap *= 2;
+	if ((ns = realloc(b->sp, cap * sizeof *ns)) == NULL)
+		return -1;
+	memset(ns + b->capspan, 0, (cap - b->capspan) * sizeof *ns);
+	b->sp = ns;
+	b->capspan = cap;
+	return 0;
+}
+
+Timeline *
+timeline_new(void)
+{
+	return calloc(1, sizeof(Timeline));
+}
+
+int
+timeline_add(Timeline *b, int64_t process, uint64_t size, int64_t stack, int64_t as, int64_t fs)
+{
 	uint32_t *na, *nf;
 	size_t k;
 
-	b = sqlite3_user_data(ctx);
-	if (argc != 5 || b->nomem)
-		return;
-	size = (uint64_t)sqlite3_value_int64(v[1]);
-	as = sqlite3_value_int64(v[3]);
-	fs = sqlite3_value_type(v[4]) == SQLITE_NULL ? b->maxseq + 1 : sqlite3_value_int64(v[4]);
-	if (as < 1 || as > b->maxseq || fs <= as)
-		return;		/* not a lifetime of these events */
+	if (b->nomem || b->toomany)
+		return -1;
+	if (as < 1 || (fs != 0 && fs <= as))
+		return 0;	/* not a lifetime of these events */
+	if (as >= (int64_t)UINT32_MAX || fs >= (int64_t)UINT32_MAX) {
+		b->toomany = 1;
+		return -1;
+	}
 	if (b->nb >= b->maxb) {
 		b->maxb = b->maxb == 0 ? 65536 : 2 * b->maxb;
 		na = realloc(b->a, b->maxb * sizeof *na);
@@ -161,11 +179,11 @@ rowstep(sqlite3_context *ctx, int argc, sqlite3_value **v)
 		nf = realloc(b->f, b->maxb * sizeof *nf);
 		if (nf != NULL)
 			b->f = nf;
-		if (na == NULL || nf == NULL) {
-			b->nomem = 1;
-			return;
-		}
+		if (na == NULL || nf == NULL)
+			goto nomem;
 	}
+	if (growspans(b, spanof(as > fs ? as : fs)) < 0)
+		goto nomem;
 	b->a[b->nb] = (uint32_t)as;
 	b->f[b->nb] = (uint32_t)fs;
 	b->nb++;
@@ -174,13 +192,39 @@ rowstep(sqlite3_context *ctx, int argc, sqlite3_value **v)
 	b->sp[k].nblk++;
 	b->sp[k].born += size;
 	b->sp[k].allocs++;
-	if (fs <= b->maxseq) {
+	if (fs != 0) {
 		k = spanof(fs);
 		b->sp[k].inuse -= (int64_t)size;
 		b->sp[k].nblk--;
 	}
-	if (stkadd(b, sqlite3_value_int64(v[0]), sqlite3_value_int64(v[2]), size) < 0)
-		b->nomem = 1;
+	if (stkadd(b, process, stack, size) < 0)
+		goto nomem;
+	return 0;
+
+nomem:
+	b->nomem = 1;
+	return -1;
+}
+
+/*
+ * One blocks row (process, size, stack, alloc_seq, free_seq), given by
+ * SQLite to the aggregate pooldbg_timeline_row when a trace is indexed
+ * after the fact.  An aggregate rather than a loop of sqlite3_column
+ * calls: the values come without the connection's mutex taken and
+ * released for every column of nine million rows.
+ */
+static void
+rowstep(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	Build *b;
+	int64_t fs;
+
+	b = sqlite3_user_data(ctx);
+	if (argc != 5)
+		return;
+	fs = sqlite3_value_type(v[4]) == SQLITE_NULL ? 0 : sqlite3_value_int64(v[4]);
+	(void)timeline_add(b, sqlite3_value_int64(v[0]), (uint64_t)sqlite3_value_int64(v[1]),
+	    sqlite3_value_int64(v[2]), sqlite3_value_int64(v[3]), fs);
 }
 
 static void
@@ -194,7 +238,6 @@ static int
 readblocks(Build *b, char *err, size_t errlen)
 {
 	sqlite3_stmt *mx;
-	size_t k;
 	char *msg;
 	int rc;
 
@@ -225,14 +268,6 @@ readblocks(Build *b, char *err, size_t errlen)
 	sqlite3_create_function(b->db, "pooldbg_timeline_row", 5, SQLITE_UTF8, NULL, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return -1;
-	if (b->nomem) {
-		snprintf(err, errlen, "timeline: out of memory");
-		return -1;
-	}
-	for (k = 1; k < b->nspan; k++) {
-		b->sp[k].inuse += b->sp[k - 1].inuse;
-		b->sp[k].nblk += b->sp[k - 1].nblk;
-	}
 	return 0;
 }
 
@@ -286,7 +321,8 @@ checkpoints(Build *b, char *err, size_t errlen)
 			else
 				hi = j;
 		}
-		for (j = lo; j < b->nck && b->ck[j] < (int64_t)b->f[i]; j++)
+		for (j = lo; j < b->nck && b->ck[j] < (b->f[i] != 0 ? (int64_t)b->f[i] : b->maxseq + 1);
+		    j++)
 			if (b->nset[j] < b->maxset[j])
 				b->set[j][b->nset[j]++] = b->a[i];
 	}
@@ -410,15 +446,14 @@ out:
 }
 
 int
-timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, size_t errlen)
+timeline_store(Timeline *b, sqlite3 *db, const char *schema, TimelineStats *ts, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *st;
-	Build b;
 	size_t k;
 	int rc;
 
-	memset(&b, 0, sizeof b);
-	b.db = db;
+	b->db = db;
 	rc = -1;
 	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM main.events", -1, &st,
 	    NULL) != SQLITE_OK) {
@@ -426,10 +461,14 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 		return -1;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW)
-		b.maxseq = sqlite3_column_int64(st, 0);
+		b->maxseq = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (b.maxseq >= (int64_t)UINT32_MAX) {
+	if (b->toomany || b->maxseq >= (int64_t)UINT32_MAX) {
 		snprintf(err, errlen, "timeline: more than 2^32 events");
+		return -1;
+	}
+	if (b->nomem) {
+		snprintf(err, errlen, "timeline: out of memory");
 		return -1;
 	}
 	/* all or nothing: a failure leaves no table behind */
@@ -439,44 +478,78 @@ timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, si
 	}
 	if (trace_create_timeline(db, schema, err, errlen) < 0)
 		goto out;
-	if (b.maxseq == 0) {
+	if (b->maxseq == 0) {
 		rc = 0;		/* no events: the tables stay empty */
 		goto out;
 	}
-	b.nspan = spanof(b.maxseq) + 1;
-	if ((b.sp = calloc(b.nspan, sizeof *b.sp)) == NULL) {
+	b->nspan = spanof(b->maxseq) + 1;
+	if (growspans(b, b->nspan - 1) < 0) {
 		snprintf(err, errlen, "timeline: out of memory");
 		goto out;
 	}
-	if (readblocks(&b, err, errlen) < 0 || checkpoints(&b, err, errlen) < 0)
+	/* the spans held deltas: now what was alive after each */
+	for (k = 1; k < b->nspan; k++) {
+		b->sp[k].inuse += b->sp[k - 1].inuse;
+		b->sp[k].nblk += b->sp[k - 1].nblk;
+	}
+	if (checkpoints(b, err, errlen) < 0)
 		goto out;
-	free(b.a);
-	free(b.f);
-	b.a = b.f = NULL;
-	if (store(&b, schema, err, errlen) < 0)
+	free(b->a);
+	free(b->f);
+	b->a = b->f = NULL;
+	b->nb = b->maxb = 0;
+	if (store(b, schema, err, errlen) < 0)
 		goto out;
 	if (ts != NULL) {
-		ts->spans = b.nspan;
-		ts->checkpoints = b.nck;
-		ts->stacks = b.nstk;
+		ts->spans = b->nspan;
+		ts->checkpoints = b->nck;
+		ts->stacks = b->nstk;
 		ts->stored = 0;
-		for (k = 0; k < b.nck; k++)
-			ts->stored += b.nset[k];
+		for (k = 0; k < b->nck; k++)
+			ts->stored += b->nset[k];
 	}
 	rc = 0;
 out:
 	if (rc < 0)
 		sqlite3_exec(db, "ROLLBACK TO timeline", NULL, NULL, NULL);
 	sqlite3_exec(db, "RELEASE timeline", NULL, NULL, NULL);
-	for (k = 0; b.set != NULL && k < b.nck; k++)
-		free(b.set[k]);
-	free(b.set);
-	free(b.nset);
-	free(b.maxset);
-	free(b.ck);
-	free(b.a);
-	free(b.f);
-	free(b.stk);
-	free(b.sp);
+	return rc;
+}
+
+void
+timeline_free(Timeline *b)
+{
+	size_t k;
+
+	if (b == NULL)
+		return;
+	for (k = 0; b->set != NULL && k < b->nck; k++)
+		free(b->set[k]);
+	free(b->set);
+	free(b->nset);
+	free(b->maxset);
+	free(b->ck);
+	free(b->a);
+	free(b->f);
+	free(b->stk);
+	free(b->sp);
+	free(b);
+}
+
+int
+timeline_build(sqlite3 *db, const char *schema, TimelineStats *ts, char *err, size_t errlen)
+{
+	Timeline *b;
+	int rc;
+
+	if ((b = timeline_new()) == NULL) {
+		snprintf(err, errlen, "timeline: out of memory");
+		return -1;
+	}
+	b->db = db;
+	rc = -1;
+	if (readblocks(b, err, errlen) == 0)
+		rc = timeline_store(b, db, schema, ts, err, errlen);
+	timeline_free(b);
 	return rc;
 }

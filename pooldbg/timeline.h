@@ -24,6 +24,34 @@ struct TimelineStats {
 };
 
 /*
+ * The index's makings, gathered while the recording streams in so that
+ * nothing is read back when it ends: one call per block lifetime as it is
+ * written to blocks.
+ */
+typedef struct Timeline Timeline;
+
+/* An empty one; NULL if out of memory.  Free it with timeline_free. */
+Timeline *timeline_new(void);
+void	timeline_free(Timeline *t);
+/*
+ * One block lifetime of process: size bytes, allocation stack, made by
+ * the event alloc_seq and ended by free_seq (0: never).  0, or -1 once
+ * out of memory or past 2^32 events (timeline_store then fails and says
+ * why).  Keeps 8 bytes per block until timeline_store.
+ */
+int	timeline_add(Timeline *t, int64_t process, uint64_t size, int64_t stack, int64_t alloc_seq,
+	    int64_t free_seq);
+/*
+ * Write the index of every lifetime added into schema of db, whose events
+ * table in schema main must be complete: create its tables there
+ * (trace_create_timeline) and fill them, all or nothing (a savepoint).
+ * Once per Timeline.  0, or -1 with one line in err ("timeline: why");
+ * st may be NULL.
+ */
+int	timeline_store(Timeline *t, sqlite3 *db, const char *schema, TimelineStats *st, char *err,
+	    size_t errlen);
+
+/*
  * Build the time index of the trace db (its blocks and events tables in
  * schema main must be complete) into schema: create its tables there
  * (trace_create_timeline) and fill them, all or nothing (a savepoint:

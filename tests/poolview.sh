@@ -196,4 +196,22 @@ NO_COLOR=1 "$poolview" --bench 3 "$tmp/leaky.db" >"$tmp/bench" 2>&1
 grep -q "^first screen: " "$tmp/bench" && grep -q "blocks alive at the end" "$tmp/bench"
 ok $? "--bench reports the first screen and the moves"
 
+# The time index the recorder gathered while the events streamed in must
+# say what the blocks table says, span by span and checkpoint by checkpoint.
+"$pooldbg" run -o "$tmp/sh.db" sh -c 'i=0; while [ $i -lt 300 ]; do x=$(echo $i); i=$((i + 1)); done' \
+    >/dev/null 2>&1
+bad=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline t WHERE t.in_use <>
+    (SELECT coalesce(sum(size), 0) FROM blocks b WHERE b.alloc_seq <= t.seq
+      AND coalesce(b.free_seq, t.seq + 1) > t.seq)
+  OR t.blocks <> (SELECT count(*) FROM blocks b WHERE b.alloc_seq <= t.seq
+      AND coalesce(b.free_seq, t.seq + 1) > t.seq)" 2>&1)
+spans=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline" 2>&1)
+[ "$bad" = 0 ] && [ "$spans" -gt 1 ]
+ok $? "the streamed time index agrees with blocks at each of its $spans spans ($bad differ)"
+bad=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline_stacks s WHERE s.allocations <>
+    (SELECT count(*) FROM blocks b WHERE b.process = s.process AND b.stack = s.stack)
+  OR s.bytes <> (SELECT sum(size) FROM blocks b WHERE b.process = s.process AND b.stack = s.stack)" 2>&1)
+[ "$bad" = 0 ]
+ok $? "its per-stack totals agree with blocks ($bad differ)"
+
 echo "1..$n"
