@@ -83,6 +83,34 @@ void	quick_flush(struct Pool *p);
 /* The figures of the quick lists of p. */
 void	quick_stats(struct Pool *p, QuickStats *s);
 
+/* ---- tcache.c ----------------------------------------------------------- */
+
+/*
+ * The calling thread's cache in front of the quick lists of p (see
+ * tcache.c): lock-free while it can serve, the quick lists (and their
+ * lock) when it cannot.
+ */
+
+/*
+ * As quick_alloc: the data start of a block of p for n bytes laid out as
+ * poolalloc would, from this thread's cache or the quick lists; NULL when
+ * neither has one (the caller asks the pool).
+ */
+void	*tcache_alloc(struct Pool *p, size_t n);
+/*
+ * As quick_free: 1 when the block with data start v, an allocated block
+ * of p of a size the lists keep, went into this thread's cache or onto
+ * its quick list; 0 when the caller must poolfree it.  The caller has
+ * checked that v lies in p's arenas (a pointer outside them is never
+ * looked at here without the lock).
+ */
+int	tcache_free(struct Pool *p, void *v, int inarena);
+/* Fork handlers: every cache frozen before (pool locked), thawed after. */
+void	tcache_forkprepare(struct Pool *p);
+void	tcache_forkparent(struct Pool *p);
+/* In the child: the other threads' caches, emptied onto the lists, are dropped. */
+void	tcache_forkchild(struct Pool *p);
+
 /* ---- zone-debug.c: the zones' trace hooks ------------------------------- */
 
 /*
