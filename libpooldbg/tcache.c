@@ -10,12 +10,19 @@
  * its tail and guard bytes as its last owner left them, counted in
  * p->curalloc as allocated to the lists.
  *
- * The owner takes and puts blocks without the pool's lock.  Its cache has
- * a state word: IDLE, BUSY (the owner is inside its lock-free path, which
- * never waits for anything), FROZEN (another thread holding the pool's
- * lock works on the cache).  The owner enters with one compare-and-swap
- * from IDLE to BUSY and leaves with a store of IDLE; when the swap fails
- * it takes the slow path, which takes the pool's lock.  Everything else
+ * The owner takes and puts blocks without the pool's lock and without
+ * any locked instruction (one would wait for every store before it, and
+ * the fast path would lose the overlap of its cache misses).  Its cache
+ * has two flags: busy, set by the owner while inside its lock-free path
+ * (which never waits for anything), and freeze, set by a thread holding
+ * the pool's lock that wants to work on the cache.  The owner stores
+ * busy, then reads freeze, and backs off to the locked path if it is
+ * set; a freezer stores freeze, then reads busy, and waits while it is
+ * set.  The owner's side needs no fence because the freezer's side makes
+ * one happen on every thread of the process, membarrier(2)'s private
+ * expedited barrier, between its store and its read (the pattern of
+ * userspace RCU).  Where membarrier is missing the owner fences instead.
+ * Everything else
  * (registering a cache, refilling a bin from its quick list, spilling a
  * full bin onto it, freezing, a thread's end, fork) runs under the pool's
  * lock, so one lock orders it all and the lock-free path needs no other.
@@ -47,6 +54,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef SYS_membarrier
+#include <linux/membarrier.h>
+#endif
 
 #include "pool-impl.h"
 
@@ -59,11 +72,11 @@ enum {
 
 #define TCMAXBYTES	((uintptr_t)4 << 20)	/* bytes one cache may hold */
 
-enum { IDLE, BUSY, FROZEN };
 
 typedef struct TCache TCache;
 struct TCache {
-	atomic_int state;	/* IDLE, BUSY, FROZEN */
+	atomic_int busy;	/* the owner is in its lock-free path */
+	atomic_int freeze;	/* a freezer wants the cache, or has it */
 	TCache	*next;		/* on the list of caches, or of spare ones */
 	uintptr_t bytes;	/* bytes of the cached blocks */
 	unsigned long hits;	/* allocations served from the cache */
@@ -84,6 +97,7 @@ static struct {
 	TCache	*spare;		/* caches of threads that ended, for new ones */
 	pthread_key_t key;	/* its destructor empties a thread's cache */
 	int	keyok;		/* key made */
+	int	asym;		/* membarrier works: owners need no fence */
 } tc;
 
 static inline Bhdr *
@@ -130,20 +144,36 @@ tailok(Bhdr *b)
 	return 1;
 }
 
+/* The owner into its lock-free path: 1, or 0 when a freezer has the cache. */
 static inline int
 enter(TCache *c)
 {
-	int idle;
-
-	idle = IDLE;
-	return atomic_compare_exchange_strong_explicit(&c->state, &idle, BUSY,
-	    memory_order_acquire, memory_order_relaxed);
+	atomic_store_explicit(&c->busy, 1, memory_order_relaxed);
+	if (tc.asym)
+		atomic_signal_fence(memory_order_seq_cst);	/* the freezer's membarrier fences */
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&c->freeze, memory_order_acquire) == 0)
+		return 1;
+	atomic_store_explicit(&c->busy, 0, memory_order_release);
+	return 0;
 }
 
 static inline void
 leave(TCache *c)
 {
-	atomic_store_explicit(&c->state, IDLE, memory_order_release);
+	atomic_store_explicit(&c->busy, 0, memory_order_release);
+}
+
+/* A full barrier on every running thread of the process, or on this one. */
+static void
+fenceall(void)
+{
+#ifdef SYS_membarrier
+	if (tc.asym && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+#endif
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /*
@@ -232,6 +262,10 @@ registerl(Pool *p)
 		if (pthread_key_create(&tc.key, threadend) != 0)
 			return NULL;
 		tc.keyok = 1;
+#ifdef SYS_membarrier
+		/* before any cache is used: every owner then sees asym set */
+		tc.asym = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
 	}
 	if ((c = tc.spare) != NULL)
 		tc.spare = c->next;
@@ -241,7 +275,8 @@ registerl(Pool *p)
 			return NULL;
 		c = m;
 	}
-	atomic_store(&c->state, IDLE);
+	atomic_store(&c->busy, 0);
+	atomic_store(&c->freeze, 0);
 	c->next = tc.list;
 	tc.list = c;
 	if (pthread_setspecific(tc.key, c) != 0) {
@@ -262,20 +297,17 @@ ownl(Pool *p)
 {
 	TCache *c;
 
-	int frozen;
-
 	c = mine;
 	if (c == NULL)
 		c = registerl(p);
 	if (c == NULL || c == DEAD)
 		return NULL;
 	/*
-	 * With the lock held no freezer is at work: FROZEN is left by one
+	 * With the lock held no freezer is at work: freeze is left by one
 	 * whose check panicked and jumped out (the tracing runtime's panic).
 	 */
-	frozen = FROZEN;
-	(void)atomic_compare_exchange_strong(&c->state, &frozen, IDLE);
-	if (atomic_load(&c->state) != IDLE)
+	atomic_store(&c->freeze, 0);
+	if (atomic_load(&c->busy))
 		return NULL;
 	return c;
 }
@@ -290,7 +322,7 @@ dropmine(Pool *p)
 	if (c == NULL || c == DEAD || p != tc.pool || (c->bytes == 0 && c->hits == 0 && c->puts == 0))
 		return;
 	p->lock(p);
-	if (atomic_load(&c->state) == IDLE)
+	if (!atomic_load(&c->busy))
 		emptyl(p, c);
 	p->unlock(p);
 }
@@ -339,6 +371,42 @@ slowalloc(Pool *p, size_t n, uintptr_t bsize)
 	return B2D(b);
 }
 
+/*
+ * The bin and its quick list are empty: carve a few blocks of the size
+ * from the pool at once, one after the other, so that this thread's
+ * blocks lie together rather than between other threads' (whose writes
+ * to their own blocks would take the cache lines from under these).
+ */
+static void
+prefill(Pool *p, size_t n, uintptr_t bsize)
+{
+	TCache *c;
+	void *v;
+	Bhdr *b;
+	size_t i;
+	unsigned k;
+
+	c = mine;
+	if (c <= DEAD || p != tc.pool || !quick_enabled(p))
+		return;
+	i = bsize / TCQ;
+	for (k = bincap(bsize) / 8; k > 0 && c->bytes + bsize <= TCMAXBYTES; k--) {
+		if ((v = poolalloc(p, n)) == NULL)
+			return;
+		b = (Bhdr *)v - 1;
+		if (b->size != bsize || !enter(c)) {
+			poolfree(p, v);	/* a whole free block, larger than asked */
+			return;
+		}
+		b->magic = QUICK_MAGIC;
+		setnext(b, c->head[i]);
+		c->head[i] = b;
+		c->count[i]++;
+		c->bytes += bsize;
+		leave(c);
+	}
+}
+
 /* See internal.h. */
 void *
 tcache_alloc(Pool *p, size_t n)
@@ -347,6 +415,7 @@ tcache_alloc(Pool *p, size_t n)
 	TCache *c;
 	size_t i;
 	Bhdr *b;
+	void *v;
 
 	if (n > TCMAXBLOCK - BLOCKOVERHEAD)
 		return NULL;
@@ -369,7 +438,9 @@ tcache_alloc(Pool *p, size_t n)
 		}
 		leave(c);	/* the locked path checks it, and panics */
 	}
-	return slowalloc(p, n, bsize);
+	if ((v = slowalloc(p, n, bsize)) == NULL)
+		prefill(p, n, bsize);
+	return v;
 }
 
 /* The locked path of tcache_free: check the block, spill half a full bin. */
@@ -469,22 +540,19 @@ void
 tcache_freezel(Pool *p)
 {
 	TCache *c;
-	int idle, spins;
+	int spins;
 
-	if (p != tc.pool)
+	if (p != tc.pool || tc.list == NULL)
 		return;
+	for (c = tc.list; c != NULL; c = c->next)
+		atomic_store(&c->freeze, 1);
+	fenceall();	/* every owner now sees freeze, or we see its busy */
 	for (c = tc.list; c != NULL; c = c->next) {
-		if (c == mine && atomic_load(&c->state) == BUSY)
+		if (c == mine && atomic_load(&c->busy))
 			continue;	/* this thread, interrupted inside its own lock-free path */
-		for (spins = 0;; spins++) {
-			idle = IDLE;
-			if (atomic_compare_exchange_strong(&c->state, &idle, FROZEN))
-				break;
-			if (idle == FROZEN)
-				break;	/* left by a freezer that jumped out of a panic */
+		for (spins = 0; atomic_load_explicit(&c->busy, memory_order_acquire); spins++)
 			if (spins >= SPINS)
-				sched_yield();	/* the owner was preempted while BUSY */
-		}
+				sched_yield();	/* the owner was preempted while busy */
 		emptyl(p, c);
 	}
 }
@@ -494,14 +562,11 @@ void
 tcache_thawl(Pool *p)
 {
 	TCache *c;
-	int frozen;
 
 	if (p != tc.pool)
 		return;
-	for (c = tc.list; c != NULL; c = c->next) {
-		frozen = FROZEN;
-		(void)atomic_compare_exchange_strong(&c->state, &frozen, IDLE);
-	}
+	for (c = tc.list; c != NULL; c = c->next)
+		atomic_store_explicit(&c->freeze, 0, memory_order_release);
 }
 
 /* See internal.h.  Pool locked by the caller. */
