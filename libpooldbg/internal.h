@@ -127,6 +127,15 @@ void	pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size);
 /* The zone of trace id id is being destroyed; st its last figures. */
 void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
 	    const struct uma_stats *st);
+/*
+ * A zone's debugging report: kind an ERR_* of record.h, found by a zalloc
+ * (what 1) or a zfree (what 2) given ptr; item the item concerned when
+ * it is one (its size bytes readable), offset the first damaged byte in
+ * it, msg one line.  Traced: a REC_ERROR, and 1 (the program goes on,
+ * unless the run stops at the first error); else 0 (nothing recorded).
+ */
+int	pooldbg_zone_error(uint32_t id, int kind, int what, const void *ptr, const void *item,
+	    size_t size, size_t offset, const char *msg);
 /* ---- pool-check.c, pool.c: the last fault the pool reported ----------- */
 
 enum {	/* PoolFault.what */

@@ -26,6 +26,8 @@
 
 #include <pooldbg/zone.h>
 
+#include "record.h"
+
 #define SLAB_MAGIC	((uintptr_t)0x51AB51AB2011E5ULL)
 #define FREECOOKIE	((uintptr_t)0x2F2EE1735C00C1E5ULL)
 #define TRASHWORD	0xdeadc0deU
@@ -101,12 +103,25 @@ struct Pool	*zone_pool(void);
 int	zone_register(Slab *s, int add);
 /* The slab whose chunk holds p, or NULL: lock-free, never reads p. */
 Slab	*zone_slabof(const void *p);
+/* What a report is about. */
+typedef struct ZoneFault ZoneFault;
+struct ZoneFault {
+	int	kind;		/* ERR_* of record.h, or ZR_LEAK */
+	int	what;		/* ZEV_ALLOC or ZEV_FREE: the call that found it */
+	const void *ptr;	/* the pointer the call was given or handed out */
+	const void *item;	/* the item concerned, or NULL when ptr is none */
+	size_t	offset;		/* the first damaged byte of item */
+};
+
+enum { ZR_LEAK = -1 };	/* ZoneFault.kind: an item left at uma_zdestroy */
+
 /*
- * A debugging report about zone (leak: a leak, which never aborts):
- * through the zone's report function, else one line on fd 2 and, unless
- * leak, abort.  Never allocates.
+ * A debugging report about zone: under pooldbg run (not for a leak) into
+ * the trace's errors through pooldbg_zone_error, then through the zone's
+ * report function if it has one; untraced and without one, one line on
+ * fd 2 and, unless a leak, abort.  Never allocates.
  */
-void	zone_report(uma_zone_t zone, int leak, const char *fmt, ...)
+void	zone_report(uma_zone_t zone, const ZoneFault *f, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Fill a free item with the trash pattern past its first two words. */
 void	zone_trash(uma_zone_t zone, void *item);

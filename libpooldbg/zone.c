@@ -420,7 +420,8 @@ zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 	s = zone_slabof(it);
 	i = (size_t)((char *)it - s->items) / z->stride;
 	if (atomic_fetch_or(&s->bits[i / 64], (uint64_t)1 << (i % 64)) & ((uint64_t)1 << (i % 64)))
-		zone_report(z, 0, "item %p handed out while held (free list damaged)", it);
+		zone_report(z, &(ZoneFault){ ERR_CORRUPTION, ZEV_ALLOC, it, it, 0 },
+		    "item %p handed out while held (free list damaged)", it);
 	s->pcs[i] = pc;
 	if (z->trash)
 		zone_trashcheck(z, it);
@@ -473,24 +474,28 @@ zfree(uma_zone_t z, void *it, void *arg)
 		return;
 	s = zone_slabof(it);
 	if (s == NULL) {
-		zone_report(z, 0, "invalid free of %p: not an item of any zone", it);
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "invalid free of %p: not an item of any zone", it);
 		return;
 	}
 	if (s->zone != z) {
-		zone_report(z, 0, "freed item %p did not belong to zone %s (it is of zone %s)",
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "freed item %p did not belong to zone %s (it is of zone %s)",
 		    it, z->name, s->zone->name);
 		return;
 	}
 	if ((char *)it < s->items || (char *)it >= s->end ||
 	    (off = (size_t)((char *)it - s->items)) % z->stride != 0) {
-		zone_report(z, 0, "unaligned free of %p: not the start of an item", it);
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "unaligned free of %p: not the start of an item", it);
 		return;
 	}
 	i = off / z->stride;
 	bit = (uint64_t)1 << (i % 64);
 	old = atomic_fetch_and(&s->bits[i / 64], ~bit);
 	if (!(old & bit)) {
-		zone_report(z, 0, "duplicate free of %p", it);
+		zone_report(z, &(ZoneFault){ ERR_DOUBLE_FREE, ZEV_FREE, it, it, 0 },
+		    "duplicate free of %p", it);
 		return;
 	}
 	if (z->traceid != 0)
@@ -582,7 +587,8 @@ leaks(uma_zone_t z, Slab *s)
 
 	for (i = 0; i < s->nitems; i++)
 		if (atomic_load(&s->bits[i / 64]) & ((uint64_t)1 << (i % 64)))
-			zone_report(z, 1, "leak: item %p (%zu bytes) still allocated at uma_zdestroy, "
+			zone_report(z, &(ZoneFault){ ZR_LEAK, ZEV_FREE, NULL, NULL, 0 },
+			    "leak: item %p (%zu bytes) still allocated at uma_zdestroy, "
 			    "allocated from pc %#lx", s->items + (size_t)i * z->stride, z->size,
 			    (unsigned long)s->pcs[i]);
 }
