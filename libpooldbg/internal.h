@@ -136,6 +136,20 @@ void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
  */
 int	pooldbg_zone_error(uint32_t id, int kind, int what, const void *ptr, const void *item,
 	    size_t size, size_t offset, const char *msg);
+/* ---- mmalloc.c: the mapped heaps' trace hooks --------------------------- */
+
+/*
+ * Exported from libpooldbg.so, where they do nothing (realloc only
+ * reallocates); the tracing runtime (mmalloc-runtime.c) defines the same
+ * names.  pc: the caller of the mmalloc(3) call.
+ */
+/* A block ptr of size bytes was handed out by call CALL_MMALLOC or CALL_MVALLOC. */
+void	pooldbg_mm_alloc(unsigned call, const void *ptr, size_t size, size_t align, uintptr_t pc);
+/* Block ptr is about to be given back by mfree. */
+void	pooldbg_mm_free(const void *ptr, uintptr_t pc);
+/* mrealloc's reallocation in heap md (NULL: the default pool): its result, recorded. */
+void	*pooldbg_mm_realloc(void *md, void *ptr, size_t size, uintptr_t pc);
+
 /* ---- pool-check.c, pool.c: the last fault the pool reported ----------- */
 
 enum {	/* PoolFault.what */
