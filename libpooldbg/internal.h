@@ -105,6 +105,17 @@ void	*tcache_alloc(struct Pool *p, size_t n);
  * looked at here without the lock).
  */
 int	tcache_free(struct Pool *p, void *v, int inarena);
+/*
+ * The owners' side of a lock-free cache (tcache.c, zone-cache.c) stores
+ * its busy flag and reads the freeze flag with no fence between when
+ * fence_asym says 1: then fence_all, called by a freezer between storing
+ * freeze and reading busy, makes every running thread of the process
+ * execute a full barrier (membarrier(2), private expedited).  With 0 the
+ * owners must fence themselves, and fence_all fences only its caller.
+ * fence_asym registers for membarrier on its first call.
+ */
+int	fence_asym(void);
+void	fence_all(void);
 /* Fork handlers: every cache frozen before (pool locked), thawed after. */
 void	tcache_forkprepare(struct Pool *p);
 void	tcache_forkparent(struct Pool *p);

@@ -165,12 +165,31 @@ leave(TCache *c)
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
 }
 
-/* A full barrier on every running thread of the process, or on this one. */
+static pthread_once_t mbonce = PTHREAD_ONCE_INIT;
+static int mbok;	/* registered for membarrier's private expedited barrier */
+
 static void
-fenceall(void)
+mbregister(void)
 {
 #ifdef SYS_membarrier
-	if (tc.asym && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+	mbok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
+}
+
+/* See internal.h. */
+int
+fence_asym(void)
+{
+	pthread_once(&mbonce, mbregister);
+	return mbok;
+}
+
+/* See internal.h. */
+void
+fence_all(void)
+{
+#ifdef SYS_membarrier
+	if (fence_asym() && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
 		return;
 #endif
 	atomic_thread_fence(memory_order_seq_cst);
@@ -262,10 +281,7 @@ registerl(Pool *p)
 		if (pthread_key_create(&tc.key, threadend) != 0)
 			return NULL;
 		tc.keyok = 1;
-#ifdef SYS_membarrier
-		/* before any cache is used: every owner then sees asym set */
-		tc.asym = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-#endif
+		tc.asym = fence_asym();	/* before any cache is used: every owner sees it */
 	}
 	if ((c = tc.spare) != NULL)
 		tc.spare = c->next;
@@ -546,7 +562,7 @@ tcache_freezel(Pool *p)
 		return;
 	for (c = tc.list; c != NULL; c = c->next)
 		atomic_store(&c->freeze, 1);
-	fenceall();	/* every owner now sees freeze, or we see its busy */
+	fence_all();	/* every owner now sees freeze, or we see its busy */
 	for (c = tc.list; c != NULL; c = c->next) {
 		if (c == mine && atomic_load(&c->busy))
 			continue;	/* this thread, interrupted inside its own lock-free path */
