@@ -100,9 +100,9 @@ void	*tcache_alloc(struct Pool *p, size_t n);
 /*
  * As quick_free: 1 when the block with data start v, an allocated block
  * of p of a size the lists keep, went into this thread's cache or onto
- * its quick list; 0 when the caller must poolfree it.  The caller has
- * checked that v lies in p's arenas (a pointer outside them is never
- * looked at here without the lock).
+ * its quick list; 0 when the caller must poolfree it.  inarena: the
+ * caller knows v lies in p's arenas; only then is v looked at without
+ * the lock (else the locked path judges it).
  */
 int	tcache_free(struct Pool *p, void *v, int inarena);
 /*

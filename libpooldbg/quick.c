@@ -21,7 +21,10 @@
  * calls quick_checkl to check the lists themselves.
  *
  * Every list operation runs under the pool's own lock (p->lock), so the
- * pool and the lists are always consistent for poolcheck.
+ * pool and the lists are always consistent for poolcheck.  In front of
+ * the lists, each thread keeps its own cache of quick blocks (tcache.c),
+ * which takes from and gives to them in batches (quick_takel,
+ * quick_givel) and is emptied onto them before poolcheck and the figures.
  *
  * Quick lists step aside whenever a check needs every block to pass
  * through the tree: under POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM,
