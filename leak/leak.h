@@ -132,6 +132,7 @@ struct Leak {
 	int	npreview;	/* bytes of preview known; -1: none (no scan read it) */
 	unsigned char preview[32];	/* its first bytes */
 	char	zone[64];	/* the zone (zones.name) its items came from; "" for heap blocks */
+	int	mapped;		/* blocks of a mapped heap (mmalloc(3)), which the scan never reads */
 };
 
 /* One heap error of table errors, with the block lifetime it names. */

@@ -341,8 +341,59 @@ readzoneleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 }
 
 /*
+ * The blocks of mapped heaps (mmalloc(3)) one image still held when it
+ * ended, grouped by allocation stack: unclassified, since the exit scan
+ * walks only the default pool.  Those of mmalloc(NULL, ...), in the
+ * default pool, are in the scan like any other.  Only for an image with
+ * a scan (without one, every live block is unclassified already).
+ * 0, -1 (SQLite), -2 (memory).
+ */
+static int
+readmappedleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
+{
+	static const char sql[] =
+	    "SELECT b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr FROM blocks b"
+	    " WHERE b.free_seq IS NULL AND +b.process = ?1 AND b.alloc_seq > ?2"
+	    " AND b.call IN ('mmalloc', 'mrealloc', 'mvalloc') AND NOT EXISTS"
+	    " (SELECT 1 FROM scan_blocks s WHERE s.scan = ?3 AND s.alloc_seq = b.alloc_seq)"
+	    " GROUP BY b.stack";
+	sqlite3_stmt *st;
+	Leak *l;
+	int rc;
+
+	if (p->scan == 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, p->markseq);
+	sqlite3_bind_int64(st, 3, p->scan);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (growleaks(m, max) < 0) {
+			sqlite3_finalize(st);
+			return -2;
+		}
+		l = &m->leaks[m->nleaks++];
+		memset(l, 0, sizeof *l);
+		l->proc = p;
+		l->cls = CLASS_UNCLASSIFIED;
+		l->mapped = 1;
+		l->stack = sqlite3_column_int64(st, 0);
+		l->blocks = (uint64_t)sqlite3_column_int64(st, 1);
+		l->bytes = (uint64_t)sqlite3_column_int64(st, 2);
+		l->ptr = (uint64_t)sqlite3_column_int64(st, 4);
+		l->npreview = -1;
+		m->sum[l->cls].bytes += l->bytes;
+		m->sum[l->cls].blocks += l->blocks;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
  * The records of one image: from its scan (scanned) or from its live
- * blocks (unclassified), then the items of its zones.  Columns of both queries: class, stack, blocks,
+ * blocks (unclassified), then the items of its zones and the blocks of
+ * its mapped heaps.  Columns of both queries: class, stack, blocks,
  * bytes, the first alloc_seq, that block's ptr and preview.
  */
 static int
@@ -396,7 +447,9 @@ readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;
-	return readzoneleaks(m, db, p, max);
+	if ((rc = readzoneleaks(m, db, p, max)) != 0)
+		return rc;
+	return readmappedleaks(m, db, p, max);
 }
 
 /* Largest first: bytes, blocks, then the worse class, the image, the stack. */

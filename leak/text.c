@@ -211,6 +211,8 @@ textleak(Report *r, const Leak *l, const Frame *fr, int n)
 	    l->blocks == 1 ? "" : "s", class_words(l->cls));
 	if (l->zone[0] != '\0')
 		fprintf(r->out, ", items of zone %s", l->zone);
+	if (l->mapped)
+		fprintf(r->out, ", blocks of a mapped heap");
 	if (r->multiproc) {
 		fputs(", ", r->out);
 		putproc(r, l->proc);

@@ -83,6 +83,45 @@ void	quick_flush(struct Pool *p);
 /* The figures of the quick lists of p. */
 void	quick_stats(struct Pool *p, QuickStats *s);
 
+/* ---- tcache.c ----------------------------------------------------------- */
+
+/*
+ * The calling thread's cache in front of the quick lists of p (see
+ * tcache.c): lock-free while it can serve, the quick lists (and their
+ * lock) when it cannot.
+ */
+
+/*
+ * As quick_alloc: the data start of a block of p for n bytes laid out as
+ * poolalloc would, from this thread's cache or the quick lists; NULL when
+ * neither has one (the caller asks the pool).
+ */
+void	*tcache_alloc(struct Pool *p, size_t n);
+/*
+ * As quick_free: 1 when the block with data start v, an allocated block
+ * of p of a size the lists keep, went into this thread's cache or onto
+ * its quick list; 0 when the caller must poolfree it.  inarena: the
+ * caller knows v lies in p's arenas; only then is v looked at without
+ * the lock (else the locked path judges it).
+ */
+int	tcache_free(struct Pool *p, void *v, int inarena);
+/*
+ * The owners' side of a lock-free cache (tcache.c, zone-cache.c) stores
+ * its busy flag and reads the freeze flag with no fence between when
+ * fence_asym says 1: then fence_all, called by a freezer between storing
+ * freeze and reading busy, makes every running thread of the process
+ * execute a full barrier (membarrier(2), private expedited).  With 0 the
+ * owners must fence themselves, and fence_all fences only its caller.
+ * fence_asym registers for membarrier on its first call.
+ */
+int	fence_asym(void);
+void	fence_all(void);
+/* Fork handlers: every cache frozen before (pool locked), thawed after. */
+void	tcache_forkprepare(struct Pool *p);
+void	tcache_forkparent(struct Pool *p);
+/* In the child: the other threads' caches, emptied onto the lists, are dropped. */
+void	tcache_forkchild(struct Pool *p);
+
 /* ---- zone-debug.c: the zones' trace hooks ------------------------------- */
 
 /*
@@ -99,6 +138,29 @@ void	pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size);
 /* The zone of trace id id is being destroyed; st its last figures. */
 void	pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name,
 	    const struct uma_stats *st);
+/*
+ * A zone's debugging report: kind an ERR_* of record.h, found by a zalloc
+ * (what 1) or a zfree (what 2) given ptr; item the item concerned when
+ * it is one (its size bytes readable), offset the first damaged byte in
+ * it, msg one line.  Traced: a REC_ERROR, and 1 (the program goes on,
+ * unless the run stops at the first error); else 0 (nothing recorded).
+ */
+int	pooldbg_zone_error(uint32_t id, int kind, int what, const void *ptr, const void *item,
+	    size_t size, size_t offset, const char *msg);
+/* ---- mmalloc.c: the mapped heaps' trace hooks --------------------------- */
+
+/*
+ * Exported from libpooldbg.so, where they do nothing (realloc only
+ * reallocates); the tracing runtime (mmalloc-runtime.c) defines the same
+ * names.  pc: the caller of the mmalloc(3) call.
+ */
+/* A block ptr of size bytes was handed out by call CALL_MMALLOC or CALL_MVALLOC. */
+void	pooldbg_mm_alloc(unsigned call, const void *ptr, size_t size, size_t align, uintptr_t pc);
+/* Block ptr is about to be given back by mfree. */
+void	pooldbg_mm_free(const void *ptr, uintptr_t pc);
+/* mrealloc's reallocation in heap md (NULL: the default pool): its result, recorded. */
+void	*pooldbg_mm_realloc(void *md, void *ptr, size_t size, uintptr_t pc);
+
 /* ---- pool-check.c, pool.c: the last fault the pool reported ----------- */
 
 enum {	/* PoolFault.what */

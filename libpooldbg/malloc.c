@@ -56,6 +56,7 @@ enum {
 	MINARENA	= 4 << 20,	/* smallest mapping asked of the kernel */
 	QUANTUM		= 32,	/* block sizes of the default pool */
 	MSGSIZE		= 1024,	/* longest message line; longer ones are cut */
+	NEXTENT		= 64,	/* regions remembered for inarena */
 	RETRYNSEC	= 100 * 1000 * 1000,	/* smalloc's wait between tries */
 };
 
@@ -63,6 +64,8 @@ enum {
 #define CALLERPC()	((uintptr_t)__builtin_return_address(0))
 
 static void	*mainalloc(size_t);
+static void	*regionalloc(size_t);
+static void	setextent(void);
 static int	mainmerge(void *, void *);
 static void	mainlock(Pool *);
 static void	mainunlock(Pool *);
@@ -76,9 +79,21 @@ static struct {
 	char	*rlo, *rhi;	/* the current region of adjacent mappings */
 	char	*hlo, *hhi;	/* the part of it handed to the pool as arenas */
 	int	flagsread;	/* POOLDBG_FLAGS has been looked at */
+	int	newregion;	/* regionalloc started a region setextent has not seen */
+	int	extfull;	/* ext has no room for the current region */
 } mm = {
 	.lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP,	/* spins briefly before sleeping */
 };
+
+/*
+ * The parts of each region handed to the pool as arenas, for inarena's
+ * look without the lock: written under the lock, they only ever grow, so
+ * a stale look sees less and sends a pointer down the locked path.
+ */
+static struct {
+	_Atomic uintptr_t lo[NEXTENT], hi[NEXTENT];
+	atomic_int n;		/* entries in use; the last is the current region */
+} ext;
 
 /* 0: fork handlers not registered, 1: being registered, 2: registered. */
 static atomic_int forkstate;
@@ -248,11 +263,13 @@ static void
 forkprepare(void)
 {
 	pthread_mutex_lock(&mm.lock);
+	tcache_forkprepare(&mainpool);
 }
 
 static void
 forkparent(void)
 {
+	tcache_forkparent(&mainpool);
 	pthread_mutex_unlock(&mm.lock);
 }
 
@@ -261,6 +278,7 @@ forkchild(void)
 {
 	static const pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 
+	tcache_forkchild(&mainpool);
 	mm.lock = fresh;
 	mmheap_forkchild();	/* the parent's heap file stays the parent's */
 }
@@ -331,6 +349,63 @@ pagesize(void)
 static void *
 mainalloc(size_t n)
 {
+	char *a;
+
+	a = regionalloc(n);
+	if (a != NULL)
+		setextent();
+	return a;
+}
+
+/* Publish the current region's arena part for inarena.  Lock held. */
+static void
+setextent(void)
+{
+	int k;
+
+	k = atomic_load_explicit(&ext.n, memory_order_relaxed) - 1;
+	if (mm.newregion || k < 0) {
+		mm.newregion = 0;
+		if (k + 1 >= NEXTENT) {
+			mm.extfull = 1;	/* the locked path serves the blocks of further regions */
+			return;
+		}
+		atomic_store_explicit(&ext.lo[k + 1], (uintptr_t)mm.hlo, memory_order_relaxed);
+		atomic_store_explicit(&ext.hi[k + 1], (uintptr_t)mm.hhi, memory_order_relaxed);
+		atomic_store_explicit(&ext.n, k + 2, memory_order_release);
+		return;
+	}
+	if (mm.extfull)
+		return;
+	/* the current region grew: each store only widens what a reader sees */
+	atomic_store_explicit(&ext.lo[k], (uintptr_t)mm.hlo, memory_order_release);
+	atomic_store_explicit(&ext.hi[k], (uintptr_t)mm.hhi, memory_order_release);
+}
+
+/*
+ * Whether v lies in a part of a region handed to the pool (so in an
+ * arena, as long as mainalloc makes the arenas).  Lock-free; a false
+ * answer only sends v down the locked path.
+ */
+static inline int
+inarena(const void *v)
+{
+	uintptr_t x;
+	int k, n;
+
+	x = (uintptr_t)v;
+	n = atomic_load_explicit(&ext.n, memory_order_acquire);
+	for (k = n - 1; k >= 0; k--)
+		if (x >= atomic_load_explicit(&ext.lo[k], memory_order_relaxed) &&
+		    x < atomic_load_explicit(&ext.hi[k], memory_order_relaxed))
+			return 1;
+	return 0;
+}
+
+/* mainalloc's worker: see there.  Lock held. */
+static void *
+regionalloc(size_t n)
+{
 	size_t pg, len;
 	char *a;
 
@@ -357,6 +432,9 @@ mainalloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
+#ifdef MADV_HUGEPAGE
+	(void)madvise(a, len, MADV_HUGEPAGE);	/* fewer TLB misses over a large heap; a hint only */
+#endif
 	if (mm.rhi != NULL && a == mm.rhi) {
 		mm.rhi += len;
 		a = mm.hhi;
@@ -369,6 +447,7 @@ mainalloc(size_t n)
 		return mm.hlo;
 	}
 	mm.rlo = mm.hlo = a;
+	mm.newregion = 1;
 	mm.rhi = a + len;
 	mm.hhi = a + n;
 	return a;
@@ -422,7 +501,7 @@ allocpc(size_t n, uintptr_t pc)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((r = quick_alloc(&mainpool, n + TAGBYTES)) == NULL &&
+	if ((r = tcache_alloc(&mainpool, n + TAGBYTES)) == NULL &&
 	    (r = poolalloc(&mainpool, n + TAGBYTES)) == NULL) {
 		quick_flush(&mainpool);
 		r = poolalloc(&mainpool, n + TAGBYTES);
@@ -430,11 +509,14 @@ allocpc(size_t n, uintptr_t pc)
 	return tagged(r, pc, 0);
 }
 
-/* Free v of this family: onto its quick list, or back to the pool (which judges it). */
+/*
+ * Free v of this family: into this thread's cache or onto its quick list,
+ * or back to the pool (which judges it).
+ */
 static void
 freeblock(void *v)
 {
-	if (!quick_free(&mainpool, pooldata(v)))
+	if (!tcache_free(&mainpool, pooldata(v), inarena(pooldata(v))))
 		poolfree(&mainpool, pooldata(v));
 }
 

@@ -12,6 +12,11 @@
  * them into one.  The header (mmalloc-impl.h) is read with pread and
  * judged before anything is mapped: a refused file is never written.
  *
+ * Each call tells the trace hooks what it did (pooldbg_mm_alloc,
+ * pooldbg_mm_free, pooldbg_mm_realloc): here they do nothing (realloc
+ * just reallocates); the tracing runtime's (mmalloc-runtime.c), preloaded,
+ * record them as events of calls mmalloc, mrealloc, mvalloc and mfree.
+ *
  * Must never: allocate from the default pool (mmheap_main runs under its
  * lock), map over memory it did not reserve, or let a fork child write
  * into its parent's heap file.
@@ -34,6 +39,9 @@
 #include <pooldbg/malloc.h>
 
 #include "mmalloc-impl.h"
+#include "record.h"
+
+#define CALLERPC()	((uintptr_t)__builtin_return_address(0))
 
 static __thread char attacherr[160];
 static __thread MmHeader *current;	/* the heap whose lock this thread holds */
@@ -377,37 +385,83 @@ result(MmHeader *h, void *v)
 	return v;
 }
 
-/* See <pooldbg/mmalloc.h>. */
-EXPORT void *
-mmalloc(void *md, size_t size)
+/* ---- trace hooks, untraced ---------------------------------------------- */
+
+/* See internal.h: untraced, nothing to record. */
+EXPORT void
+pooldbg_mm_alloc(unsigned call, const void *ptr, size_t size, size_t align, uintptr_t pc)
 {
-	if (md == NULL)
-		return pooldbg_malloc(size);
-	return result(md, poolalloc(&((MmHeader *)md)->pool, size));
+	(void)call;
+	(void)ptr;
+	(void)size;
+	(void)align;
+	(void)pc;
 }
 
-/* See <pooldbg/mmalloc.h>. */
-EXPORT void *
-mrealloc(void *md, void *ptr, size_t size)
+/* See internal.h: untraced, nothing to record. */
+EXPORT void
+pooldbg_mm_free(const void *ptr, uintptr_t pc)
 {
+	(void)ptr;
+	(void)pc;
+}
+
+/* See internal.h: untraced, the reallocation alone. */
+EXPORT void *
+pooldbg_mm_realloc(void *md, void *ptr, size_t size, uintptr_t pc)
+{
+	(void)pc;
 	if (md == NULL)
 		return pooldbg_realloc(ptr, size);
-	return result(md, poolrealloc(&((MmHeader *)md)->pool, ptr, size));
+	return poolrealloc(&((MmHeader *)md)->pool, ptr, size);
 }
 
 /* See <pooldbg/mmalloc.h>. */
-EXPORT void *
+EXPORT __attribute__((noinline)) void *
+mmalloc(void *md, size_t size)
+{
+	void *v;
+
+	if (md == NULL)
+		v = pooldbg_malloc(size);
+	else
+		v = result(md, poolalloc(&((MmHeader *)md)->pool, size));
+	if (v != NULL)
+		pooldbg_mm_alloc(CALL_MMALLOC, v, size, 0, CALLERPC());
+	return v;
+}
+
+/* See <pooldbg/mmalloc.h>. */
+EXPORT __attribute__((noinline)) void *
+mrealloc(void *md, void *ptr, size_t size)
+{
+	void *v;
+
+	v = pooldbg_mm_realloc(md, ptr, size, CALLERPC());
+	return md == NULL ? v : result(md, v);
+}
+
+/* See <pooldbg/mmalloc.h>. */
+EXPORT __attribute__((noinline)) void *
 mvalloc(void *md, size_t size)
 {
+	void *v;
+
 	if (md == NULL)
-		return pooldbg_valloc(size);
-	return result(md, poolallocalign(&((MmHeader *)md)->pool, size, pagesz(), 0, 0));
+		v = pooldbg_valloc(size);
+	else
+		v = result(md, poolallocalign(&((MmHeader *)md)->pool, size, pagesz(), 0, 0));
+	if (v != NULL)
+		pooldbg_mm_alloc(CALL_MVALLOC, v, size, pagesz(), CALLERPC());
+	return v;
 }
 
 /* See <pooldbg/mmalloc.h>. */
-EXPORT void
+EXPORT __attribute__((noinline)) void
 mfree(void *md, void *ptr)
 {
+	if (ptr != NULL)
+		pooldbg_mm_free(ptr, CALLERPC());	/* before the block can be handed out again */
 	if (md == NULL)
 		pooldbg_free(ptr);
 	else

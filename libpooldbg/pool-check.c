@@ -277,6 +277,7 @@ poolcheckl(Pool *p)
 	unsigned long nquick;
 	long nfree, ntree;
 
+	tcache_freezel(p);	/* every thread's cached blocks onto the quick lists */
 	nquick = 0;
 	nalloc = nfreeb = 0;
 	nfree = 0;
@@ -318,6 +319,7 @@ poolcheckl(Pool *p)
 		p->panic(p, "pool %s: bad pool accounting\n", pname(p));
 		abort();
 	}
+	tcache_thawl(p);
 }
 
 /*

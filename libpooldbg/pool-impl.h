@@ -157,6 +157,31 @@ void	pooldumpl(Pool *p, int blocks);
 extern const uchar guardbyte[4];
 
 /* quick.c */
+/* Lay out b's tail and guard bytes for dsize bytes, as poolalloc would. */
+void	quick_settail(Bhdr *b, uintptr_t dsize);
+/*
+ * Take up to max blocks of size bsize off their quick list (they keep
+ * QUICK_MAGIC); the chain is linked through the first data word, *n says
+ * how many.  Pool locked.
+ */
+Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n);
+/*
+ * Put a chain of QUICK_MAGIC blocks (linked through the first data word)
+ * back on their lists, whatever the lists hold, and count hits and puts
+ * made away from them (puts are frees: p->nfree).  Pool locked.
+ */
+void	quick_givel(Pool *p, Bhdr *chain, unsigned long hits, unsigned long puts);
+
+/* tcache.c */
+/*
+ * Freeze every thread's cache of p (wait for an owner inside its lock-free
+ * path to leave it) and move its blocks and counts onto the quick lists;
+ * the caches stay frozen, their owners going through the lock, until
+ * tcache_thawl.  Pool locked.
+ */
+void	tcache_freezel(Pool *p);
+/* Let the owners of the caches tcache_freezel froze use them again.  Pool locked. */
+void	tcache_thawl(Pool *p);
 /*
  * Check the quick lists of p against the walked blocks of magic
  * QUICK_MAGIC (walked of them); reports through p->panic.  Pool locked.

@@ -21,7 +21,10 @@
  * calls quick_checkl to check the lists themselves.
  *
  * Every list operation runs under the pool's own lock (p->lock), so the
- * pool and the lists are always consistent for poolcheck.
+ * pool and the lists are always consistent for poolcheck.  In front of
+ * the lists, each thread keeps its own cache of quick blocks (tcache.c),
+ * which takes from and gives to them in batches (quick_takel,
+ * quick_givel) and is emptied onto them before poolcheck and the figures.
  *
  * Quick lists step aside whenever a check needs every block to pass
  * through the tree: under POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM,
@@ -79,9 +82,9 @@ setnext(Bhdr *b, Bhdr *n)
 	*(Bhdr **)B2D(b) = n;
 }
 
-/* As the pool lays out an allocated block's tail and guard bytes for dsize bytes. */
-static void
-settail(Bhdr *b, uintptr_t dsize)
+/* See pool-impl.h: as the pool lays out an allocated block's tail and guard bytes. */
+void
+quick_settail(Bhdr *b, uintptr_t dsize)
 {
 	Btail *t;
 	uintptr_t slack;
@@ -148,12 +151,64 @@ quick_flush(Pool *p)
 
 	if (p->lock != NULL)
 		p->lock(p);
+	tcache_freezel(p);	/* the threads' caches onto the lists first */
+	tcache_thawl(p);
 	chain = q.pool == p ? detachl() : NULL;
 	if (p->unlock != NULL)
 		p->unlock(p);
 	for (; chain != NULL; chain = n) {
 		n = getnext(chain);
 		poolfree(p, B2D(chain));
+	}
+}
+
+/* See pool-impl.h.  Pool locked. */
+Bhdr *
+quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
+{
+	Bhdr *chain, *b;
+	size_t i;
+
+	*n = 0;
+	if ((q.pool != NULL && q.pool != p) || bsize > QUICKMAXBLOCK || bsize % QUICKQ != 0)
+		return NULL;
+	i = bsize / QUICKQ;
+	chain = NULL;
+	while (*n < max && (b = q.head[i]) != NULL) {
+		q.head[i] = getnext(b);
+		q.count[i]--;
+		q.nblocks--;
+		q.bytes -= b->size;
+		setnext(b, chain);
+		chain = b;
+		(*n)++;
+	}
+	if (*n == 0)
+		q.misses++;
+	else
+		q.pool = p;
+	return chain;
+}
+
+/* See pool-impl.h.  Pool locked. */
+void
+quick_givel(Pool *p, Bhdr *chain, unsigned long hits, unsigned long puts)
+{
+	Bhdr *b, *n;
+	size_t i;
+
+	q.pool = p;
+	q.hits += hits;
+	q.puts += puts;
+	p->nfree += puts;
+	for (b = chain; b != NULL; b = n) {
+		n = getnext(b);
+		i = b->size / QUICKQ;
+		setnext(b, q.head[i]);
+		q.head[i] = b;
+		q.count[i]++;
+		q.nblocks++;
+		q.bytes += b->size;
 	}
 }
 
@@ -203,7 +258,7 @@ quick_alloc(Pool *p, size_t n)
 	q.hits++;
 	checkblock(p, b, arenaof(p, b));	/* its last owner's tail and guard bytes */
 	b->magic = ALLOC_MAGIC;
-	settail(b, n);
+	quick_settail(b, n);
 	p->unlock(p);
 	return B2D(b);
 }
@@ -297,6 +352,8 @@ void
 quick_stats(Pool *p, QuickStats *s)
 {
 	p->lock(p);
+	tcache_freezel(p);	/* every cached block onto the lists, every count in */
+	tcache_thawl(p);
 	s->blocks = q.pool == p ? q.nblocks : 0;
 	s->bytes = q.pool == p ? q.bytes : 0;
 	s->hits = q.hits;

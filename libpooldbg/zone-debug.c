@@ -253,20 +253,30 @@ zone_slabof(const void *p)
 
 /* See zone-impl.h. */
 void
-zone_report(uma_zone_t z, int leak, const char *fmt, ...)
+zone_report(uma_zone_t z, const ZoneFault *f, const char *fmt, ...)
 {
 	char msg[400], line[512];
 	va_list ap;
-	int n;
+	int n, leak, traced;
 
 	atomic_fetch_add(&z->errors, 1);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	leak = f->kind == ZR_LEAK;
+	traced = 0;
+	if (!leak) {
+		/* under pooldbg run: into the trace's errors, and the program goes on */
+		n = snprintf(line, sizeof line, "zone %s: %s", z->name, msg);
+		traced = pooldbg_zone_error(z->traceid, f->kind, f->what, f->ptr, f->item,
+		    f->item != NULL ? z->size : 0, f->offset, n > 0 ? line : msg);
+	}
 	if (z->report != NULL) {
 		z->report(z, msg, z->reportarg);
 		return;
 	}
+	if (traced)
+		return;	/* the recorder's error report shows it */
 	n = snprintf(line, sizeof line, "pooldbg: zone %s: %s\n", z->name, msg);
 	if (n > 0)
 		writeall(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -295,6 +305,7 @@ zone_trash(uma_zone_t z, void *item)
 int
 zone_trashcheck(uma_zone_t z, void *item)
 {
+	ZoneFault f = { ERR_WRITE_AFTER_FREE, ZEV_ALLOC, item, item, 0 };
 	unsigned char *c;
 	size_t i, n;
 	uint32_t w, want;
@@ -305,14 +316,16 @@ zone_trashcheck(uma_zone_t z, void *item)
 	for (i = 2 * sizeof(void *); i + 4 <= n; i += 4) {
 		memcpy(&w, c + i, 4);
 		if (w != want) {
-			zone_report(z, 0, "memory modified after free %p(%zu) val=%x @ %p (offset %zu)",
+			f.offset = i;
+			zone_report(z, &f, "memory modified after free %p(%zu) val=%x @ %p (offset %zu)",
 			    item, n, w, (void *)(c + i), i);
 			return -1;
 		}
 	}
 	for (; i < n; i++)
 		if (c[i] != 0xde) {
-			zone_report(z, 0, "memory modified after free %p(%zu) val=%x @ %p (offset %zu)",
+			f.offset = i;
+			zone_report(z, &f, "memory modified after free %p(%zu) val=%x @ %p (offset %zu)",
 			    item, n, c[i], (void *)(c + i), i);
 			return -1;
 		}
@@ -339,6 +352,22 @@ pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size)
 	(void)what;
 	(void)item;
 	(void)size;
+}
+
+/* See internal.h: untraced, nothing recorded (0). */
+EXPORT int
+pooldbg_zone_error(uint32_t id, int kind, int what, const void *ptr, const void *item, size_t size,
+    size_t offset, const char *msg)
+{
+	(void)id;
+	(void)kind;
+	(void)what;
+	(void)ptr;
+	(void)item;
+	(void)size;
+	(void)offset;
+	(void)msg;
+	return 0;
 }
 
 /* See internal.h: untraced, nothing to record. */

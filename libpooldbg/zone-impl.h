@@ -26,13 +26,14 @@
 
 #include <pooldbg/zone.h>
 
+#include "record.h"
+
 #define SLAB_MAGIC	((uintptr_t)0x51AB51AB2011E5ULL)
 #define FREECOOKIE	((uintptr_t)0x2F2EE1735C00C1E5ULL)
 #define TRASHWORD	0xdeadc0deU
 
 enum {
 	SLABCHUNK	= 64 << 10,	/* slabs are multiples of this, aligned to it */
-	NCACHE		= 16,		/* per-thread caches of a zone (threads share them round-robin) */
 	BUCKET		= 64,		/* items a cache holds at most */
 	MAXITEM		= 1 << 20,	/* largest item size */
 	MINSLABITEMS	= 8,		/* a slab holds at least this many items */
@@ -40,7 +41,7 @@ enum {
 };
 
 typedef struct Slab Slab;
-typedef struct Cache Cache;
+typedef struct ZCache ZCache;
 
 struct Slab {
 	uintptr_t magic;	/* SLAB_MAGIC */
@@ -59,14 +60,6 @@ struct Slab {
 
 enum { LPARTIAL, LFULL, LEMPTY, NLISTS };
 
-struct Cache {
-	pthread_mutex_t lock;
-	int	n;		/* items in item[] */
-	void	*item[BUCKET];
-	uint64_t requests;	/* uma_zalloc that succeeded through this cache */
-	uint64_t failures;
-	uint64_t frees;
-} __attribute__((aligned(64)));
 
 struct uma_zone {
 	char	name[NAMELEN];
@@ -90,8 +83,40 @@ struct uma_zone {
 	Slab	*lists[NLISTS];
 	uint64_t nslabs;
 	uint64_t kegfree;	/* items on slab free lists */
-	Cache	cache[NCACHE];
+	ZCache	*caches;	/* the threads' caches of this zone (zone-cache.c) */
+	uint64_t requests;	/* the counts of caches gone, and of calls made without one */
+	uint64_t failures;
+	uint64_t frees;
 };
+
+/* ---- zone.c: the slabs, for zone-cache.c ---------------------------------- */
+
+/* Up to want items off the slabs into out (a slab made if need be); the count.  Takes the zone lock. */
+int	kegfill(uma_zone_t z, void **out, int want);
+/* Put n items back on their slabs.  Takes the zone lock. */
+void	kegdrain(uma_zone_t z, void **items, int n);
+
+/* ---- zone-cache.c: the per-thread caches ------------------------------------ */
+
+/*
+ * An item of z for the calling thread, from its cache (refilled from the
+ * slabs) or, for a zone without caches, the slabs; counted as a request.
+ * NULL when out of memory (not counted: see zcache_count).
+ */
+void	*zcache_take(uma_zone_t z);
+/* Item it back, into this thread's cache (half of a full one spilled to the slabs); counted. */
+void	zcache_put(uma_zone_t z, void *it);
+/* Add to this thread's counts for z (or the zone's). */
+void	zcache_count(uma_zone_t z, int requests, int failures, int frees);
+/* The items in every cache of z and every count, the caches frozen meanwhile.  Zone unlocked. */
+void	zcache_stats(uma_zone_t z, uint64_t *cached, uint64_t *requests, uint64_t *failures,
+	    uint64_t *frees);
+/*
+ * uma_zdestroy: every cache of z frozen for good, its items handed to
+ * back (zone locked) and its counts folded into z's; the caches are left
+ * to their owners to drop.  Zone unlocked.
+ */
+void	zcache_destroy(uma_zone_t z, void (*back)(uma_zone_t, void *));
 
 /* ---- zone-debug.c --------------------------------------------------------- */
 
@@ -101,12 +126,25 @@ struct Pool	*zone_pool(void);
 int	zone_register(Slab *s, int add);
 /* The slab whose chunk holds p, or NULL: lock-free, never reads p. */
 Slab	*zone_slabof(const void *p);
+/* What a report is about. */
+typedef struct ZoneFault ZoneFault;
+struct ZoneFault {
+	int	kind;		/* ERR_* of record.h, or ZR_LEAK */
+	int	what;		/* ZEV_ALLOC or ZEV_FREE: the call that found it */
+	const void *ptr;	/* the pointer the call was given or handed out */
+	const void *item;	/* the item concerned, or NULL when ptr is none */
+	size_t	offset;		/* the first damaged byte of item */
+};
+
+enum { ZR_LEAK = -1 };	/* ZoneFault.kind: an item left at uma_zdestroy */
+
 /*
- * A debugging report about zone (leak: a leak, which never aborts):
- * through the zone's report function, else one line on fd 2 and, unless
- * leak, abort.  Never allocates.
+ * A debugging report about zone: under pooldbg run (not for a leak) into
+ * the trace's errors through pooldbg_zone_error, then through the zone's
+ * report function if it has one; untraced and without one, one line on
+ * fd 2 and, unless a leak, abort.  Never allocates.
  */
-void	zone_report(uma_zone_t zone, int leak, const char *fmt, ...)
+void	zone_report(uma_zone_t zone, const ZoneFault *f, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Fill a free item with the trash pattern past its first two words. */
 void	zone_trash(uma_zone_t zone, void *item);

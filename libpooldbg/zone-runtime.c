@@ -7,7 +7,8 @@
  * Owns the zone ids of this process image (1, 2, ... in order of
  * creation) and the REC_ZONE records; an item handed out or given back
  * is recorded by rt_alloc / rt_free as CALL_ZALLOC / CALL_ZFREE with
- * RecAlloc.zone / RecFree.zone set from rt_zone.
+ * RecAlloc.zone / RecFree.zone set from rt_zone; a zone's debugging
+ * report (zone_report) becomes a REC_ERROR through err_raise.
  *
  * Must never: allocate, or record when tracing is off or the thread is
  * inside the runtime.
@@ -104,4 +105,25 @@ pooldbg_zone_destroyed(uint32_t id, const void *zone, const char *name, const um
 	if (rt_state != RT_LIVE || rt_inside || id == 0)
 		return;
 	zonerec(id, ZONE_DESTROY, zone, name, st->size, st);
+}
+
+/* See internal.h: traced, a REC_ERROR through err_raise, and 1. */
+EXPORT int
+pooldbg_zone_error(uint32_t id, int kind, int what, const void *ptr, const void *item, size_t size,
+    size_t offset, const char *msg)
+{
+	unsigned flags;
+	int e;
+
+	if (rt_state != RT_LIVE || rt_inside)
+		return 0;
+	(void)id;
+	e = errno;
+	/* a write after free or a second free: the recorder shows the item's free stack */
+	flags = kind == ERR_WRITE_AFTER_FREE || kind == ERR_DOUBLE_FREE ? ERRF_FREED : 0;
+	err_raise(kind, what == 1 ? CALL_ZALLOC : CALL_ZFREE, ptr, item, size, (long)offset, flags,
+	    item != NULL ? (const char *)item + offset : NULL, (uintptr_t)item,
+	    item != NULL ? (uintptr_t)item + size : 0, msg, 0);
+	errno = e;
+	return 1;
 }

@@ -10,10 +10,8 @@
  *	-> back to its slab when the cache is full -> the slab back to the
  *	pool when more than one slab of the zone is empty (fini)
  *
- * Locks: a cache's own lock, then (to refill or drain it) the zone's lock;
- * never the other way round.  Threads are spread over a zone's NCACHE
- * caches round-robin by the order they first call, so a cache's lock is
- * seldom contended.
+ * Locks: the zone's lock guards its slabs.  Each thread has its own cache
+ * of each zone it uses, taken and filled without a lock (zone-cache.c).
  *
  * Must never: hand out an item whose held bit is set, call a ctor, dtor,
  * init or fini with a lock held, or read memory a pointer given to
@@ -31,17 +29,6 @@
 #include "zone-impl.h"
 
 #define CALLERPC()	((uintptr_t)__builtin_return_address(0))
-
-static atomic_uint nextslot;
-static __thread int myslot = -1;
-
-static int
-slot(void)
-{
-	if (myslot < 0)
-		myslot = (int)(atomic_fetch_add(&nextslot, 1) % NCACHE);
-	return myslot;
-}
 
 /* ---- slabs ------------------------------------------------------------- */
 
@@ -222,7 +209,7 @@ kegputl(uma_zone_t z, void *it)
  * Up to want items from the slabs of z into out, making a slab when none
  * has a free item; the count, 0 when out of memory.  Takes the zone lock.
  */
-static int
+int
 kegfill(uma_zone_t z, void **out, int want)
 {
 	Slab *s;
@@ -249,7 +236,7 @@ kegfill(uma_zone_t z, void **out, int want)
 }
 
 /* Put n items back on their slabs; slabs that fall empty beyond one go back.  Takes the zone lock. */
-static void
+void
 kegdrain(uma_zone_t z, void **items, int n)
 {
 	Slab *give[BUCKET];
@@ -275,7 +262,6 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor, uma_ini
 	pthread_mutexattr_t ma;
 	uma_zone_t z;
 	size_t a;
-	int i;
 
 	if (align == 0)
 		align = (int)UMA_ALIGN_PTR;
@@ -310,8 +296,6 @@ uma_zcreate(const char *name, size_t size, uma_ctor ctor, uma_dtor dtor, uma_ini
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&z->lock, &ma);
-	for (i = 0; i < NCACHE; i++)
-		pthread_mutex_init(&z->cache[i].lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	z->traceid = pooldbg_zone_created(z, z->name, size);
 	return z;
@@ -327,78 +311,14 @@ pause100(void)
 		;
 }
 
-/* An item from c's cache (refilled from the slabs); NULL when out of memory.  Cache unlocked. */
-static void *
-take(uma_zone_t z, Cache *c)
-{
-	void *it;
-	int n;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->n == 0) {
-		if (z->bucketmax == 0) {
-			n = kegfill(z, &it, 1);
-			c->requests += n == 1;
-			pthread_mutex_unlock(&c->lock);
-			return n == 1 ? it : NULL;
-		}
-		c->n = kegfill(z, c->item, z->bucketmax / 2);
-		if (c->n == 0) {
-			pthread_mutex_unlock(&c->lock);
-			return NULL;
-		}
-	}
-	it = c->item[--c->n];
-	c->requests++;
-	pthread_mutex_unlock(&c->lock);
-	return it;
-}
-
-static void
-count(Cache *c, uint64_t *field)
-{
-	pthread_mutex_lock(&c->lock);
-	(*field)++;
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Put it into c's cache, draining half the cache to the slabs when full.  Cache unlocked. */
-static void
-put(uma_zone_t z, Cache *c, void *it)
-{
-	void *spill[BUCKET];
-	int n;
-
-	pthread_mutex_lock(&c->lock);
-	c->frees++;
-	if (c->n < z->bucketmax) {
-		c->item[c->n++] = it;
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	n = 0;
-	if (z->bucketmax == 0)
-		spill[n++] = it;
-	else {
-		n = c->n / 2;
-		c->n -= n;
-		memcpy(spill, &c->item[c->n], (size_t)n * sizeof spill[0]);
-		c->item[c->n++] = it;
-	}
-	pthread_mutex_unlock(&c->lock);
-	kegdrain(z, spill, n);
-}
-
 static void *
 zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 {
 	uint64_t lim, used;
-	Cache *c;
 	Slab *s;
 	void *it;
 	size_t i;
 
-	c = &z->cache[slot()];
 	for (;;) {
 		/* nused is kept only while a limit is set: no shared counter on the fast path */
 		lim = atomic_load_explicit(&z->limit, memory_order_relaxed);
@@ -406,21 +326,22 @@ zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 		if (lim != 0 && used >= lim) {
 			atomic_fetch_sub(&z->nused, 1);
 			it = NULL;
-		} else if ((it = take(z, c)) == NULL && lim != 0)
+		} else if ((it = zcache_take(z)) == NULL && lim != 0)
 			atomic_fetch_sub(&z->nused, 1);
 		if (it != NULL || (flags & M_NOWAIT))
 			break;
 		pause100();
 	}
 	if (it == NULL) {
-		count(c, &c->failures);
+		zcache_count(z, 0, 1, 0);
 		errno = ENOMEM;
 		return NULL;
 	}
 	s = zone_slabof(it);
 	i = (size_t)((char *)it - s->items) / z->stride;
 	if (atomic_fetch_or(&s->bits[i / 64], (uint64_t)1 << (i % 64)) & ((uint64_t)1 << (i % 64)))
-		zone_report(z, 0, "item %p handed out while held (free list damaged)", it);
+		zone_report(z, &(ZoneFault){ ERR_CORRUPTION, ZEV_ALLOC, it, it, 0 },
+		    "item %p handed out while held (free list damaged)", it);
 	s->pcs[i] = pc;
 	if (z->trash)
 		zone_trashcheck(z, it);
@@ -434,12 +355,8 @@ zalloc(uma_zone_t z, void *arg, int flags, uintptr_t pc)
 		if (z->trash)
 			zone_trash(z, it);
 		((uintptr_t *)it)[1] = FREECOOKIE ^ (uintptr_t)z;
-		put(z, c, it);
-		pthread_mutex_lock(&c->lock);
-		c->requests--;
-		c->failures++;
-		c->frees--;	/* put counted it */
-		pthread_mutex_unlock(&c->lock);
+		zcache_put(z, it);
+		zcache_count(z, -1, 1, -1);	/* a failure, not a request and a free */
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -473,24 +390,28 @@ zfree(uma_zone_t z, void *it, void *arg)
 		return;
 	s = zone_slabof(it);
 	if (s == NULL) {
-		zone_report(z, 0, "invalid free of %p: not an item of any zone", it);
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "invalid free of %p: not an item of any zone", it);
 		return;
 	}
 	if (s->zone != z) {
-		zone_report(z, 0, "freed item %p did not belong to zone %s (it is of zone %s)",
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "freed item %p did not belong to zone %s (it is of zone %s)",
 		    it, z->name, s->zone->name);
 		return;
 	}
 	if ((char *)it < s->items || (char *)it >= s->end ||
 	    (off = (size_t)((char *)it - s->items)) % z->stride != 0) {
-		zone_report(z, 0, "unaligned free of %p: not the start of an item", it);
+		zone_report(z, &(ZoneFault){ ERR_INVALID_FREE, ZEV_FREE, it, NULL, 0 },
+		    "unaligned free of %p: not the start of an item", it);
 		return;
 	}
 	i = off / z->stride;
 	bit = (uint64_t)1 << (i % 64);
 	old = atomic_fetch_and(&s->bits[i / 64], ~bit);
 	if (!(old & bit)) {
-		zone_report(z, 0, "duplicate free of %p", it);
+		zone_report(z, &(ZoneFault){ ERR_DOUBLE_FREE, ZEV_FREE, it, it, 0 },
+		    "duplicate free of %p", it);
 		return;
 	}
 	if (z->traceid != 0)
@@ -502,7 +423,7 @@ zfree(uma_zone_t z, void *it, void *arg)
 	((uintptr_t *)it)[1] = FREECOOKIE ^ (uintptr_t)z;
 	if (atomic_load_explicit(&z->limit, memory_order_relaxed) != 0)
 		atomic_fetch_sub(&z->nused, 1);
-	put(z, &z->cache[slot()], it);
+	zcache_put(z, it);
 }
 
 /* See <pooldbg/zone.h>. */
@@ -551,18 +472,9 @@ EXPORT void
 uma_zone_stats(uma_zone_t z, uma_stats *st)
 {
 	uint64_t cached;
-	int i;
 
 	memset(st, 0, sizeof *st);
-	cached = 0;
-	for (i = 0; i < NCACHE; i++) {
-		pthread_mutex_lock(&z->cache[i].lock);
-		cached += (uint64_t)z->cache[i].n;
-		st->requests += z->cache[i].requests;
-		st->failures += z->cache[i].failures;
-		st->frees += z->cache[i].frees;
-		pthread_mutex_unlock(&z->cache[i].lock);
-	}
+	zcache_stats(z, &cached, &st->requests, &st->failures, &st->frees);
 	pthread_mutex_lock(&z->lock);
 	st->free = cached + z->kegfree;
 	st->slabs = z->nslabs;
@@ -574,6 +486,19 @@ uma_zone_stats(uma_zone_t z, uma_stats *st)
 	st->errors = atomic_load(&z->errors);
 }
 
+/* A cached item back on its slab at uma_zdestroy; empty slabs stay listed until the end.  Zone locked. */
+static void
+backl(uma_zone_t z, void *it)
+{
+	Slab *s;
+
+	if ((s = kegputl(z, it)) != NULL) {
+		linkslab(z, s, LEMPTY);
+		z->nslabs++;
+		z->kegfree += s->nitems;
+	}
+}
+
 /* Report every held item of s as a leak. */
 static void
 leaks(uma_zone_t z, Slab *s)
@@ -582,7 +507,8 @@ leaks(uma_zone_t z, Slab *s)
 
 	for (i = 0; i < s->nitems; i++)
 		if (atomic_load(&s->bits[i / 64]) & ((uint64_t)1 << (i % 64)))
-			zone_report(z, 1, "leak: item %p (%zu bytes) still allocated at uma_zdestroy, "
+			zone_report(z, &(ZoneFault){ ZR_LEAK, ZEV_FREE, NULL, NULL, 0 },
+			    "leak: item %p (%zu bytes) still allocated at uma_zdestroy, "
 			    "allocated from pc %#lx", s->items + (size_t)i * z->stride, z->size,
 			    (unsigned long)s->pcs[i]);
 }
@@ -593,24 +519,11 @@ uma_zdestroy(uma_zone_t z)
 {
 	uma_stats st;
 	Slab *s, *next;
-	int i, l;
+	int l;
 
 	if (z == NULL)
 		return;
-	for (i = 0; i < NCACHE; i++) {
-		pthread_mutex_lock(&z->cache[i].lock);
-		pthread_mutex_lock(&z->lock);
-		while (z->cache[i].n > 0) {
-			s = kegputl(z, z->cache[i].item[--z->cache[i].n]);
-			if (s != NULL) {	/* empty slabs stay listed until the end */
-				linkslab(z, s, LEMPTY);
-				z->nslabs++;
-				z->kegfree += s->nitems;
-			}
-		}
-		pthread_mutex_unlock(&z->lock);
-		pthread_mutex_unlock(&z->cache[i].lock);
-	}
+	zcache_destroy(z, backl);
 	uma_zone_stats(z, &st);
 	if (z->traceid != 0)
 		pooldbg_zone_destroyed(z->traceid, z, z->name, &st);
@@ -623,8 +536,6 @@ uma_zdestroy(uma_zone_t z)
 		}
 		z->lists[l] = NULL;
 	}
-	for (i = 0; i < NCACHE; i++)
-		pthread_mutex_destroy(&z->cache[i].lock);
 	pthread_mutex_destroy(&z->lock);
 	poolfree(zone_pool(), z);
 }

@@ -16,9 +16,11 @@
  *                    events between (at most 2 x alive + CKMIN of them);
  *   timeline_stacks  allocations and bytes per allocation stack.
  *
- * Everything comes from one pass over the blocks table; a block never
- * freed (free_seq NULL) counts as alive to the end of the trace.  All
- * process images count together.
+ * Everything comes from the block lifetimes, one timeline_add each: the
+ * recorder's lifetime.c adds them as it writes them to blocks, and
+ * timeline_build reads them back from blocks for a trace made without
+ * the index.  A block never freed (free_seq NULL) counts as alive to the
+ * end of the trace.  All process images count together.
  *
  * Must never: change a table it did not create, or read events beyond
  * the one row per span it takes the time from.

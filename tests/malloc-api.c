@@ -502,8 +502,10 @@ testrealloc(void)
 	ok(w == NULL && errno == ENOMEM && haspattern(v, 10, 1),
 	    "failed realloc leaves the old block intact");
 
+	poolcheck(pooldbg_mainmem);	/* frees in the thread caches are counted by now */
 	nfree = pooldbg_mainmem->nfree;
 	w = pooldbg_realloc(v, 0);
+	poolcheck(pooldbg_mainmem);
 	ok(w == NULL && pooldbg_mainmem->nfree == nfree + 1, "realloc(v, 0) frees v, returns NULL");
 
 	w = pooldbg_realloc(NULL, 0);

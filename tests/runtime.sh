@@ -375,9 +375,9 @@ ok $? "no session: the program runs as before and no file is made"
 
 if command -v nm >/dev/null 2>&1; then
 	extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' |
-	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose|pooldbg_mark|pooldbg_snapshot|pooldbg_zone_created|pooldbg_zone_item|pooldbg_zone_destroyed)$')
+	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose|pooldbg_mark|pooldbg_snapshot|pooldbg_zone_created|pooldbg_zone_item|pooldbg_zone_destroyed|pooldbg_zone_error|pooldbg_mm_alloc|pooldbg_mm_free|pooldbg_mm_realloc)$')
 	[ -z "$extra" ]
-	ok $? "the library exports only the allocator, exit, exec, dlclose, pipe2, pooldbg.h and zone hook names${extra:+ (also: $extra)}"
+	ok $? "the library exports only the allocator, exit, exec, dlclose, pipe2, pooldbg.h, zone and mmalloc hook names${extra:+ (also: $extra)}"
 	[ "$(nm -D --defined-only "$lib" | grep -c ' T _Z[nd]')" -eq 20 ]
 	ok $? "the library defines the 20 operators new and delete"
 else

@@ -298,6 +298,58 @@ testthreads(void)
 	uma_zdestroy(tz);
 }
 
+static void *freed;	/* what the helper thread freed last */
+static void *got;	/* what it got after */
+
+/* Allocate and free an item of tz, then allocate again: from this thread's own cache. */
+static void *
+owncache(void *arg)
+{
+	void *a;
+
+	(void)arg;
+	a = uma_zalloc(tz, M_WAITOK);
+	uma_zfree(tz, a);
+	got = uma_zalloc(tz, M_WAITOK);
+	uma_zfree(tz, got);
+	freed = got;	/* left in this thread's cache when it ends */
+	return a;
+}
+
+/* A thread's own cache; another thread does not get its items; its end gives them back. */
+static void
+testowncache(void)
+{
+	pthread_t th;
+	uma_stats st, st2;
+	void *a, *b;
+	int i, stop;
+
+	tz = uma_zcreate("own", 56, NULL, NULL, NULL, NULL, 0, 0);
+	pthread_create(&th, NULL, owncache, NULL);
+	pthread_join(th, &a);
+	ok(a == got, "a thread's freed item comes back from its own cache");
+	uma_zone_stats(tz, &st);
+	ok(st.requests == 2 && st.frees == 2 && st.used == 0,
+	    "its end folds its counts into the zone's: %llu requests, %llu frees",
+	    (unsigned long long)st.requests, (unsigned long long)st.frees);
+	stop = 0;
+	for (i = 0; i < 64 && !stop; i++) {
+		b = uma_zalloc(tz, M_WAITOK);
+		stop = b == freed;
+	}
+	ok(stop, "the item it left cached went back to the slabs, for another thread");
+	a = uma_zalloc(tz, M_WAITOK);
+	uma_zfree(tz, a);	/* stays in this thread's cache */
+	uma_zone_stats(tz, &st2);
+	ok(st2.free >= 1 && st2.used == (uint64_t)i, "stats count this thread's cached item as free");
+	uma_zdestroy(tz);	/* its cached item is no leak; the i held ones are */
+	tz = uma_zcreate("own2", 56, NULL, NULL, NULL, NULL, 0, 0);
+	b = uma_zalloc(tz, M_WAITOK);
+	uma_zfree(tz, b);
+	ok(uma_zalloc(tz, M_WAITOK) == b, "a zone made after one destroyed gets a fresh cache");
+}
+
 int
 main(void)
 {
@@ -305,5 +357,6 @@ main(void)
 	testdebug();
 	testabort();
 	testthreads();
+	testowncache();
 	return tap_done();
 }

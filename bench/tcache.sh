@@ -1,0 +1,53 @@
+#!/bin/sh
+# bench/tcache.sh -- the malloc family's fast path against glibc: bench/churn
+# in glibc and malloc modes (no debugging flags, quick lists and thread
+# caches on), run in pairs, one right after the other, so a change in the
+# machine's load touches both alike; prints each pair's ratio and the
+# median ratio per thread count.  It measures and never judges.
+#
+# usage: tcache.sh [BUILDDIR]
+# environment: TCACHE_STEPS (timed steps per thread, default 2000000),
+#              TCACHE_PAIRS (pairs per thread count, default 7).
+
+set -eu
+builddir=${1:-.}
+churn=$builddir/bench/churn
+steps=${TCACHE_STEPS:-2000000}
+pairs=${TCACHE_PAIRS:-7}
+unset POOLDBG_FLAGS POOLDBG_QUICK
+
+if [ ! -x "$churn" ]; then
+	echo "tcache.sh: $churn: not built (make bench/churn)" >&2
+	exit 2
+fi
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for threads in 1 2; do
+	pair=1
+	while [ "$pair" -le "$pairs" ]; do
+		printf 'tcache: %s threads, pair %s of %s\n' "$threads" "$pair" "$pairs" >&2
+		g=$("$churn" -n "$steps" glibc "$threads" | awk '{ print $3 }')
+		m=$("$churn" -n "$steps" malloc "$threads" | awk '{ print $3 }')
+		echo "$threads $g $m" >>"$results"
+		pair=$((pair + 1))
+	done
+done
+awk -v steps="$steps" '
+{ n[$1]++; g[$1, n[$1]] = $2; m[$1, n[$1]] = $3; r[$1, n[$1]] = $3 / $2 }
+function median(arr, k,    i, j, c, x, a) {
+	c = n[k]
+	for (i = 1; i <= c; i++) {
+		x = arr[k, i] + 0
+		for (j = i - 1; j >= 1 && a[j] > x; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = x
+	}
+	return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+}
+END {
+	printf "churn, %d steps per thread: ns per step, medians of paired runs\n", steps
+	printf "%7s %9s %9s %14s\n", "threads", "glibc", "malloc", "malloc/glibc"
+	for (t = 1; t <= 2; t++)
+		if (n[t])
+			printf "%7d %9.1f %9.1f %14.2f\n", t, median(g, t), median(m, t), median(r, t)
+}' "$results"
