@@ -12,6 +12,7 @@
  * Must never: write to the trace, or print anything (the callers do).
  */
 #include "leak.h"
+#include "hashmix.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -44,15 +45,6 @@ struct Stacks {
 	char	**strs;		/* interned strings, open addressing */
 	size_t	strmask, nstrs;
 };
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t
 strhash(const char *s)

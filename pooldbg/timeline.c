@@ -33,6 +33,7 @@
 
 #include "trace.h"
 #include "timeline.h"
+#include "hashmix.h"
 
 enum {
 	CKMIN	= 65536,	/* fewest events between two checkpoints */
@@ -80,15 +81,6 @@ static size_t
 spanof(int64_t seq)
 {
 	return (size_t)((seq - 1) / TIMELINE_SPAN);
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
 }
 
 /* Count one block for its stack; -1 if out of memory. */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../pooldbg/timeline.h"
+#include "hashmix.h"
 
 enum {
 	EXACTMAX = 1 << 20,	/* events of a trace short enough for its curve event by event */
@@ -28,15 +29,6 @@ struct Strs {
 	size_t	mask, n;
 };
 
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 const char *
 model_intern(Model *m, const char *s)

@@ -9,6 +9,7 @@
  * Must never: draw, or read the trace after model_tree_load.
  */
 #include "poolview.h"
+#include "hashmix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +42,6 @@ struct Frames {
 	Loc	*locs;
 	size_t	nlocs, maxlocs;
 };
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static size_t
 tablesize(sqlite3 *db, const char *sql)

@@ -20,19 +20,11 @@
 #include <string.h>
 
 #include "../pooldbg/timeline.h"
+#include "hashmix.h"
 
 enum {
 	SLAB	= 4096,		/* Blks allocated at once */
 };
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* The exit class of the block born at seq. */
 static int
