@@ -42,6 +42,7 @@ static const Rule rules[] = {
 	{ "mismatched-free", "MismatchedFree", "error",
 	  "A block freed by a call of another family than the one that made it" },
 	{ "realloc-freed", "ReallocFreed", "error", "A realloc of a block already freed" },
+	{ "use-after-free", "UseAfterFree", "error", "A read or write of a guarded block after it was freed" },
 	{ "corruption", "HeapCorruption", "error", "The allocator's structures are damaged" },
 	{ "notice", "HeapNotice", "note", "Something the allocator noticed" },
 	{ "heap-error", "HeapError", "error", "A heap error of a kind this leak does not know" },
