@@ -294,29 +294,19 @@ growleaks(Model *m, size_t *max)
 }
 
 /*
- * The items zones of one image still held when it ended (never given back
- * with uma_zfree, their zone destroyed or not), grouped by zone and
- * allocation stack: unclassified, since the scan reads only the heap.
- * 0, -1 (SQLite), -2 (memory).
+ * The records a prepared, bound query gives, one per row; its columns are
+ * class (NULL: unclassified), stack, blocks, bytes, the first alloc_seq,
+ * that block's ptr and preview (NULL: none), and for zone items an eighth,
+ * the zone's name.  mapped marks the records as blocks of mapped heaps.
+ * Finalizes st.  0, -1 (SQLite), -2 (memory).
  */
 static int
-readzoneleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
+addrows(Model *m, Proc *p, size_t *max, sqlite3_stmt *st, int mapped)
 {
-	static const char sql[] =
-	    "SELECT z.name, b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr"
-	    " FROM blocks b JOIN zone_events e ON e.seq = b.alloc_seq"
-	    " JOIN zones z ON z.process = b.process AND z.id = e.zone"
-	    " WHERE b.free_seq IS NULL AND b.process = ?1 AND b.alloc_seq > ?2"
-	    " GROUP BY z.id, b.stack";
-	const unsigned char *name;
-	sqlite3_stmt *st;
+	const unsigned char *cls, *name;
 	Leak *l;
-	int rc;
+	int rc, n, c;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;	/* a trace without zones */
-	sqlite3_bind_int64(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, p->markseq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (growleaks(m, max) < 0) {
 			sqlite3_finalize(st);
@@ -326,18 +316,57 @@ readzoneleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 		memset(l, 0, sizeof *l);
 		l->proc = p;
 		l->cls = CLASS_UNCLASSIFIED;
-		name = sqlite3_column_text(st, 0);
-		snprintf(l->zone, sizeof l->zone, "%s", name != NULL ? (const char *)name : "?");
+		if ((cls = sqlite3_column_text(st, 0)) != NULL &&
+		    (c = class_byname((const char *)cls, strlen((const char *)cls))) >= 0)
+			l->cls = c;
+		l->mapped = mapped;
 		l->stack = sqlite3_column_int64(st, 1);
 		l->blocks = (uint64_t)sqlite3_column_int64(st, 2);
 		l->bytes = (uint64_t)sqlite3_column_int64(st, 3);
 		l->ptr = (uint64_t)sqlite3_column_int64(st, 5);
 		l->npreview = -1;
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			n = sqlite3_column_bytes(st, 6);
+			if (n > (int)sizeof l->preview)
+				n = sizeof l->preview;
+			if (n > 0)
+				memcpy(l->preview, sqlite3_column_blob(st, 6), (size_t)n);
+			l->npreview = n;
+		}
+		if (sqlite3_column_count(st) > 7) {
+			name = sqlite3_column_text(st, 7);
+			snprintf(l->zone, sizeof l->zone, "%s",
+			    name != NULL ? (const char *)name : "?");
+		}
 		m->sum[l->cls].bytes += l->bytes;
 		m->sum[l->cls].blocks += l->blocks;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The items zones of one image still held when it ended (never given back
+ * with uma_zfree, their zone destroyed or not), grouped by zone and
+ * allocation stack: unclassified, since the scan reads only the heap.
+ * 0, -1 (SQLite), -2 (memory).
+ */
+static int
+readzoneleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
+{
+	static const char sql[] =
+	    "SELECT NULL, b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr, NULL, z.name"
+	    " FROM blocks b JOIN zone_events e ON e.seq = b.alloc_seq"
+	    " JOIN zones z ON z.process = b.process AND z.id = e.zone"
+	    " WHERE b.free_seq IS NULL AND b.process = ?1 AND b.alloc_seq > ?2"
+	    " GROUP BY z.id, b.stack";
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;	/* a trace without zones */
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, p->markseq);
+	return addrows(m, p, max, st, 0);
 }
 
 /*
@@ -352,14 +381,13 @@ static int
 readmappedleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 {
 	static const char sql[] =
-	    "SELECT b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr FROM blocks b"
+	    "SELECT NULL, b.stack, count(*), sum(b.size), min(b.alloc_seq), b.ptr, NULL"
+	    " FROM blocks b"
 	    " WHERE b.free_seq IS NULL AND +b.process = ?1 AND b.alloc_seq > ?2"
 	    " AND b.call IN ('mmalloc', 'mrealloc', 'mvalloc') AND NOT EXISTS"
 	    " (SELECT 1 FROM scan_blocks s WHERE s.scan = ?3 AND s.alloc_seq = b.alloc_seq)"
 	    " GROUP BY b.stack";
 	sqlite3_stmt *st;
-	Leak *l;
-	int rc;
 
 	if (p->scan == 0)
 		return 0;
@@ -368,33 +396,13 @@ readmappedleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_int64(st, 2, p->markseq);
 	sqlite3_bind_int64(st, 3, p->scan);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (growleaks(m, max) < 0) {
-			sqlite3_finalize(st);
-			return -2;
-		}
-		l = &m->leaks[m->nleaks++];
-		memset(l, 0, sizeof *l);
-		l->proc = p;
-		l->cls = CLASS_UNCLASSIFIED;
-		l->mapped = 1;
-		l->stack = sqlite3_column_int64(st, 0);
-		l->blocks = (uint64_t)sqlite3_column_int64(st, 1);
-		l->bytes = (uint64_t)sqlite3_column_int64(st, 2);
-		l->ptr = (uint64_t)sqlite3_column_int64(st, 4);
-		l->npreview = -1;
-		m->sum[l->cls].bytes += l->bytes;
-		m->sum[l->cls].blocks += l->blocks;
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return addrows(m, p, max, st, 1);
 }
 
 /*
  * The records of one image: from its scan (scanned) or from its live
  * blocks (unclassified), then the items of its zones and the blocks of
- * its mapped heaps.  Columns of both queries: class, stack, blocks,
- * bytes, the first alloc_seq, that block's ptr and preview.
+ * its mapped heaps.
  */
 static int
 readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
@@ -408,45 +416,14 @@ readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 	    " FROM blocks WHERE free_seq IS NULL AND +process = ?1 AND alloc_seq > ?2"
 	    " AND call <> 'zalloc' GROUP BY stack";
 	sqlite3_stmt *st;
-	const unsigned char *cls;
-	Leak *l;
-	int rc, n, c;
+	int rc;
 
 	if (sqlite3_prepare_v2(db, p->scan != 0 ? scansql : livesql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->scan != 0 ? p->scan : p->id);
 	sqlite3_bind_int64(st, 2, p->markseq);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (growleaks(m, max) < 0) {
-			sqlite3_finalize(st);
-			return -2;
-		}
-		l = &m->leaks[m->nleaks++];
-		memset(l, 0, sizeof *l);
-		l->proc = p;
-		l->cls = CLASS_UNCLASSIFIED;
-		if ((cls = sqlite3_column_text(st, 0)) != NULL &&
-		    (c = class_byname((const char *)cls, strlen((const char *)cls))) >= 0)
-			l->cls = c;
-		l->stack = sqlite3_column_int64(st, 1);
-		l->blocks = (uint64_t)sqlite3_column_int64(st, 2);
-		l->bytes = (uint64_t)sqlite3_column_int64(st, 3);
-		l->ptr = (uint64_t)sqlite3_column_int64(st, 5);
-		l->npreview = -1;
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-			n = sqlite3_column_bytes(st, 6);
-			if (n > (int)sizeof l->preview)
-				n = sizeof l->preview;
-			if (n > 0)
-				memcpy(l->preview, sqlite3_column_blob(st, 6), (size_t)n);
-			l->npreview = n;
-		}
-		m->sum[l->cls].bytes += l->bytes;
-		m->sum[l->cls].blocks += l->blocks;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
+	if ((rc = addrows(m, p, max, st, 0)) != 0)
+		return rc;
 	if ((rc = readzoneleaks(m, db, p, max)) != 0)
 		return rc;
 	return readmappedleaks(m, db, p, max);
