@@ -488,9 +488,10 @@ tagged(void *r, uintptr_t mtag, uintptr_t rtag)
 }
 
 /*
- * The fast path: a block from its quick list (quick.c), else from the
- * pool; when the pool is out of memory the quick lists go back to the
- * tree and the pool is asked once more.
+ * The fast path: a block from this thread's cache, refilled from its
+ * quick list (tcache.c, quick.c), else from the pool; when the pool is
+ * out of memory the quick lists go back to the tree and the pool is asked
+ * once more.
  */
 static void *
 allocpc(size_t n, uintptr_t pc)
