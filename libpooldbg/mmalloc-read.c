@@ -90,7 +90,8 @@ judge(Walk *w, uint64_t off)
 	case QUICK_MAGIC:	state = MMB_QUICK; break;
 	case FREE_MAGIC:	state = MMB_FREE; break;
 	case UNALLOC_MAGIC:
-	case DEAD_MAGIC:	state = MMB_OTHER; break;
+	case DEAD_MAGIC:
+	case DEADHEAD_MAGIC:	state = MMB_OTHER; break;
 	default:
 		emit(w, off, b->size, MMB_BAD, 0, "bad magic");
 		return;
@@ -115,8 +116,11 @@ judge(Walk *w, uint64_t off)
 		}
 	} else if (t->magic0 != TAIL_MAGIC0 || t->magic1 != TAIL_MAGIC1)
 		why = "corrupt tail magic";
-	else if (b->magic == DEAD_MAGIC) {
-		for (q = w->img + off + sizeof(Bhdr); q < (const uchar *)t; q++)
+	else if (b->magic == DEAD_MAGIC || b->magic == DEADHEAD_MAGIC) {
+		eq = (const uchar *)t;
+		if (b->magic == DEADHEAD_MAGIC && eq - (w->img + off + sizeof(Bhdr)) > DEADHEAD)
+			eq = w->img + off + sizeof(Bhdr) + DEADHEAD;
+		for (q = w->img + off + sizeof(Bhdr); q < eq; q++)
 			if (*q != DEAD_FILL) {
 				why = "dangling pointer write";
 				break;

@@ -88,7 +88,8 @@ statename(uintptr_t magic)
 	case ALLOC_MAGIC:	return "alloc";
 	case FREE_MAGIC:	return "free";
 	case UNALLOC_MAGIC:	return "unalloc";
-	case DEAD_MAGIC:	return "dead";
+	case DEAD_MAGIC:
+	case DEADHEAD_MAGIC:	return "dead";
 	case QUICK_MAGIC:	return "quick";
 	case ARENA_MAGIC:	return "arena";
 	case ARENATAIL_MAGIC:	return "arenatail";
@@ -208,6 +209,28 @@ checkalloc(Pool *p, Bhdr *b, Arena *a)
 }
 
 /*
+ * The first byte of dead block b's fill that is not DEAD_FILL, or NULL.
+ * The fill starts and ends 16-byte aligned, so it is compared a word at a
+ * time.
+ */
+static uchar *
+deadfirstdiff(Bhdr *b)
+{
+	const uint64_t fill = 0x0101010101010101ull * DEAD_FILL;
+	uint64_t *w, *ew;
+	uchar *q;
+
+	w = B2D(b);
+	ew = (uint64_t *)deadend(b);
+	for (; w < ew; w++)
+		if (*w != fill)
+			for (q = (uchar *)w;; q++)
+				if (*q != DEAD_FILL)
+					return q;
+	return NULL;
+}
+
+/*
  * Check one block of arena a (which must hold it): its header, and by its
  * kind its tail, guard bytes or fill.  Reports through panicblock.
  * Pool locked.
@@ -216,7 +239,7 @@ void
 checkblock(Pool *p, Bhdr *b, Arena *a)
 {
 	Btail *t;
-	uchar *q, *eq;
+	uchar *q;
 
 	switch (b->magic) {
 	case ARENA_MAGIC:
@@ -233,6 +256,7 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 	case FREE_MAGIC:
 	case UNALLOC_MAGIC:
 	case DEAD_MAGIC:
+	case DEADHEAD_MAGIC:
 	case QUICK_MAGIC:
 		break;
 	default:
@@ -254,13 +278,9 @@ checkblock(Pool *p, Bhdr *b, Arena *a)
 		panicblock(p, b, a, "corrupt tail magic");
 	if (t->size != b->size)
 		panicblock(p, b, a, "corrupt tail ptr");
-	if (b->magic == DEAD_MAGIC) {
-		eq = (uchar *)t;
-		for (q = B2D(b); q < eq; q++)
-			if (*q != DEAD_FILL) {
-				poolfault(p, PF_FILL, b, q, 0);
-				panicblock(p, b, a, "dangling pointer write");
-			}
+	if (ISDEAD(b) && (q = deadfirstdiff(b)) != NULL) {
+		poolfault(p, PF_FILL, b, q, 0);
+		panicblock(p, b, a, "dangling pointer write");
 	}
 }
 

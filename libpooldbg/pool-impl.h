@@ -49,12 +49,14 @@ typedef unsigned char uchar;
 #define ARENA_MAGIC	((uintptr_t)0xC0A1E5CF)
 #define ARENATAIL_MAGIC	((uintptr_t)0xEC5E1A0D)
 #define ALIGN_MAGIC	((uintptr_t)0xA1F1D1C1)
-#define DEAD_MAGIC	((uintptr_t)0xDEADDEAD)	/* freed under POOL_NOREUSE */
+#define DEAD_MAGIC	((uintptr_t)0xDEADDEAD)	/* freed under POOL_NOREUSE: all data filled */
+#define DEADHEAD_MAGIC	((uintptr_t)0xDEADBEAD)	/* dead, only its first DEADHEAD data bytes filled */
 #define NOT_MAGIC	((uintptr_t)0xDEADFA11)	/* header swallowed by a merge */
 #define QUICK_MAGIC	((uintptr_t)0x0B1C0F17)	/* on a quick list (quick.c): allocated to the lists */
 #define TAIL_MAGIC0	0xBE
 #define TAIL_MAGIC1	0xEF
 #define DEAD_FILL	0xDA
+#define DEADHEAD	256	/* bytes of fill of a DEADHEAD_MAGIC block */
 
 /* Marking signatures of POOL_ANTAGONISM */
 enum {
@@ -133,6 +135,19 @@ getdsize(Bhdr *b)
 }
 
 #define ISFREE(b)	((b)->magic == FREE_MAGIC)
+#define ISDEAD(b)	((b)->magic == DEAD_MAGIC || (b)->magic == DEADHEAD_MAGIC)
+
+/* The end of a dead block's fill: its tail, or DEADHEAD bytes into its data. */
+static inline uchar *
+deadend(Bhdr *b)
+{
+	uchar *t;
+
+	t = (uchar *)B2T(b);
+	if (b->magic == DEADHEAD_MAGIC && t - (uchar *)B2D(b) > DEADHEAD)
+		return (uchar *)B2D(b) + DEADHEAD;
+	return t;
+}
 
 static inline const char *
 pname(Pool *p)

@@ -426,8 +426,9 @@ poolquarantinel(Pool *p, void *v)
 	checkblock(p, b, a);
 	p->nfree++;
 	p->curalloc -= b->size;
-	b->magic = DEAD_MAGIC;
-	memset(B2D(b), DEAD_FILL, b->size - BLOCKOVERHEAD);
+	/* the head is where stale pointers write; POOL_PARANOIA pays for all of it */
+	b->magic = p->flags & POOL_PARANOIA ? DEAD_MAGIC : DEADHEAD_MAGIC;
+	memset(B2D(b), DEAD_FILL, (size_t)(deadend(b) - (uchar *)B2D(b)));
 	return b;
 }
 
@@ -438,7 +439,7 @@ poolrecyclel(Pool *p, Bhdr *b)
 	Arena *a;
 
 	a = arenaof(p, b);
-	if (a == NULL || b->magic != DEAD_MAGIC) {
+	if (a == NULL || !ISDEAD(b)) {
 		poolfault(p, PF_NOTBLOCK, b, b, 0);
 		panicblock(p, b, a, "recycling a block that is not dead");
 	}
@@ -705,7 +706,7 @@ poolcompactl(Pool *p)
 				p->curfree -= b->size;
 				continue;
 			}
-			if (b->magic == DEAD_MAGIC || ((uintptr_t *)B2D(b))[0] == ALIGN_MAGIC) {
+			if (ISDEAD(b) || ((uintptr_t *)B2D(b))[0] == ALIGN_MAGIC) {
 				/* pinned: the space before it becomes one free block */
 				if (wb != b)
 					insertfree(p, wb, (uchar *)b - (uchar *)wb);

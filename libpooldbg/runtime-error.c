@@ -254,6 +254,7 @@ static int
 knownmagic(uintptr_t m)
 {
 	return m == ALLOC_MAGIC || m == FREE_MAGIC || m == UNALLOC_MAGIC || m == DEAD_MAGIC ||
+	    m == DEADHEAD_MAGIC ||
 	    m == ARENATAIL_MAGIC || m == ARENA_MAGIC;
 }
 
@@ -279,7 +280,7 @@ userof(Bhdr *b, uintptr_t *size)
 	d = (uintptr_t)B2D(b);
 	u = (uintptr_t *)d;
 	*size = 0;
-	if (b->magic == DEAD_MAGIC)
+	if (ISDEAD(b))
 		return d + TAGBYTES;
 	while ((uintptr_t)(u + 1) < (uintptr_t)B2T(b) && *u == ALIGN_MAGIC)
 		u++;
@@ -393,7 +394,7 @@ notblock(const PoolFault *pf, unsigned call, Fault *f)
 		return;
 	f->dumpat = v;
 	b = (Bhdr *)(v - sizeof(Bhdr));
-	if (b->magic == DEAD_MAGIC || b->magic == FREE_MAGIC || b->magic == UNALLOC_MAGIC ||
+	if (ISDEAD(b) || b->magic == FREE_MAGIC || b->magic == UNALLOC_MAGIC ||
 	    b->magic == NOT_MAGIC) {
 		f->kind = call == CALL_REALLOC || call == CALL_REALLOCARRAY ? ERR_REALLOC_FREED :
 		    ERR_DOUBLE_FREE;
@@ -438,7 +439,7 @@ classify(Pool *p, const PoolFault *pf, unsigned call, Fault *f)
 		return;
 	lo = (uintptr_t)a;
 	hi = lo + a->asize;
-	if (b->magic == ALLOC_MAGIC || b->magic == DEAD_MAGIC)
+	if (b->magic == ALLOC_MAGIC || ISDEAD(b))
 		f->block = userof(b, &f->size);
 	f->ptr = f->block;
 	switch (pf->what) {
@@ -470,14 +471,14 @@ classify(Pool *p, const PoolFault *pf, unsigned call, Fault *f)
 			f->sound = placeable(b, a);
 			if (f->sound && pf->what != PF_TOLERATED)
 				fixtail(b);
-		} else if (b->magic == DEAD_MAGIC) {
+		} else if (ISDEAD(b)) {
 			f->kind = ERR_WRITE_AFTER_FREE;
 			f->flags |= ERRF_FREED;
 			snap(f, lo, hi);
 			f->sound = placeable(b, a);
 			if (f->sound) {
 				fixtail(b);
-				memset(B2D(b), DEAD_FILL, b->size - BLOCKOVERHEAD);
+				memset(B2D(b), DEAD_FILL, (size_t)(deadend(b) - (uchar *)B2D(b)));
 				err_setaside(b);
 			}
 		}
@@ -487,7 +488,7 @@ classify(Pool *p, const PoolFault *pf, unsigned call, Fault *f)
 		f->flags |= ERRF_FREED;
 		snap(f, lo, hi);
 		f->sound = 1;
-		e = (uchar *)B2T(b);
+		e = deadend(b);
 		for (q = B2D(b); q < e; q++)
 			*q = DEAD_FILL;
 		err_setaside(b);

@@ -61,6 +61,7 @@
 enum {
 	NPENDING	= 1024,		/* events kept before initialisation */
 	TRIEINIT	= 1 << 16,	/* first trie size, entries */
+	WHOLES		= 1 << 16,	/* entries of the whole-stack cache (1 MiB) */
 	CMDSIZE		= 4096,		/* command line bytes kept in REC_PROC */
 };
 
@@ -81,6 +82,18 @@ struct Cache {
 	int	n;
 	uintptr_t pc[RT_MAXDEPTH];
 	uint32_t id[RT_MAXDEPTH];
+};
+
+/*
+ * A whole stack's id, by a 64-bit hash of all its pcs: one probe for a
+ * stack seen before, where the trie needs one per frame that differs from
+ * the thread's last stack (the inner frames, which miss the caches).
+ */
+typedef struct Whole Whole;
+struct Whole {
+	uint64_t key;		/* stackkey(); 0: empty */
+	uint32_t id;
+	unsigned gen;		/* rt.triegen when filled */
 };
 
 typedef struct Pending Pending;
@@ -116,6 +129,8 @@ static struct {
 	size_t	triecap, trielen;
 	uint32_t nextid;
 	unsigned triegen;
+	Whole	*wholes;	/* WHOLES entries, mapped at first use; NULL if that failed */
+	int	nowholes;
 } rt = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -321,17 +336,60 @@ cacheget(void)
 	return mycache;
 }
 
+/* The whole-stack cache's key of pcs[0..n-1]; never 0. */
+static uint64_t
+stackkey(const uintptr_t *pcs, int n)
+{
+	uint64_t h;
+	int i;
+
+	h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+	for (i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	return h | 1;
+}
+
+/* The entry of the whole-stack cache for key; NULL when there is no cache.  Lock held. */
+static Whole *
+wholel(uint64_t key)
+{
+	void *v;
+
+	if (rt.wholes == NULL) {
+		if (rt.nowholes)
+			return NULL;
+		v = mmap(NULL, WHOLES * sizeof(Whole), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (v == MAP_FAILED) {
+			rt.nowholes = 1;
+			return NULL;
+		}
+		rt.wholes = v;
+	}
+	return &rt.wholes[key & (WHOLES - 1)];
+}
+
 /*
- * The stack id of pcs[0..n-1] (innermost first).  The outer frames the
- * stack shares with this thread's last one keep their ids; only the rest
- * is looked up.  Lock held.
+ * The stack id of pcs[0..n-1] (innermost first).  A stack seen before
+ * comes from the whole-stack cache.  Otherwise the outer frames the stack
+ * shares with this thread's last one keep their ids and only the rest is
+ * looked up in the trie.  Two stacks whose 64-bit keys collide in one
+ * slot would share an id; with the pcs hashed whole that takes on the
+ * order of 2^32 distinct stacks.  Lock held.
  */
 static uint32_t
 internl(const uintptr_t *pcs, int n, Cache *c)
 {
+	uint64_t key;
 	uint32_t id;
+	Whole *w;
 	int k, m;
 
+	key = stackkey(pcs, n);
+	w = wholel(key);
+	if (w != NULL && w->key == key && w->gen == rt.triegen)
+		return w->id;
 	id = 0;
 	m = 0;
 	if (c != NULL && c->gen == rt.triegen) {
@@ -350,6 +408,11 @@ internl(const uintptr_t *pcs, int n, Cache *c)
 	if (c != NULL) {
 		c->n = n;
 		c->gen = rt.triegen;
+	}
+	if (w != NULL) {
+		w->key = key;
+		w->id = id;
+		w->gen = rt.triegen;
 	}
 	return id;
 }

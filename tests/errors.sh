@@ -90,6 +90,8 @@ check double-free "" double-free 0 second_free make_buffer first_free
 check invalid-free "" invalid-free - free_stack - - 3
 check write-after-free "" write-after-free 16 exit make_buffer release
 check write-after-free "--quarantine 0 --flags noreuse" write-after-free 16 exit make_buffer release
+# far into a large block: the fill is checked whole under paranoia (only its head by default)
+check deep-write "--flags paranoia" write-after-free 1000 exit make_big release
 check realloc-freed "" realloc-freed 0 grow make_buffer release
 check mismatched "" mismatched-free 0 free_one make_one - 3
 check tolerance "--flags tolerance" notice 24 release copy_word -
