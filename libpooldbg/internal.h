@@ -56,11 +56,10 @@ struct QuickStats {
  */
 int	quick_enabled(const struct Pool *p);
 /*
- * Turn the quick lists off (off nonzero) or on again, for every pool.  A
- * quarantine of freed blocks, or anything else that needs every free to
- * reach the pool, calls quick_setoff(1) once before its first block;
- * blocks already listed go back to the tree on the next call.  Also set
- * by POOLDBG_QUICK=0.
+ * Turn the quick lists off (off nonzero) or on again, for every pool.
+ * Anything that needs every free to reach the pool calls
+ * quick_setoff(1) once before its first block; blocks already listed go
+ * back to the tree on the next call.  Also set by POOLDBG_QUICK=0.
  */
 void	quick_setoff(int off);
 /*
@@ -195,14 +194,14 @@ PoolFault *pooldbg_poolfault(void);
 /*
  * Free v as POOL_NOREUSE would whatever the flags: checked, filled and
  * made dead; returns the block (its header) for poolrecycle.  Damage and
- * non-blocks go to p->panic as for poolfree.  The first call turns the
- * quick lists off for good (quick_setoff): every later free must reach
- * the pool.
+ * non-blocks go to p->panic as for poolfree.  The quick lists stay on:
+ * a block that leaves the quarantine goes onto its list (quick_recyclel).
  */
 void	*poolquarantine(struct Pool *p, void *v);
 /*
- * Give the dead block b (from poolquarantine) back to the free blocks,
- * after checking its fill: damage goes to p->panic and b stays dead.
+ * Give the dead block b (from poolquarantine) back to its quick list or
+ * the free blocks, after checking its fill: damage goes to p->panic and b
+ * stays dead.
  */
 void	poolrecycle(struct Pool *p, void *b);
 

@@ -202,5 +202,11 @@ void	tcache_thawl(Pool *p);
  * QUICK_MAGIC (walked of them); reports through p->panic.  Pool locked.
  */
 void	quick_checkl(Pool *p, unsigned long walked);
+/*
+ * Put b, a dead block just checked on leaving a quarantine, on its quick
+ * list when quick lists serve p and it fits: 1, or 0 when it must go to
+ * the free tree.  Pool locked.
+ */
+int	quick_recyclel(Pool *p, Bhdr *b);
 
 #endif /* POOLDBG_POOL_IMPL_H */

@@ -444,6 +444,8 @@ poolrecyclel(Pool *p, Bhdr *b)
 		panicblock(p, b, a, "recycling a block that is not dead");
 	}
 	checkblock(p, b, a);
+	if (quick_recyclel(p, b))
+		return;		/* the next request of its size takes it on the fast path */
 	if (b->size >= BLOCKOVERHEAD + 32)
 		ANTAGONIZE(p, (uchar *)B2D(b) + 32, MARK_FREED, b->size - BLOCKOVERHEAD - 32);
 	b->magic = UNALLOC_MAGIC;
@@ -851,14 +853,8 @@ poolrealloc(Pool *p, void *v, size_t n)
 EXPORT void *
 poolquarantine(Pool *p, void *v)
 {
-	static atomic_int quarantined;
 	Bhdr *b;
 
-	/* freed blocks wait in a quarantine now: every free must reach the pool, none a quick list */
-	if (atomic_load_explicit(&quarantined, memory_order_relaxed) == 0) {
-		atomic_store(&quarantined, 1);
-		quick_setoff(1);
-	}
 	enter(p);
 	b = poolquarantinel(p, v);
 	leave(p);

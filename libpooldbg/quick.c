@@ -29,8 +29,9 @@
  * Quick lists step aside whenever a check needs every block to pass
  * through the tree: under POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM,
  * POOL_LOGGING, POOL_VERBOSITY and POOL_DEBUGGING, when POOLDBG_QUICK=0,
- * and when anything calls quick_setoff (a quarantine of freed blocks
- * does).  See quick_enabled.
+ * and when anything calls quick_setoff.  See quick_enabled.  A quarantine
+ * of freed blocks keeps them on: the program's frees go to the
+ * quarantine, and the blocks it lets go come here (quick_recyclel).
  *
  * Must never: allocate, print outside a panic's block dump, or touch a
  * block that is not in one of the pool's arenas.
@@ -298,6 +299,30 @@ quick_free(Pool *p, void *v)
 no:
 	p->unlock(p);
 	return 0;
+}
+
+/* See pool-impl.h.  Pool locked. */
+int
+quick_recyclel(Pool *p, Bhdr *b)
+{
+	size_t i;
+
+	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p) || b->size > QUICKMAXBLOCK ||
+	    b->size % QUICKQ != 0 || q.bytes + b->size > QUICKCAP)
+		return 0;
+	/* no owner's bytes: a tail for a block used to its end, so no guard bytes to keep */
+	quick_settail(b, b->size - BLOCKOVERHEAD);
+	p->curalloc += b->size;		/* listed blocks count as allocated (to the lists) */
+	i = b->size / QUICKQ;
+	q.pool = p;
+	b->magic = QUICK_MAGIC;
+	setnext(b, q.head[i]);
+	q.head[i] = b;
+	q.count[i]++;
+	q.nblocks++;
+	q.bytes += b->size;
+	q.puts++;
+	return 1;
 }
 
 /* See pool-impl.h.  Pool locked. */
