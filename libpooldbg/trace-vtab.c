@@ -83,7 +83,8 @@ struct Cur {
 	int64_t	lo, hi;		/* seqs (events) or free_seqs (blocks), both ends included */
 	int64_t	want;		/* BL_ALLOC: the lifetime's alloc_seq */
 	int	eof;
-	PackEvent *ev;		/* the page being read */
+	PackEvent *ev;		/* the page being read: own, or a page of the cache */
+	PackEvent *own;
 	int	n, i;
 	int64_t	pagefirst;	/* 0: none yet */
 	int	track;		/* the scan began at the first page: opens[] knows every lifetime */
@@ -324,6 +325,20 @@ step(Cur *c)
 	int rc;
 
 	for (;;) {
+		if (c->pagefirst == 0 && c->lo == c->hi && !c->vt->blocks) {
+			/* one event: read through the cache, shared by the lookups */
+			const PackEvent *p;
+
+			c->pagefirst = -1;
+			if ((p = cached(c->vt, c->lo)) == NULL)
+				return 0;
+			c->ev = (PackEvent *)(uintptr_t)p;	/* the reader fills in ptr, nothing else */
+			c->n = 1;
+			c->i = 0;
+			return 1;
+		}
+		if (c->pagefirst == -1)
+			return 0;
 		if (c->pagefirst == 0) {
 			rc = readpage(c->vt, c->lo, 0, c->ev, &c->n, &c->pagefirst);
 			if (rc == SQLITE_OK && (c->pagefirst == 0 || c->n == 0 ||
@@ -336,6 +351,7 @@ step(Cur *c)
 			c->i = -1;
 		}
 		if (++c->i >= c->n) {
+			c->ev = c->own;
 			if (readpage(c->vt, c->pagefirst, 1, c->ev, &c->n, &c->pagefirst) != SQLITE_OK)
 				return -1;
 			if (c->pagefirst == 0)
@@ -530,7 +546,7 @@ vopen(sqlite3_vtab *vtab, sqlite3_vtab_cursor **cur)
 		return SQLITE_NOMEM;
 	memset(c, 0, sizeof *c);
 	c->vt = (Vt *)vtab;
-	if ((c->ev = sqlite3_malloc64(PACK_MAXEVENTS * sizeof *c->ev)) == NULL) {
+	if ((c->ev = c->own = sqlite3_malloc64(PACK_MAXEVENTS * sizeof *c->ev)) == NULL) {
 		sqlite3_free(c);
 		return SQLITE_NOMEM;
 	}
@@ -545,7 +561,7 @@ vclose(sqlite3_vtab_cursor *cur)
 
 	sqlite3_finalize(c->qlive);
 	sqlite3_free(c->open);
-	sqlite3_free(c->ev);
+	sqlite3_free(c->own);
 	sqlite3_free(c);
 	return SQLITE_OK;
 }
@@ -584,6 +600,7 @@ static void
 restart(Cur *c)
 {
 	c->eof = 0;
+	c->ev = c->own;
 	c->pagefirst = 0;
 	c->n = c->i = 0;
 	c->live = c->wantlive = 0;
