@@ -58,7 +58,7 @@ struct Vt {
 	sqlite3_stmt *qnext;	/* the page after one */
 	Slot	slot[NSLOT];
 	unsigned tick;
-	sqlite3_int64 changes;	/* sqlite3_total_changes64 when the cache was good */
+	sqlite3_int64 changes;	/* -1: the cache is to be dropped (this connection appended a page) */
 	unsigned dataver;
 };
 
@@ -166,7 +166,7 @@ checkcache(Vt *v)
 	unsigned dv;
 	int i;
 
-	c = sqlite3_total_changes64(v->db);
+	c = 0;	/* this connection's own INSERTs clear the cache themselves */
 	dv = 0;
 	sqlite3_file_control(v->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
 	if (c == v->changes && dv == v->dataver)
@@ -978,6 +978,7 @@ insertevent(Vt *v, sqlite3_value **col)
 	if (pg.count == 0)
 		pack_reset(&pg);
 	pack_put(&pg, &e);
+	v->changes = -1;	/* the last page changes: forget the cache */
 	rc = sqlite3_prepare_v2(v->db, "INSERT OR REPLACE INTO event_pages(first, last, count, data)"
 	    " VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
