@@ -19,6 +19,7 @@
 
 #include "record.h"
 #include "trace.h"
+#include "trace-calls.h"
 
 /*
  * The tables.  Integers that are addresses (ptr, pc, base, lo, hi) are
@@ -73,19 +74,13 @@ static const char schema[] =
 	"  pc INTEGER,             -- return address as unwound (not adjusted)\n"
 	"  PRIMARY KEY(process, id)\n"
 	") WITHOUT ROWID;\n"
-	"CREATE TABLE events(\n"
-	"  seq INTEGER PRIMARY KEY, -- order of recording; within a process, program order\n"
-	"  process INTEGER,        -- processes.id\n"
-	"  time INTEGER,           -- when\n"
-	"  tid INTEGER,            -- which thread\n"
-	"  type TEXT,              -- 'alloc', 'free' or 'realloc'\n"
-	"  call TEXT,              -- the call: 'malloc', 'calloc', 'new[]', 'delete', ...\n"
-	"  flags INTEGER,          -- 1 nothrow, 2 aligned (align_val_t), 4 sized delete\n"
-	"  ptr INTEGER,            -- the block (realloc: the old one); alloc 0: the call failed\n"
-	"  newptr INTEGER,         -- realloc: the new block, 0 if it failed or freed; else NULL\n"
-	"  size INTEGER,           -- bytes asked for (calloc n*size); free: sized delete's, else NULL\n"
-	"  align INTEGER,          -- alignment asked for, NULL if none\n"
-	"  stack INTEGER           -- frames.id of the innermost frame (0: no frames)\n"
+	/* events: a virtual table (trace-vtab.c) over event_pages */
+	"CREATE VIRTUAL TABLE events USING pooldbg_events;\n"
+	"CREATE TABLE event_pages(\n"
+	"  first INTEGER PRIMARY KEY, -- events.seq of the page's first event\n"
+	"  last INTEGER,           -- events.seq of its last\n"
+	"  count INTEGER,          -- how many events it holds\n"
+	"  data BLOB               -- the events, packed (pooldbg-trace(5), PACKED EVENTS)\n"
 	");\n"
 	"CREATE TABLE errors(\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -160,19 +155,17 @@ static const char schema[] =
 	"  offset INTEGER,         -- pc - modules.base\n"
 	"  PRIMARY KEY(process, pc, depth)\n"
 	") WITHOUT ROWID;\n"
-	"CREATE TABLE blocks(\n"
-	"  process INTEGER,        -- processes.id; one row per block lifetime\n"
+	/* blocks: a virtual table over the events (a free names the lifetime it ends) */
+	"CREATE VIRTUAL TABLE blocks USING pooldbg_blocks;\n"
+	"CREATE TABLE live_blocks(\n"
+	"  alloc_seq INTEGER PRIMARY KEY, -- events.seq of the call that made it; one row per\n"
+	"                          -- lifetime that no event ended (blocks.free_seq NULL)\n"
+	"  process INTEGER,        -- processes.id\n"
 	"  ptr INTEGER,            -- address the program got\n"
 	"  size INTEGER,           -- bytes asked for\n"
-	"  call TEXT,              -- the call that made it ('realloc' for a block a realloc made)\n"
+	"  call TEXT,              -- the call that made it\n"
 	"  stack INTEGER,          -- frames.id of that call\n"
-	"  alloc_seq INTEGER,      -- events.seq of that call\n"
-	"  alloc_time INTEGER,\n"
-	"  free_seq INTEGER,       -- events.seq of the call that ended it (a free, or a realloc\n"
-	"                          -- that succeeded or freed); NULL: still live when its image ended\n"
-	"  free_time INTEGER,\n"
-	"  free_call TEXT,\n"
-	"  free_stack INTEGER\n"
+	"  alloc_time INTEGER\n"
 	");\n"
 	/* live blocks when each image ended (an image replaced by exec has none: exec drops its heap) */
 	"CREATE VIEW live_at_exit AS\n"
@@ -245,44 +238,14 @@ static const char schema[] =
 	"  FROM blocks b JOIN zone_events e ON e.seq = b.alloc_seq\n"
 	"  JOIN zones z ON z.process = b.process AND z.id = e.zone;\n";
 
-/* Built after recording, when they no longer slow every insert down. */
+/* Built after recording, when they no longer slow every insert down (scans are few). */
 static const char indexes[] =
-	"CREATE INDEX IF NOT EXISTS blocks_free ON blocks(free_seq);\n"
-	"CREATE INDEX IF NOT EXISTS blocks_stack ON blocks(process, stack);\n"
 	"CREATE INDEX IF NOT EXISTS scan_blocks_scan ON scan_blocks(scan, class);\n";
-
-static const char *const callnames[CALL_NCALLS] = {
-	[CALL_MALLOC]		= "malloc",
-	[CALL_CALLOC]		= "calloc",
-	[CALL_REALLOC]		= "realloc",
-	[CALL_REALLOCARRAY]	= "reallocarray",
-	[CALL_POSIX_MEMALIGN]	= "posix_memalign",
-	[CALL_ALIGNED_ALLOC]	= "aligned_alloc",
-	[CALL_MEMALIGN]		= "memalign",
-	[CALL_VALLOC]		= "valloc",
-	[CALL_PVALLOC]		= "pvalloc",
-	[CALL_FREE]		= "free",
-	[CALL_NEW]		= "new",
-	[CALL_NEW_ARRAY]	= "new[]",
-	[CALL_DELETE]		= "delete",
-	[CALL_DELETE_ARRAY]	= "delete[]",
-	[CALL_MALLOCZ]		= "mallocz",
-	[CALL_MALLOCALIGN]	= "mallocalign",
-	[CALL_SMALLOC]		= "smalloc",
-	[CALL_ZALLOC]		= "zalloc",
-	[CALL_ZFREE]		= "zfree",
-	[CALL_MMALLOC]		= "mmalloc",
-	[CALL_MREALLOC]		= "mrealloc",
-	[CALL_MVALLOC]		= "mvalloc",
-	[CALL_MFREE]		= "mfree",
-};
 
 const char *
 trace_callname(int call)
 {
-	if (call <= 0 || call >= CALL_NCALLS || callnames[call] == NULL)
-		return "unknown";
-	return callnames[call];
+	return trace_callname_of(call);
 }
 
 /* Run sql; on failure put "what: SQLite's reason" in err. */
@@ -370,7 +333,8 @@ trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    trace_vtab_register(d) != SQLITE_OK) {
 		snprintf(why, sizeof why, "%s", d != NULL ? sqlite3_errmsg(d) : "out of memory");
 		goto fail;
 	}
@@ -466,7 +430,8 @@ openro(const char *path, char *why, size_t whylen)
 		return NULL;
 	}
 	db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    trace_vtab_register(db) != SQLITE_OK) {
 		snprintf(why, whylen, "%s", db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return NULL;
@@ -506,7 +471,13 @@ trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a pooldbg trace", path);
 		goto fail;
 	}
-	if ((v = queryint(d, "PRAGMA user_version")) != TRACE_VERSION) {
+	if ((v = queryint(d, "PRAGMA user_version")) >= 1 && v < TRACE_VERSION) {
+		/* version 3 and before: events and blocks as tables of rows */
+		snprintf(err, errlen, "%s: made by an older pooldbg (version %lld); record it again",
+		    path, v);
+		goto fail;
+	}
+	if (v != TRACE_VERSION) {
 		snprintf(err, errlen, "%s: trace version %lld; this pooldbg reads version %d",
 		    path, v, TRACE_VERSION);
 		goto fail;

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -33,15 +34,13 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_UNLOAD]	= "UPDATE modules SET unloaded = ?4 WHERE process = ?1 AND base = ?2"
 			  " AND lo = ?3 AND unloaded IS NULL",
 	[TW_FRAME]	= "INSERT OR REPLACE INTO frames(process, id, parent, pc) VALUES(?1, ?2, ?3, ?4)",
-	[TW_EVENT]	= "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr,"
-			  " newptr, size, align, stack) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			  " ?10, ?11, ?12)",
+	[TW_EVENT]	= "INSERT OR REPLACE INTO event_pages(first, last, count, data)"
+			  " VALUES(?1, ?2, ?3, ?4)",
 	[TW_ERROR]	= "INSERT INTO errors(process, time, tid, ptr, stack, message, kind,"
 			  " block, size, offset, alloc_stack, free_stack, dump, dump_addr, fatal)"
 			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	[TW_BLOCK]	= "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq, alloc_time,"
-			  " free_seq, free_time, free_call, free_stack)"
-			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[TW_BLOCK]	= "INSERT OR REPLACE INTO live_blocks(process, ptr, size, call, stack,"
+			  " alloc_seq, alloc_time) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[TW_THREADSEEN]	= "INSERT OR IGNORE INTO threads(process, tid, first) VALUES(?1, ?2, ?3)",
 	[TW_MARK]	= "INSERT INTO marks(process, time, tid, seq, label) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[TW_SCAN]	= "INSERT INTO scans(process, snapshot, time, seq, tid, complete)"
@@ -51,20 +50,6 @@ static const char *const stmtsql[TW_NSTMT] = {
 	[TW_ARENA]	= "INSERT INTO arenas(scan, base, size) VALUES(?1, ?2, ?3)",
 	[TW_SCANBLOCK]	= "INSERT INTO scan_blocks(scan, ptr, size, class, alloc_seq, stack, call,"
 			  " tag, block, bsize, preview) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-};
-
-/* The columns of the many-row inserts, and one row's placeholders. */
-static const char evcols[] = "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr,"
-	" newptr, size, align, stack) VALUES";
-#define EVCOLS	12
-static const char blcols[] = "INSERT INTO blocks(process, ptr, size, call, stack, alloc_seq,"
-	" alloc_time, free_seq, free_time, free_call, free_stack) VALUES";
-#define BLCOLS	11
-
-static const char *const typenames[] = {
-	[TRACE_ALLOC]	= "alloc",
-	[TRACE_FREE]	= "free",
-	[TRACE_REALLOC]	= "realloc",
 };
 
 /* Remember the first failure, roll the open batch back. */
@@ -107,22 +92,6 @@ bindu(sqlite3_stmt *st, int i, uint64_t v)
 	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
 }
 
-/* Prepare "cols (?, ?, ...), (?, ...) ..." with TW_ROWS rows of ncols columns. */
-static int
-preparerows(sqlite3 *db, const char *cols, int ncols, sqlite3_stmt **st)
-{
-	char sql[TW_ROWS * 64 + 256];
-	size_t n;
-	int r, c;
-
-	n = (size_t)snprintf(sql, sizeof sql, "%s", cols);
-	for (r = 0; r < TW_ROWS; r++)
-		for (c = 0; c < ncols; c++)
-			n += (size_t)snprintf(sql + n, sizeof sql - n, "%s?%s",
-			    c == 0 ? (r == 0 ? "(" : ",(") : ",", c == ncols - 1 ? ")" : "");
-	return sqlite3_prepare_v3(db, sql, (int)n, SQLITE_PREPARE_PERSISTENT, st, NULL);
-}
-
 int
 trace_writer_open(TraceWriter *w, sqlite3 *db)
 {
@@ -136,11 +105,13 @@ trace_writer_open(TraceWriter *w, sqlite3 *db)
 		if (rc != SQLITE_OK)
 			goto fail;
 	}
-	if ((rc = preparerows(db, evcols, EVCOLS, &w->evrows)) != SQLITE_OK ||
-	    (rc = preparerows(db, blcols, BLCOLS, &w->blrows)) != SQLITE_OK)
+	if ((w->page.buf = malloc(PACK_MAXBYTES + PACK_EVMAX)) == NULL) {
+		rc = SQLITE_NOMEM;
 		goto fail;
+	}
+	pack_reset(&w->page);
 	/* a trace reopened for writing goes on after its last event */
-	if ((rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM events", -1, &st,
+	if ((rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(last), 0) FROM event_pages", -1, &st,
 	    NULL)) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -163,9 +134,8 @@ trace_writer_close(TraceWriter *w)
 		sqlite3_finalize(w->st[i]);
 		w->st[i] = NULL;
 	}
-	sqlite3_finalize(w->evrows);
-	sqlite3_finalize(w->blrows);
-	w->evrows = w->blrows = NULL;
+	free(w->page.buf);
+	w->page.buf = NULL;
 }
 
 int
@@ -311,120 +281,76 @@ trace_add_frame(TraceWriter *w, int64_t process, uint32_t id, uint32_t parent, u
 	return run(w, TW_FRAME, "frames");
 }
 
-/* Bind event e as the row whose first column is parameter p. */
-static void
-bindevent(sqlite3_stmt *st, int p, int64_t seq, const TraceEvent *e)
-{
-	sqlite3_bind_int64(st, p, seq);
-	sqlite3_bind_int64(st, p + 1, e->process);
-	bindu(st, p + 2, e->time);
-	sqlite3_bind_int64(st, p + 3, e->tid);
-	sqlite3_bind_text(st, p + 4, e->type >= TRACE_ALLOC && e->type <= TRACE_REALLOC ?
-	    typenames[e->type] : "unknown", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, p + 5, trace_callname(e->call), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, p + 6, e->flags);
-	bindu(st, p + 7, e->ptr);
-	if (e->type == TRACE_REALLOC)
-		bindu(st, p + 8, e->newptr);
-	else
-		sqlite3_bind_null(st, p + 8);
-	if (e->type != TRACE_FREE || (e->flags & CALLF_SIZED) != 0)
-		bindu(st, p + 9, e->size);
-	else
-		sqlite3_bind_null(st, p + 9);
-	if (e->align != 0)
-		bindu(st, p + 10, e->align);
-	else
-		sqlite3_bind_null(st, p + 10);
-	sqlite3_bind_int64(st, p + 11, e->stack);
-}
-
-/* Bind block b as the row whose first column is parameter p. */
-static void
-bindblock(sqlite3_stmt *st, int p, const TraceBlockRow *b)
-{
-	sqlite3_bind_int64(st, p, b->process);
-	bindu(st, p + 1, b->ptr);
-	bindu(st, p + 2, b->size);
-	sqlite3_bind_text(st, p + 3, b->call, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, p + 4, b->stack);
-	sqlite3_bind_int64(st, p + 5, b->alloc_seq);
-	bindu(st, p + 6, b->alloc_time);
-	if (b->free_seq != 0) {
-		sqlite3_bind_int64(st, p + 7, b->free_seq);
-		bindu(st, p + 8, b->free_time);
-		sqlite3_bind_text(st, p + 9, b->free_call, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, p + 10, b->free_stack);
-	} else {
-		sqlite3_bind_null(st, p + 7);
-		sqlite3_bind_null(st, p + 8);
-		sqlite3_bind_null(st, p + 9);
-		sqlite3_bind_null(st, p + 10);
-	}
-}
-
-/* Step st, which has every parameter bound, and reset it. */
+/* Store the open page as far as it goes. */
 static int
-step(TraceWriter *w, sqlite3_stmt *st, const char *what)
+putpage(TraceWriter *w)
 {
-	int rc;
+	sqlite3_stmt *st;
 
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return fail(w, rc, what);
+	if (!w->dirty || w->page.count == 0)
+		return 0;
+	st = w->st[TW_EVENT];
+	sqlite3_bind_int64(st, 1, w->page.first);
+	sqlite3_bind_int64(st, 2, w->page.st.seq);
+	sqlite3_bind_int(st, 3, w->page.count);
+	sqlite3_bind_blob(st, 4, w->page.buf, (int)w->page.len, SQLITE_STATIC);
+	if (run(w, TW_EVENT, "events") < 0)
+		return -1;
+	w->dirty = 0;
+	return 0;
+}
+
+/* Encode the waiting event into the open page, storing the page first if it is full. */
+static int
+encode(TraceWriter *w)
+{
+	if (!w->haspending)
+		return 0;
+	if (pack_full(&w->page)) {
+		if (putpage(w) < 0)
+			return -1;
+		pack_reset(&w->page);
+	}
+	pack_put(&w->page, &w->pending);
+	w->haspending = 0;
+	w->dirty = 1;
 	return 0;
 }
 
 int
 trace_flush(TraceWriter *w)
 {
-	sqlite3_stmt *st;
-	int i;
-
 	if (w->rc != 0)
 		return -1;
-	/* a full batch goes in one statement, the rest row by row */
-	if (w->nev == TW_ROWS) {
-		for (i = 0; i < TW_ROWS; i++)
-			bindevent(w->evrows, 1 + i * EVCOLS, w->evseq[i], &w->ev[i]);
-		if (step(w, w->evrows, "events") < 0)
-			return -1;
-	} else {
-		st = w->st[TW_EVENT];
-		for (i = 0; i < w->nev; i++) {
-			bindevent(st, 1, w->evseq[i], &w->ev[i]);
-			if (step(w, st, "events") < 0)
-				return -1;
-		}
-	}
-	w->nev = 0;
-	if (w->nbl == TW_ROWS) {
-		for (i = 0; i < TW_ROWS; i++)
-			bindblock(w->blrows, 1 + i * BLCOLS, &w->bl[i]);
-		if (step(w, w->blrows, "blocks") < 0)
-			return -1;
-	} else {
-		st = w->st[TW_BLOCK];
-		for (i = 0; i < w->nbl; i++) {
-			bindblock(st, 1, &w->bl[i]);
-			if (step(w, st, "blocks") < 0)
-				return -1;
-		}
-	}
-	w->nbl = 0;
+	if (encode(w) < 0 || putpage(w) < 0)
+		return -1;
 	return 0;
 }
 
 int
 trace_add_event(TraceWriter *w, const TraceEvent *e)
 {
+	PackEvent *p;
+
 	if (w->rc != 0)
 		return -1;
-	if (w->nev == TW_ROWS && trace_flush(w) < 0)
+	if (w->haspending && encode(w) < 0)
 		return -1;
-	w->evseq[w->nev] = ++w->seq;
-	w->ev[w->nev++] = *e;
+	p = &w->pending;
+	p->seq = ++w->seq;
+	p->process = e->process;
+	p->time = e->time;
+	p->tid = e->tid;
+	p->type = e->type;
+	p->call = e->call;
+	p->flags = e->flags;
+	p->ptr = e->ptr;
+	p->newptr = e->type == TRACE_REALLOC ? e->newptr : 0;
+	p->size = e->type != TRACE_FREE || (e->flags & CALLF_SIZED) != 0 ? e->size : 0;
+	p->align = e->align;
+	p->stack = e->stack;
+	p->back = 0;
+	w->haspending = 1;
 	return 0;
 }
 
@@ -439,25 +365,29 @@ trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size,
     const char *call, int64_t stack, int64_t alloc_seq, uint64_t alloc_time,
     int64_t free_seq, uint64_t free_time, const char *free_call, int64_t free_stack)
 {
-	TraceBlockRow *b;
+	sqlite3_stmt *st;
 
+	(void)free_time;
+	(void)free_call;
+	(void)free_stack;
 	if (w->rc != 0)
 		return -1;
-	if (w->nbl == TW_ROWS && trace_flush(w) < 0)
-		return -1;
-	b = &w->bl[w->nbl++];
-	b->process = process;
-	b->ptr = ptr;
-	b->size = size;
-	b->call = call;
-	b->stack = stack;
-	b->alloc_seq = alloc_seq;
-	b->alloc_time = alloc_time;
-	b->free_seq = free_seq;
-	b->free_time = free_time;
-	b->free_call = free_call;
-	b->free_stack = free_stack;
-	return 0;
+	if (free_seq != 0) {
+		/* the free names the lifetime it ends; nothing else to store */
+		if (w->haspending && w->pending.seq == free_seq && alloc_seq > 0 &&
+		    alloc_seq < free_seq)
+			w->pending.back = free_seq - alloc_seq;
+		return 0;
+	}
+	st = w->st[TW_BLOCK];
+	sqlite3_bind_int64(st, 1, process);
+	bindu(st, 2, ptr);
+	bindu(st, 3, size);
+	sqlite3_bind_text(st, 4, call, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, stack);
+	sqlite3_bind_int64(st, 6, alloc_seq);
+	bindu(st, 7, alloc_time);
+	return run(w, TW_BLOCK, "blocks");
 }
 
 int

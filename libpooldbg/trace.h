@@ -16,8 +16,10 @@
 
 #include <sqlite3.h>
 
+#include "trace-pack.h"
+
 #define TRACE_FORMAT	"pooldbg-trace"		/* meta 'format' */
-#define TRACE_VERSION	3			/* PRAGMA user_version and meta 'version' */
+#define TRACE_VERSION	4			/* PRAGMA user_version and meta 'version' */
 #define TRACE_APPID	0x50444247		/* PRAGMA application_id: 'PDBG' */
 
 /* ---- trace-schema.c ---- */
@@ -34,8 +36,8 @@
 int	trace_create(const char *path, sqlite3 **db, char *err, size_t errlen);
 
 /*
- * Build what a trace gets once recording is over: the indexes on events
- * and blocks.  0, or -1 with the reason in err.
+ * Build what a trace gets once recording is over: the index on
+ * scan_blocks (events and blocks need none).  0, or -1 with the reason in err.
  */
 int	trace_create_indexes(sqlite3 *db, char *err, size_t errlen);
 
@@ -66,6 +68,17 @@ const char *trace_callname(int call);
  * reader's private copy), empty.  0, or -1 with the reason in err.
  */
 int	trace_create_timeline(sqlite3 *db, const char *schema, char *err, size_t errlen);
+
+/* ---- trace-vtab.c ---- */
+
+/*
+ * Register on db the modules of the virtual tables events and blocks
+ * (pooldbg_events, pooldbg_blocks), which read the packed pages of a
+ * version 4 trace.  trace_create and trace_open_read do it; a handle
+ * opened another way needs it before it reads those tables.  SQLITE_OK or
+ * SQLite's code.
+ */
+int	trace_vtab_register(sqlite3 *db);
 
 /* ---- trace-write.c ---- */
 
@@ -100,30 +113,21 @@ enum {	/* the writer's prepared statements */
 
 typedef struct TraceWriter TraceWriter;
 /*
- * Events and block lifetimes, the rows that come by the million, are
- * inserted TW_ROWS to a statement: they wait in the writer until the batch
- * is full, the transaction commits or trace_flush is called.  events.seq
- * is given by the writer (one writer per trace), so it is known at once.
+ * Events go into packed pages (trace-pack.h): the last event waits in the
+ * writer (a lifetime it ends is named by the trace_add_block that follows
+ * it), then is encoded into the open page; a page is stored, one INSERT,
+ * when it is full, and stored again, as far as it goes, at each commit or
+ * trace_flush, so that every commit leaves whole pages.  events.seq is
+ * given by the writer (one writer per trace), so it is known at once.
  */
-#define TW_ROWS	32
-
-typedef struct TraceBlockRow TraceBlockRow;
-struct TraceBlockRow {
-	int64_t	process, stack, alloc_seq, free_seq, free_stack;
-	uint64_t ptr, size, alloc_time, free_time;
-	const char *call, *free_call;
-};
-
 struct TraceWriter {
 	sqlite3	*db;
 	sqlite3_stmt *st[TW_NSTMT];
-	sqlite3_stmt *evrows;	/* TW_ROWS events in one INSERT */
-	sqlite3_stmt *blrows;	/* TW_ROWS blocks in one INSERT */
 	int64_t	seq;		/* the last events.seq given */
-	int	nev, nbl;	/* rows waiting in ev[] and bl[] */
-	TraceEvent ev[TW_ROWS];
-	int64_t	evseq[TW_ROWS];
-	TraceBlockRow bl[TW_ROWS];
+	PackPage page;		/* the open page; page.buf is the writer's */
+	PackEvent pending;	/* the last event, not yet in the page */
+	int	haspending;
+	int	dirty;		/* the page has events not yet stored */
 	int	intx;		/* a transaction is open */
 	int	rc;		/* SQLite code of the first failure; 0 while all is well (sticky) */
 	char	msg[256];	/* that failure in words */
@@ -140,7 +144,7 @@ int	trace_writer_open(TraceWriter *w, sqlite3 *db);
 /* Finalize the statements (the database stays open; its owner closes it). */
 void	trace_writer_close(TraceWriter *w);
 
-/* Insert the event and block rows still waiting in the writer; 0 or -1. */
+/* Store the events still waiting in the writer (the open page as far as it goes); 0 or -1. */
 int	trace_flush(TraceWriter *w);
 
 /* Open a transaction if none is open. */
@@ -171,9 +175,11 @@ int	trace_add_event(TraceWriter *w, const TraceEvent *e);
 int64_t	trace_last_seq(TraceWriter *w);
 /*
  * One block lifetime: made by the event alloc_seq (its call and stack),
- * ended by the event free_seq (free_seq 0: still live, the free_ columns
- * store NULL).  call and free_call must outlive the statement's step: the
- * names of trace_callname do.
+ * ended by the event free_seq.  A lifetime that ended is stored by its
+ * events: free_seq must be the last event added, which gets the distance
+ * back to alloc_seq (the rest of the row is read from the two events).
+ * free_seq 0: still live, a row of live_blocks (the free_ columns read
+ * NULL).  call must outlive the call: the names of trace_callname do.
  */
 int	trace_add_block(TraceWriter *w, int64_t process, uint64_t ptr, uint64_t size,
 	    const char *call, int64_t stack, int64_t alloc_seq, uint64_t alloc_time,

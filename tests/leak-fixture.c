@@ -22,7 +22,7 @@
  *   partial.db  an exit scan that never ended
  *   odd.db      names with control characters, quotes and bytes that are
  *               not UTF-8
- *   newer.db    user_version 4
+ *   newer.db    user_version TRACE_VERSION + 1
  *   notrace.db  a SQLite file of another program
  *
  * Must never: be installed; print anything but a failure.
@@ -120,7 +120,7 @@ frame(sqlite3 *db, int process, int id, int parent, long long pc)
 }
 
 /*
- * n blocks of size bytes from stack, live at exit (a lifetime in blocks
+ * n blocks of size bytes from stack, live at exit (a lifetime in blocks,
  * and a row in scan_blocks of scan with cls; scan 0: no row), pointers
  * from ptr on every 0x40, alloc_seq from seq on; the first has preview.
  */
@@ -146,6 +146,22 @@ blocks(sqlite3 *db, int process, int scan, const char *cls, long long ptr, int n
 		    " 0, %lld, %d, X'%s')", scan, ptr + 0x40LL * i, size, cls, seq + i, stack,
 		    ptr + 0x40LL * i - 16, size + 32, hex);
 	}
+}
+
+/*
+ * A lifetime that ended: a malloc at seq aseq and its free at fseq, as
+ * events (a blocks row that ended is read from the events that made it).
+ */
+static void
+ended(sqlite3 *db, int process, long long ptr, int size, int stack, long long aseq,
+    long long atime, long long fseq, long long ftime, int fstack)
+{
+	x(db, "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr, newptr, size,"
+	    " align, stack) VALUES(%lld, %d, %lld, 100, 'alloc', 'malloc', 0, %lld, NULL, %d,"
+	    " NULL, %d)", aseq, process, atime, ptr, size, stack);
+	x(db, "INSERT INTO events(seq, process, time, tid, type, call, flags, ptr, newptr, size,"
+	    " align, stack) VALUES(%lld, %d, %lld, 100, 'free', 'free', 0, %lld, NULL, NULL,"
+	    " NULL, %d)", fseq, process, ftime, ptr, fstack);
 }
 
 #define EXE	0x555555554000LL	/* load bias of /usr/bin/prog */
@@ -222,10 +238,8 @@ mkmain(void)
 	x(db, "INSERT INTO scan_blocks SELECT 3, ptr, size, 'reachable', alloc_seq, stack, call,"
 	    " tag, block, bsize, preview FROM scan_blocks WHERE scan = 1 AND stack = 2");
 	/* a block freed twice: its lifetime, and a later one at the same address */
-	x(db, "INSERT INTO blocks VALUES(1, %lld, 24, 'malloc', 2, 600, 500, 610, 600, 'free', 6)",
-	    0x90000LL);
-	x(db, "INSERT INTO blocks VALUES(1, %lld, 48, 'malloc', 3, 700, 900, 710, 950, 'free', 6)",
-	    0x90000LL);
+	ended(db, 1, 0x90000LL, 24, 2, 600, 500, 610, 600, 6);
+	ended(db, 1, 0x90000LL, 48, 3, 700, 900, 710, 950, 6);
 	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 100, %lld, 6, "
 	    "'pool: block 0x90000 is free\npanic: double free of 0x90000', 'double-free')", 0x90000LL);
 	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(2, 1, 6000, 100, %lld, 6, "
@@ -274,8 +288,7 @@ mknoscan(void)
 	program(db, 2, 3, 0x7f0000000000LL, 0);
 	blocks(db, 1, 0, NULL, 0x10000, 3, 32, 2, 10, NULL);
 	blocks(db, 1, 0, NULL, 0x20000, 1, 500, 5, 20, NULL);
-	x(db, "INSERT INTO blocks VALUES(1, %lld, 77, 'malloc', 3, 30, 300, 40, 400, 'free', 6)",
-	    0x30000LL);
+	ended(db, 1, 0x30000LL, 77, 3, 30, 300, 40, 400, 6);
 	blocks(db, 2, 0, NULL, 0x40000, 2, 64, 2, 50, NULL);	/* dropped by exec */
 	finish(db, 1);
 }
@@ -334,7 +347,7 @@ mkothers(void)
 	snprintf(path, sizeof path, "%s/newer.db", dir);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(path, sqlite3_errmsg(db));
-	x(db, "PRAGMA user_version = 4");
+	x(db, "PRAGMA user_version = %d", TRACE_VERSION + 1);
 	sqlite3_close(db);
 
 	snprintf(path, sizeof path, "%s/notrace.db", dir);

@@ -6,6 +6,10 @@
 # (unclassified, "blocks of a mapped heap", with their allocation stacks),
 # and the block mmalloc(NULL, ...) lost in the default pool as definite.
 # Prints TAP.
+# events and blocks are virtual tables: the shell reads them through the extension
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3() { command sqlite3 -cmd ".load ${POOLDBG_SQLITE_EXT:-pooldbg_trace}" "$@"; }
+fi
 
 set -u
 : "${POOLDBG:?}" "${abs_top_builddir:?}"

@@ -11,6 +11,10 @@
 # Waits poll the pane until what is expected shows (a bounded number of
 # times); nothing is timed.  Owns its temporary directory and its tmux
 # server.  TAP on stdout.
+# events and blocks are virtual tables: the shell reads them through the extension
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3() { command sqlite3 -cmd ".load ${POOLDBG_SQLITE_EXT:-pooldbg_trace}" "$@"; }
+fi
 
 b=${abs_top_builddir:-$(pwd)}
 pooldbg=$b/pooldbg/pooldbg

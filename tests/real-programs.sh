@@ -6,6 +6,10 @@
 #
 # Runs from the build tree: $POOLDBG (the recorder) and $POOLDBG_PRELOAD
 # (the runtime library) come from the Makefile's test environment.
+# events and blocks are virtual tables: the shell reads them through the extension
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3() { command sqlite3 -cmd ".load ${POOLDBG_SQLITE_EXT:-pooldbg_trace}" "$@"; }
+fi
 
 set -u
 

@@ -3,6 +3,10 @@
 # `pooldbg run`, its output and status unchanged, and a trace in which the
 # runtime's events, the recorder's derived blocks and the symbolizer's
 # locations agree with what the program's source says it leaks.
+# events and blocks are virtual tables: the shell reads them through the extension
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3() { command sqlite3 -cmd ".load ${POOLDBG_SQLITE_EXT:-pooldbg_trace}" "$@"; }
+fi
 
 set -u
 

@@ -7,6 +7,10 @@
 # first aborts; traced each is an error of the trace (kind, stacks, the
 # recorder's report) and the program goes on; a zdestroy leak is no error.
 # Prints TAP.
+# events and blocks are virtual tables: the shell reads them through the extension
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3() { command sqlite3 -cmd ".load ${POOLDBG_SQLITE_EXT:-pooldbg_trace}" "$@"; }
+fi
 
 set -u
 : "${POOLDBG:?}" "${abs_top_builddir:?}"
