@@ -1,11 +1,14 @@
 /*
  * libpooldbg/trace-pack.c -- encoding and decoding the packed event pages
- * of trace-pack.h.  An event is one byte of type and call, an extension
- * byte only when its process, thread, seq step, flags or alignment differ
- * from the plain case, then varints: time as a signed delta from the
- * event before it, the stack, and per type the pointer as a signed delta
- * (or, for a free, the distance back to the event that began the lifetime
- * it ends), the new pointer and the size.
+ * of trace-pack.h.  An event is one byte of type and of what it does not
+ * share with the event of its type before it (call, stack, pointers
+ * aligned to 16), an extension byte only when its process, thread, seq
+ * step, flags or alignment differ from the plain case, then varints:
+ * the call if new, time as a signed delta from the event before it, the
+ * stack as a signed delta if new, and per type the pointer as a signed
+ * delta in 16-byte units where it can be (or, for a free, the distance
+ * back to the event that began the lifetime it ends), the new pointer and
+ * the size.
  *
  * Must never: allocate, call SQLite, or read outside the bytes it is
  * given: a damaged page decodes to an error, never a crash.
@@ -84,21 +87,53 @@ pack_full(const PackPage *p)
 	return p->count >= PACK_MAXEVENTS || p->len >= PACK_MAXBYTES;
 }
 
+/* Whether every pointer delta of e (from the state s) is a multiple of 16. */
+static int
+in16(const PackEvent *e, const PackState *s)
+{
+	uint64_t or, prev;
+
+	or = 0;
+	prev = s->ptr;
+	if (e->type == 1 || e->back == 0) {
+		or |= e->ptr - prev;
+		prev = e->ptr;
+	}
+	if (e->type == 3)
+		or |= e->newptr - prev;
+	return (or & 15) == 0;
+}
+
+/* A pointer delta in the event's units. */
+static uint8_t *
+putp(uint8_t *q, uint64_t d, int bytes)
+{
+	return putz(q, bytes ? (int64_t)d : (int64_t)d >> 4);
+}
+
 void
 pack_put(PackPage *p, const PackEvent *e)
 {
 	uint8_t *q, *h, x;
 	PackState *s;
+	int t, bytes;
 
 	s = &p->st;
 	if (p->count == 0) {
 		p->first = e->seq;
 		s->seq = e->seq - 1;
 	}
+	t = e->type & PACK_TYPEMASK;
 	q = p->buf + p->len;
 	h = q++;
-	*h = (uint8_t)((e->call >= 0 && e->call < PACK_CALLMASK ? e->call : PACK_CALLMASK) |
-	    (e->type & 3) << PACK_TYPESHIFT);
+	*h = (uint8_t)t;
+	if (e->call != s->call[t])
+		*h |= PACK_H_CALL;
+	if (e->stack != s->stack[t])
+		*h |= PACK_H_STACK;
+	bytes = !in16(e, s);
+	if (bytes)
+		*h |= PACK_H_BYTES;
 	x = 0;
 	if (e->seq != s->seq + 1)
 		x |= PACK_X_SEQ;
@@ -124,20 +159,21 @@ pack_put(PackPage *p, const PackEvent *e)
 		if (x & PACK_X_ALIGN)
 			q = putv(q, e->align);
 	}
-	if ((*h & PACK_CALLMASK) == PACK_CALLMASK)
+	if (*h & PACK_H_CALL)
 		q = putv(q, (uint64_t)e->call);
 	q = putz(q, (int64_t)(e->time - s->time));
-	q = putv(q, e->stack);
-	switch (e->type) {
+	if (*h & PACK_H_STACK)
+		q = putz(q, (int64_t)(e->stack - s->stack[t]));
+	switch (t) {
 	case 1:		/* alloc: ptr, size */
-		q = putz(q, (int64_t)(e->ptr - s->ptr));
+		q = putp(q, e->ptr - s->ptr, bytes);
 		s->ptr = e->ptr;
 		q = putv(q, e->size);
 		break;
 	case 2:		/* free: back, or 0 and ptr; size if sized */
 		q = putv(q, (uint64_t)e->back);
 		if (e->back == 0) {
-			q = putz(q, (int64_t)(e->ptr - s->ptr));
+			q = putp(q, e->ptr - s->ptr, bytes);
 			s->ptr = e->ptr;
 		}
 		if (e->flags & 4)
@@ -146,10 +182,10 @@ pack_put(PackPage *p, const PackEvent *e)
 	case 3:		/* realloc: back, or 0 and ptr; newptr, size */
 		q = putv(q, (uint64_t)e->back);
 		if (e->back == 0) {
-			q = putz(q, (int64_t)(e->ptr - s->ptr));
+			q = putp(q, e->ptr - s->ptr, bytes);
 			s->ptr = e->ptr;
 		}
-		q = putz(q, (int64_t)(e->newptr - s->ptr));
+		q = putp(q, e->newptr - s->ptr, bytes);
 		if (e->newptr != 0)
 			s->ptr = e->newptr;
 		q = putv(q, e->size);
@@ -163,8 +199,22 @@ pack_put(PackPage *p, const PackEvent *e)
 	s->process = e->process;
 	s->tid = e->tid;
 	s->time = e->time;
+	s->call[t] = e->call;
+	s->stack[t] = e->stack;
 	p->len = (size_t)(q - p->buf);
 	p->count++;
+}
+
+/* A pointer delta in the event's units, read. */
+static int
+getp(const uint8_t **p, const uint8_t *end, int bytes, uint64_t *d)
+{
+	int64_t z;
+
+	if (getz(p, end, &z) < 0)
+		return -1;
+	*d = bytes ? (uint64_t)z : (uint64_t)z << 4;
+	return 0;
 }
 
 int
@@ -174,10 +224,10 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 	const uint8_t *p, *end;
 	PackState s;
 	PackEvent *e;
-	uint64_t u;
+	uint64_t u, d;
 	int64_t z;
 	uint8_t h, x;
-	int n;
+	int n, t, bytes;
 
 	memset(&s, 0, sizeof s);
 	s.seq = first - 1;
@@ -189,8 +239,11 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 		e = &ev[n];
 		memset(e, 0, sizeof *e);
 		h = *p++;
-		e->call = h & PACK_CALLMASK;
-		e->type = h >> PACK_TYPESHIFT & 3;
+		if (h & PACK_H_RESERVED)
+			return -1;
+		t = h & PACK_TYPEMASK;
+		e->type = t;
+		bytes = (h & PACK_H_BYTES) != 0;
 		x = (h & PACK_EXT) ? (p < end ? *p++ : 0xff) : 0;
 		if (x & 0xe0)
 			return -1;
@@ -219,19 +272,26 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 		}
 		if ((x & PACK_X_ALIGN) && getv(&p, end, &e->align) < 0)
 			return -1;
-		if (e->call == PACK_CALLMASK) {
-			if (getv(&p, end, &u) < 0)
+		e->call = s.call[t];
+		if (h & PACK_H_CALL) {
+			if (getv(&p, end, &u) < 0 || u > 255)
 				return -1;
 			e->call = (int)u;
 		}
-		if (getz(&p, end, &z) < 0 || getv(&p, end, &e->stack) < 0)
+		if (getz(&p, end, &z) < 0)
 			return -1;
 		e->time = s.time + (uint64_t)z;
-		switch (e->type) {
-		case 1:
-			if (getz(&p, end, &z) < 0 || getv(&p, end, &e->size) < 0)
+		e->stack = s.stack[t];
+		if (h & PACK_H_STACK) {
+			if (getz(&p, end, &z) < 0)
 				return -1;
-			e->ptr = s.ptr + (uint64_t)z;
+			e->stack += (uint64_t)z;
+		}
+		switch (t) {
+		case 1:
+			if (getp(&p, end, bytes, &d) < 0 || getv(&p, end, &e->size) < 0)
+				return -1;
+			e->ptr = s.ptr + d;
 			s.ptr = e->ptr;
 			break;
 		case 2:
@@ -240,19 +300,19 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 				return -1;
 			e->back = (int64_t)u;
 			if (u == 0) {
-				if (getz(&p, end, &z) < 0)
+				if (getp(&p, end, bytes, &d) < 0)
 					return -1;
-				e->ptr = s.ptr + (uint64_t)z;
+				e->ptr = s.ptr + d;
 				s.ptr = e->ptr;
 			}
-			if (e->type == 2) {
+			if (t == 2) {
 				if ((e->flags & 4) && getv(&p, end, &e->size) < 0)
 					return -1;
 				break;
 			}
-			if (getz(&p, end, &z) < 0 || getv(&p, end, &e->size) < 0)
+			if (getp(&p, end, bytes, &d) < 0 || getv(&p, end, &e->size) < 0)
 				return -1;
-			e->newptr = s.ptr + (uint64_t)z;
+			e->newptr = s.ptr + d;
 			if (e->newptr != 0)
 				s.ptr = e->newptr;
 			break;
@@ -268,6 +328,8 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 		s.process = e->process;
 		s.tid = e->tid;
 		s.time = e->time;
+		s.call[t] = e->call;
+		s.stack[t] = e->stack;
 	}
 	if (st != NULL)
 		*st = s;

@@ -15,16 +15,22 @@
 #include <stdint.h>
 
 enum {
-	PACK_MAXEVENTS	= 4096,		/* events in one page at most */
-	PACK_MAXBYTES	= 60 * 1024,	/* a page is closed once its data is this long */
+	PACK_MAXEVENTS	= 8192,		/* events in one page at most */
+	PACK_MAXBYTES	= 120 * 1024,	/* a page is closed once its data is this long */
 	PACK_EVMAX	= 64,		/* bytes one event can take at most, encoded */
 };
 
-/* The first byte of an event: call in bits 0-4, type in 5-6, bit 7 an extension byte. */
+/*
+ * The first byte of an event: the type in bits 0-1, then what follows
+ * that the event before it of the same type in the page does not tell.
+ */
 enum {
-	PACK_CALLMASK	= 0x1f,		/* 31: the call follows as a varint */
-	PACK_TYPESHIFT	= 5,
-	PACK_EXT	= 0x80,
+	PACK_TYPEMASK	= 0x03,
+	PACK_H_CALL	= 1 << 2,	/* the call follows (else: the last one of this type) */
+	PACK_H_STACK	= 1 << 3,	/* zigzag (stack - last of this type) follows (else the same) */
+	PACK_H_BYTES	= 1 << 4,	/* pointer deltas in bytes (else in 16-byte units) */
+	PACK_H_RESERVED	= 3 << 5,	/* 0 */
+	PACK_EXT	= 0x80,		/* an extension byte follows */
 };
 
 /* The extension byte: what differs from the event before it in the page. */
@@ -62,6 +68,8 @@ struct PackState {
 	int64_t	tid;
 	uint64_t time;
 	uint64_t ptr;
+	int	call[4];	/* by type: the call of the last event of that type */
+	uint64_t stack[4];	/* and its stack */
 };
 
 /* A page being written. */

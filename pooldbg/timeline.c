@@ -7,13 +7,15 @@
  *                    events, with the bytes each span allocated: the
  *                    curve of the whole run in a few thousand rows;
  *   timeline_live    checkpoints: the set of blocks alive after chosen
- *                    events, as their alloc_seq, LEB128-coded in a blob.
+ *                    events, as their alloc_seq in ascending order, each
+ *                    the difference from the one before, LEB128-coded in
+ *                    a blob.
  *                    A checkpoint is placed when at least
- *                    max(CKMIN, 2 x blocks alive) events passed since the
- *                    one before, so the sets stored add up to at most
- *                    half the events, and a reader gets the blocks alive
- *                    at any event from the checkpoint before it and the
- *                    events between (at most 2 x alive + CKMIN of them);
+ *                    max(CKMIN, 4 x blocks alive) events passed since the
+ *                    one before, so the sets stored add up to at most a
+ *                    quarter of the events, and a reader gets the blocks
+ *                    alive at any event from the checkpoint before it and
+ *                    the events between (at most 4 x alive + CKMIN);
  *   timeline_stacks  allocations and bytes per allocation stack.
  *
  * Everything comes from the block lifetimes, one timeline_add each: the
@@ -291,7 +293,7 @@ checkpoints(Build *b, char *err, size_t errlen)
 	last = 0;
 	for (k = 0; k < n; k++) {
 		c = spanend(b, k);
-		gap = 2 * b->sp[k].nblk;
+		gap = 4 * b->sp[k].nblk;
 		if (gap < CKMIN)
 			gap = CKMIN;
 		if (c - last < gap)
@@ -327,16 +329,33 @@ nomem:
 	return -1;
 }
 
-/* A checkpoint's set as the blob of timeline_live into buf (10 bytes per id at most); its length. */
-static size_t
-encode(const uint32_t *ids, size_t n, unsigned char *buf)
+static int
+idcmp(const void *a, const void *b)
 {
-	uint32_t d;
+	uint32_t x, y;
+
+	x = *(const uint32_t *)a;
+	y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A checkpoint's set as the blob of timeline_live into buf (5 bytes per id
+ * at most): sorted, then each id as its difference from the one before.
+ * Returns its length.
+ */
+static size_t
+encode(uint32_t *ids, size_t n, unsigned char *buf)
+{
+	uint32_t d, prev;
 	size_t i, len;
 
+	qsort(ids, n, sizeof *ids, idcmp);
 	len = 0;
+	prev = 0;
 	for (i = 0; i < n; i++) {
-		d = ids[i];
+		d = ids[i] - prev;
+		prev = ids[i];
 		while (d >= 0x80) {
 			buf[len++] = (unsigned char)(d | 0x80);
 			d >>= 7;
@@ -402,7 +421,7 @@ store(Build *b, const char *schema, char *err, size_t errlen)
 	for (k = 0; k < b->nck; k++)
 		if (b->nset[k] > maxn)
 			maxn = b->nset[k];
-	if ((buf = malloc(maxn * 10 + 1)) == NULL) {
+	if ((buf = malloc(maxn * 5 + 1)) == NULL) {
 		snprintf(err, errlen, "timeline: out of memory");
 		goto out;
 	}

@@ -235,18 +235,10 @@ replay(Model *m, int64_t a, int64_t b, int dir)
 	return m->nomem ? -1 : 0;
 }
 
-static int
-seqcmp(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
 /*
- * Load the checkpoint at ck[i] as the alive set.  The blocks not yet read
- * are read from events in the order of seq, so that the pages come in
- * order.
+ * Load the checkpoint at ck[i] as the alive set.  The set is stored in
+ * ascending order, so the blocks not yet read are read from events in
+ * the order of seq and the pages come in order.
  */
 static int
 loadck(Model *m, size_t i)
@@ -274,6 +266,7 @@ loadck(Model *m, size_t i)
 			}
 			if (p < e)
 				d |= (uint64_t)*p++ << shift;
+			d += n > 0 ? (uint64_t)v[n - 1] : 0;	/* each the difference from the one before */
 			if (n == max) {
 				max = max == 0 ? 4096 : 2 * max;
 				if ((nv = realloc(v, max * sizeof *nv)) == NULL) {
@@ -286,8 +279,6 @@ loadck(Model *m, size_t i)
 		}
 	}
 	sqlite3_reset(m->qck);
-	if (n > 1)
-		qsort(v, n, sizeof *v, seqcmp);
 	for (k = 0; k < n; k++)
 		if ((b = blkget(m, v[k])) != NULL)
 			liveadd(m, b);
