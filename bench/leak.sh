@@ -3,7 +3,10 @@
 # its first line of output and to its end, on a synthetic trace of
 # LEAK_EVENTS heap events (bench/mktrace, 10 million by default) and on
 # the trace of a real program (gcc compiling a large file under pooldbg
-# run, the same workload as bench/trace.sh) when gcc is installed.
+# run, the same workload as bench/trace.sh) when gcc is installed; then
+# leak on the churn (bench/churn, 5M steps) beside heaptrack_print -l on
+# heaptrack's trace of the same run, with the peak memory of each, when
+# heaptrack is installed.
 #
 # The first line is timed through a pipe with leak's output line-buffered
 # (stdbuf), so it is when a person would see it.  Each figure is the
@@ -62,8 +65,8 @@ timing() {
 		once "$t" "$@" >>"$work/times"
 		r=$((r + 1))
 	done
-	ev=$(sqlite3 "$t" "select count(*) from events" 2>/dev/null || echo "?")
-	live=$(sqlite3 "$t" "select count(*) from blocks where free_seq is null" 2>/dev/null || echo "?")
+	ev=$(sqlite3 "$t" "select sum(count) from event_pages" 2>/dev/null || echo "?")
+	live=$(sqlite3 "$t" "select count(*) from live_blocks" 2>/dev/null || echo "?")
 	m=$(((rounds + 1) / 2))
 	first=$(cut -d' ' -f1 "$work/times" | sort -n | sed -n "${m}p")
 	whole=$(cut -d' ' -f2 "$work/times" | sort -n | sed -n "${m}p")
@@ -95,4 +98,51 @@ if [ -n "$gcc" ] && [ -x "$pooldbg" ]; then
 	fi
 else
 	echo "(gcc or pooldbg not available: no gcc figure)"
+fi
+
+# first line, whole and peak memory of one command, median of rounds:
+# "first whole peakKB"
+peakrun() {
+	: >"$work/peak"
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		t0=$(now)
+		/usr/bin/time -f "%M" -o "$work/rss" $linebuf "$@" 2>/dev/null | {
+			IFS= read -r line || true
+			t1=$(now)
+			cat >/dev/null
+			t2=$(now)
+			echo "$((t1 - t0)) $((t2 - t0))"
+		} >"$work/one"
+		echo "$(cat "$work/one") $(tail -1 "$work/rss")" >>"$work/peak"
+		r=$((r + 1))
+	done
+	m=$(((rounds + 1) / 2))
+	echo "$(cut -d' ' -f1 "$work/peak" | sort -n | sed -n "${m}p")" \
+	    "$(cut -d' ' -f2 "$work/peak" | sort -n | sed -n "${m}p")" \
+	    "$(cut -d' ' -f3 "$work/peak" | sort -n | sed -n "${m}p")"
+}
+
+churn=$builddir/bench/churn
+if [ -x "$churn" ] && [ -x "$pooldbg" ] && [ -x /usr/bin/time ]; then
+	(cd "$work" && "$pooldbg" run -o "$work/churn.db" -- "$churn" -n 5000000 glibc 1 \
+	    >/dev/null 2>&1) || true
+	printf "\nthe churn, 5M steps: seconds to the first line and to the end, peak memory\n\n"
+	printf "%-28s %12s %12s %10s\n" "report" "first line" "whole" "peak MB"
+	if [ -f "$work/churn.db" ]; then
+		peakrun "$leak" "$work/churn.db" | awk '{ printf "%-28s %12.3f %12.3f %10.1f\n",
+		    "leak", $1 / 1e9, $2 / 1e9, $3 / 1024 }'
+	fi
+	if command -v heaptrack >/dev/null 2>&1 && command -v heaptrack_print >/dev/null 2>&1; then
+		(cd "$work" && heaptrack -o "$work/ht" "$churn" -n 5000000 glibc 1 >/dev/null 2>&1) || true
+		ht=$(ls "$work"/ht.* 2>/dev/null | head -1)
+		if [ -n "$ht" ]; then
+			peakrun heaptrack_print -l "$ht" | awk '{ printf "%-28s %12.3f %12.3f %10.1f\n",
+			    "heaptrack_print -l", $1 / 1e9, $2 / 1e9, $3 / 1024 }'
+		fi
+	else
+		echo "(heaptrack is not installed: no heaptrack_print figure)"
+	fi
+else
+	echo "(bench/churn, pooldbg or /usr/bin/time missing: no churn figure)"
 fi
