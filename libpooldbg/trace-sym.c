@@ -23,6 +23,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -427,14 +428,24 @@ lookupall(Sym *s)
 	return 0;
 }
 
-static void *
-lookupmain(void *arg)
+static void
+lookuptimed(Sym *s)
 {
-	Sym *s = arg;
 	double t0 = seconds();
 
 	s->lookuprc = lookupall(s);
 	s->lookupsec = seconds() - t0;
+}
+
+static void *
+lookupthread(void *arg)
+{
+	sigset_t all;
+
+	/* signals are the caller's business: let its thread take them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	lookuptimed(arg);
 	return NULL;
 }
 
@@ -514,10 +525,10 @@ sym_start(sqlite3 *db, char *err, size_t errlen)
 	s->db = NULL;
 	if (s->npc == 0)
 		return s;
-	if (pthread_create(&s->thread, NULL, lookupmain, s) == 0)
+	if (pthread_create(&s->thread, NULL, lookupthread, s) == 0)
 		s->threaded = 1;
 	else
-		lookupmain(s);	/* no thread to be had: the same work, now */
+		lookuptimed(s);	/* no thread to be had: the same work, now */
 	return s;
 }
 
