@@ -41,4 +41,36 @@
  */
 int	sym_resolve(sqlite3 *db, char *err, size_t errlen);
 
+/*
+ * The same work in two halves, so the look-ups run while the caller does
+ * something else with db (the recorder builds its tables meanwhile).
+ *
+ * sym_start reads the modules and the new (process, pc) pairs from db,
+ * then looks them up in a thread of its own that never touches db.  Until
+ * sym_finish, the caller may use db as it likes but must not change
+ * modules, frames or locations.  Returns the job, or NULL with a one-line
+ * reason in err (nothing started, nothing written).
+ *
+ * sym_finish waits for the look-ups and writes what sym_resolve writes,
+ * inside one savepoint (rolled back on failure).  It frees j whatever
+ * happens; st, when not NULL, gets the figures.  Returns the number of
+ * (process, pc) pairs symbolized, or -1 with a one-line reason in err.
+ *
+ * sym_abandon waits for the look-ups and frees j without writing.
+ */
+typedef struct SymJob SymJob;
+
+typedef struct SymStats SymStats;
+struct SymStats {
+	size_t	pcs;		/* (process, pc) pairs symbolized */
+	size_t	files;		/* module files opened with success */
+	double	lookup;		/* seconds the look-ups took (in their thread) */
+	double	wait;		/* seconds sym_finish waited for them */
+	double	store;		/* seconds spent reading and writing the trace */
+};
+
+SymJob	*sym_start(sqlite3 *db, char *err, size_t errlen);
+int	sym_finish(SymJob *j, sqlite3 *db, SymStats *st, char *err, size_t errlen);
+void	sym_abandon(SymJob *j);
+
 #endif /* POOLDBG_SYM_H */

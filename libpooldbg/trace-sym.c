@@ -10,6 +10,11 @@
  * bases in other processes costs one hash probe per pc, and each row is
  * written with one prepared statement inside one savepoint.
  *
+ * The work comes in three steps: reading the tables (the caller's
+ * thread), the look-ups (a thread of their own, which never touches the
+ * trace, so the recorder builds its tables meanwhile), and writing the
+ * rows (the caller's thread again, once the look-ups are done).
+ *
  * Owns: the rows of locations and meta 'symbolized'.  Never creates or
  * alters tables (the schema module does), never writes any other table,
  * never runs in a traced process.
@@ -17,11 +22,14 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "sym.h"
@@ -50,13 +58,25 @@ typedef struct SymPc SymPc;
 struct SymPc {
 	int64_t	process;
 	uint64_t pc;
+	/* what the look-ups found */
+	long	mod;		/* index in Sym.mods, -1 if no module held pc */
+	size_t	first;		/* its chain: Sym.rows.v[first .. first + nrow) */
+	size_t	nrow;		/* 0: one row without a name (no module, or its file is bad) */
 };
 
-typedef struct Sym Sym;	/* the state of one sym_resolve call */
-struct Sym {
-	sqlite3	*db;
-	char	*err;		/* the caller's buffer */
+typedef struct SymJob Sym;	/* the state of one symbolization (sym.h's SymJob) */
+struct SymJob {
+	sqlite3	*db;		/* not used by the look-ups' thread */
+	char	*err;		/* where fail() writes: the caller's buffer, or why */
 	size_t	errlen;
+	char	why[256];	/* the look-ups' reason to fail, copied out by sym_finish */
+	pthread_t thread;
+	int	threaded;	/* thread runs lookupall */
+	int	lookuprc;	/* lookupall's result */
+	double	lookupsec;	/* its seconds */
+	size_t	nopen;		/* files opened with success */
+	double	waitsec;	/* sym_finish's wait for the look-ups */
+	double	storesec;	/* reading and writing the trace */
 	SymFile	*files;
 	size_t	nfile, afile;
 	SymStrs	strs;		/* paths, build-ids, names, file names */
@@ -366,8 +386,72 @@ putrow(Sym *s, const SymPc *p, int depth, const SymRow *r, const SymMod *m)
 	return 0;
 }
 
+static double
+seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Find each pc's module and chain; touches no SQLite.  -1 only when out of memory. */
 static int
-resolveall(Sym *s)
+lookupall(Sym *s)
+{
+	SymPc *p;
+	SymMod *m;
+	SymFile *f;
+	SymHit *h;
+	size_t i;
+
+	for (i = 0; i < s->npc; i++) {
+		p = &s->pcs[i];
+		m = p->pc != 0 ? findmod(s, p->process, p->pc) : NULL;
+		p->mod = m != NULL ? (long)(m - s->mods) : -1;
+		p->first = p->nrow = 0;
+		f = m ? &s->files[m->file] : NULL;
+		if (f != NULL && f->state == SYMFILE_UNOPENED) {
+			symfile_open(f);
+			s->nopen += f->state == SYMFILE_OPEN;
+		}
+		if (f == NULL || f->state != SYMFILE_OPEN)
+			continue;
+		h = lookup(s, m->file, p->pc - m->base);
+		if (h == NULL)
+			return -1;
+		p->first = h->first;	/* h moves when the table grows; its rows do not */
+		p->nrow = h->nrow;
+	}
+	if (s->strs.nomem)
+		return fail(s, "out of memory");
+	return 0;
+}
+
+static void
+lookuptimed(Sym *s)
+{
+	double t0 = seconds();
+
+	s->lookuprc = lookupall(s);
+	s->lookupsec = seconds() - t0;
+}
+
+static void *
+lookupthread(void *arg)
+{
+	sigset_t all;
+
+	/* signals are the caller's business: let its thread take them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	lookuptimed(arg);
+	return NULL;
+}
+
+/* Write what lookupall found, and meta 'symbolized'. */
+static int
+writeall(Sym *s)
 {
 	static const char ins[] =
 	    "INSERT INTO locations(process, pc, depth, function, file, line,"
@@ -375,35 +459,20 @@ resolveall(Sym *s)
 	static const char meta[] =
 	    "INSERT OR REPLACE INTO meta(key, value) VALUES ('symbolized', 'yes')";
 	const SymPc *p;
-	SymMod *m;
-	SymFile *f;
-	SymHit *h;
-	size_t i, k, first, nrow;
+	const SymMod *m;
+	size_t i, k;
 
 	if (sqlite3_prepare_v2(s->db, ins, -1, &s->ins, NULL) != SQLITE_OK)
 		return dbfail(s, "writing locations");
 	for (i = 0; i < s->npc; i++) {
 		p = &s->pcs[i];
-		m = p->pc != 0 ? findmod(s, p->process, p->pc) : NULL;
-		f = m ? &s->files[m->file] : NULL;
-		if (f != NULL)
-			symfile_open(f);
-		if (f == NULL || f->state != SYMFILE_OPEN) {
-			if (putrow(s, p, 0, NULL, m) < 0)
-				return -1;
-			continue;
-		}
-		h = lookup(s, m->file, p->pc - m->base);
-		if (h == NULL)
+		m = p->mod >= 0 ? &s->mods[p->mod] : NULL;
+		if (p->nrow == 0 && putrow(s, p, 0, NULL, m) < 0)
 			return -1;
-		first = h->first;	/* h moves when the table grows; its rows do not */
-		nrow = h->nrow;
-		for (k = 0; k < nrow; k++)
-			if (putrow(s, p, (int)k, &s->rows.v[first + k], m) < 0)
+		for (k = 0; k < p->nrow; k++)
+			if (putrow(s, p, (int)k, &s->rows.v[p->first + k], m) < 0)
 				return -1;
 	}
-	if (s->strs.nomem)
-		return fail(s, "out of memory");
 	if (sqlite3_exec(s->db, meta, NULL, NULL, NULL) != SQLITE_OK)
 		return dbfail(s, "writing meta");
 	return 0;
@@ -423,36 +492,123 @@ freeall(Sym *s)
 	free(s->pcs);
 	free(s->rows.v);
 	free(s->hits);
+	free(s);
 }
 
-int
-sym_resolve(sqlite3 *db, char *err, size_t errlen)
+/* Contract in sym.h. */
+SymJob *
+sym_start(sqlite3 *db, char *err, size_t errlen)
 {
-	Sym s;
-	int rc;
+	Sym *s;
+	double t0;
 
-	memset(&s, 0, sizeof s);
-	s.db = db;
-	s.err = err;
-	s.errlen = errlen;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (sqlite3_exec(db, "SAVEPOINT sym_resolve", NULL, NULL, NULL) != SQLITE_OK)
-		return dbfail(&s, "starting a transaction");
+	s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t0 = seconds();
+	s->db = db;
+	s->err = err;
+	s->errlen = errlen;
+	if (loadmods(s) < 0 || loadpcs(s) < 0) {
+		freeall(s);
+		return NULL;
+	}
+	s->storesec = seconds() - t0;
+	/* from here on the look-ups say why they failed in s->why */
+	s->err = s->why;
+	s->errlen = sizeof s->why;
+	s->db = NULL;
+	if (s->npc == 0)
+		return s;
+	if (pthread_create(&s->thread, NULL, lookupthread, s) == 0)
+		s->threaded = 1;
+	else
+		lookuptimed(s);	/* no thread to be had: the same work, now */
+	return s;
+}
+
+/* Wait for the look-ups; the seconds it took into s->waitsec. */
+static void
+join(Sym *s)
+{
+	double t0 = seconds();
+
+	if (s->threaded)
+		pthread_join(s->thread, NULL);
+	s->threaded = 0;
+	s->waitsec = seconds() - t0;
+}
+
+/* Contract in sym.h. */
+int
+sym_finish(SymJob *s, sqlite3 *db, SymStats *st, char *err, size_t errlen)
+{
+	double t0;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	join(s);
+	t0 = seconds();
+	s->db = db;
+	s->err = err;
+	s->errlen = errlen;
 	rc = -1;
-	if (loadmods(&s) < 0 || loadpcs(&s) < 0 || resolveall(&s) < 0)
-		goto out;
-	rc = s.npc > INT_MAX ? INT_MAX : (int)s.npc;
-out:
-	sqlite3_finalize(s.ins);
-	s.ins = NULL;
+	if (s->lookuprc < 0) {
+		fail(s, "%s", s->why);
+		goto done;
+	}
+	if (sqlite3_exec(db, "SAVEPOINT sym_resolve", NULL, NULL, NULL) != SQLITE_OK) {
+		dbfail(s, "starting a transaction");
+		goto done;
+	}
+	if (writeall(s) == 0)
+		rc = s->npc > INT_MAX ? INT_MAX : (int)s->npc;
+	sqlite3_finalize(s->ins);
+	s->ins = NULL;
 	if (rc < 0)
 		sqlite3_exec(db, "ROLLBACK TO sym_resolve", NULL, NULL, NULL);
 	if (sqlite3_exec(db, "RELEASE sym_resolve", NULL, NULL, NULL) != SQLITE_OK &&
 	    rc >= 0) {
-		dbfail(&s, "committing locations");
+		dbfail(s, "committing locations");
 		rc = -1;
 	}
-	freeall(&s);
+done:
+	s->storesec += seconds() - t0;
+	if (st != NULL) {
+		st->pcs = rc >= 0 ? s->npc : 0;
+		st->files = s->nopen;
+		st->lookup = s->lookupsec;
+		st->wait = s->waitsec;
+		st->store = s->storesec;
+	}
+	freeall(s);
 	return rc;
+}
+
+/* Contract in sym.h. */
+void
+sym_abandon(SymJob *s)
+{
+	if (s == NULL)
+		return;
+	join(s);
+	freeall(s);
+}
+
+/* Contract in sym.h. */
+int
+sym_resolve(sqlite3 *db, char *err, size_t errlen)
+{
+	Sym *s;
+
+	s = sym_start(db, err, errlen);
+	if (s == NULL)
+		return -1;
+	return sym_finish(s, db, NULL, err, errlen);
 }

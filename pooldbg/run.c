@@ -33,6 +33,7 @@
 extern char **environ;
 
 static volatile sig_atomic_t mainpid;	/* the program, while it runs; 0 after */
+static double endedat;			/* when the program ended (seconds()), 0 before */
 static volatile sig_atomic_t nsignals;	/* INT/TERM/HUP/QUIT received */
 
 /*
@@ -61,6 +62,16 @@ catchsignals(void)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < nelem(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+/* CLOCK_MONOTONIC in seconds: for the time spent after the program ended. */
+static double
+seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static void
@@ -396,6 +407,7 @@ record(pid_t child, Drain *d, int *mainst)
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			if (p == child) {
 				mainpid = 0;
+				endedat = seconds();
 				*mainst = st;
 				ended = 1;
 				nsignals = 0;	/* from now on a signal means: stop waiting */
@@ -423,9 +435,13 @@ int
 run(const Opts *o)
 {
 	char prog[PATH_MAX], preload[PATH_MAX], session[PATH_MAX], out[PATH_MAX], err[512];
+	char symerr[512];
+	double tables;
+	SymStats ss;
+	SymJob *job;
 	const char *flags, *base;
 	char **env, c;
-	int gop[2], errp[2], r, st, e, status, complete;
+	int gop[2], errp[2], r, st, e, status, complete, derived;
 	TraceWriter w;
 	DeriveStats ds;
 	Drain *d = NULL;
@@ -551,9 +567,17 @@ run(const Opts *o)
 
 	/* 5. finish the trace */
 	complete = 0;
+	tables = 0;
+	memset(&ss, 0, sizeof ss);
 	drain_end(d);
 	if (w.rc == 0) {
-		if (derive(db, drain_lifetimes(d), &ds, &r, err, sizeof err) < 0) {
+		/* the symbols are looked up while the tables are built */
+		job = sym_start(db, symerr, sizeof symerr);
+		tables = seconds();
+		derived = derive(db, drain_lifetimes(d), &ds, &r, err, sizeof err) == 0;
+		tables = seconds() - tables;
+		if (!derived) {
+			sym_abandon(job);
 			if (r == SQLITE_FULL)
 				w.rc = SQLITE_FULL;
 			else {
@@ -561,8 +585,8 @@ run(const Opts *o)
 				snprintf(w.msg, sizeof w.msg, "%.200s", err);
 			}
 		} else {
-			if (sym_resolve(db, err, sizeof err) < 0)
-				say("%s: symbols: %s", out, err);
+			if (job == NULL || sym_finish(job, db, &ss, symerr, sizeof symerr) < 0)
+				say("%s: symbols: %s", out, symerr);
 			complete = trace_set_meta(&w, "complete", "yes") == 0;
 		}
 	}
@@ -581,6 +605,9 @@ run(const Opts *o)
 	sqlite3_close(db);
 	drain_free(d);
 	rmsession(session);
+	if (complete && endedat > 0)
+		say("after exit: %.2f s (symbols %.2f s, %zu pcs; tables %.2f s)",
+		    seconds() - endedat, ss.lookup + ss.store, ss.pcs, tables);
 	say("trace written to %s; see: leak %s", out, out);
 	return status;
 }

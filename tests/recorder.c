@@ -224,7 +224,7 @@ test_basic(void)
 {
 	char want[PATH_MAX + 64];
 	sqlite3 *db;
-	long long pid, p;
+	long long pid, p, pcs;
 	int r;
 
 	r = RUN(NULL, "run", "-o", "t.db", "--flags", "paranoia, noreuse", "--depth", "16", "--",
@@ -248,6 +248,7 @@ test_basic(void)
 	ok(strlen(qs(db, "SELECT value FROM meta WHERE key = 'started'")) >= 19, "meta: started");
 	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'symbolized'"), "(null)") != 0,
 	    "meta: symbolized is there");
+	pcs = qi(db, "SELECT count(*) FROM (SELECT DISTINCT process, pc FROM locations)");
 	is(qi(db, "PRAGMA user_version"), TRACE_VERSION, "user_version");
 
 	is(qi(db, "SELECT count(*) FROM processes"), 1, "one process");
@@ -362,6 +363,16 @@ test_basic(void)
 	    "summary: the last line names the next command (%s)", lastline());
 	ok(!hasline("pooldbg: leak classes at exit:") && !hasline("pooldbg: 0 marks"),
 	    "summary: no scan line and no marks line without scans or marks");
+	{
+		const char *a = strstr(errtext, "\npooldbg: after exit: ");
+		double all, sy, ta;
+		unsigned long npc;
+
+		ok(a != NULL && sscanf(a + 1, "pooldbg: after exit: %lf s (symbols %lf s, %lu pcs;"
+		    " tables %lf s)", &all, &sy, &npc, &ta) == 4 && all >= ta && sy >= 0 &&
+		    (long long)npc == pcs,
+		    "summary: the time after exit, with the %lld pcs symbolized (%s)", pcs, flat());
+	}
 	cleantmp();
 }
 

@@ -4,7 +4,8 @@
  * so it resolves from its file) come back as the right function, file, line
  * and inline chain; C++ names are demangled; an address outside every module,
  * the vdso, a missing file and a rebuilt file give a row without a name;
- * each process gets the modules it had; a second call adds nothing.
+ * each process gets the modules it had; a second call adds nothing; the
+ * two halves (sym_start, sym_finish) write the same and sym_abandon nothing.
  *
  * The trace tables are made here with the columns of the trace schema; the
  * test owns nothing else.
@@ -562,6 +563,36 @@ main(void)
 	n = sym_resolve(db, err, sizeof err);
 	ok(n == 1 && count("SELECT count(*) FROM locations") == total + 1,
 	    "a new frame: one new pc resolved (%d)", n);
+
+	/*
+	 * In two halves: the look-ups run while the caller writes other
+	 * tables; abandoned, they write nothing; finished, what sym_resolve
+	 * would, with the figures.
+	 */
+	{
+		SymStats st;
+		SymJob *j;
+
+		addframe(1, site.pc + 2);
+		addframe(1, chain[0].pc + 1);
+		total = count("SELECT count(*) FROM locations");
+		j = sym_start(db, err, sizeof err);
+		ok(j != NULL, "sym_start: started (%s)", err);
+		sym_abandon(j);
+		ok(count("SELECT count(*) FROM locations") == total, "sym_abandon: nothing written");
+		j = sym_start(db, err, sizeof err);
+		exec("CREATE TABLE other(x); INSERT INTO other VALUES (1)");
+		memset(&st, 0xff, sizeof st);
+		n = j != NULL ? sym_finish(j, db, &st, err, sizeof err) : -1;
+		ok(n == 2 && st.pcs == 2 && st.files == 1 && st.lookup >= 0 && st.wait >= 0 &&
+		    st.store >= 0, "sym_finish: two pcs from one file (%d, %zu, %zu)", n, st.pcs,
+		    st.files);
+		ok(count("SELECT count(*) FROM locations") == total + 1 + nrows(1, chain[0].pc + 1) &&
+		    nrows(1, chain[0].pc + 1) >= 1 && count("SELECT count(*) FROM other") == 1,
+		    "sym_finish: their rows beside the caller's");
+		checkdepth("two halves", 1, site.pc + 2, 0, "symfix_caller", "tests/symfix.c",
+		    loc(1, site.pc + 1, 0).line);
+	}
 
 	/* libc found by its build-id when its path is gone (needs libc6-dbg) */
 	for (i = 0; i < libc->bidlen; i++)
