@@ -137,7 +137,7 @@ if [ -x "$churn" ] && [ -x "$pooldbg" ] && [ -x /usr/bin/time ]; then
 		(cd "$work" && heaptrack -o "$work/ht" "$churn" -n 5000000 glibc 1 >/dev/null 2>&1) || true
 		ht=$(ls "$work"/ht.* 2>/dev/null | head -1)
 		if [ -n "$ht" ]; then
-			peakrun heaptrack_print -l "$ht" | awk '{ printf "%-28s %12.3f %12.3f %10.1f\n",
+			peakrun heaptrack_print -l 1 "$ht" | awk '{ printf "%-28s %12.3f %12.3f %10.1f\n",
 			    "heaptrack_print -l", $1 / 1e9, $2 / 1e9, $3 / 1024 }'
 		fi
 	else

@@ -468,7 +468,7 @@ timeline_store(Timeline *b, sqlite3 *db, const char *schema, TimelineStats *ts, 
 
 	b->db = db;
 	rc = -1;
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM main.events", -1, &st,
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(last), 0) FROM main.event_pages", -1, &st,
 	    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
 		return -1;

@@ -383,13 +383,13 @@ model_open(Model *m, const char *path, char *err, size_t errlen)
 		}
 		m->cached = 1;
 	}
-	if (sqlite3_prepare_v2(m->db, "SELECT coalesce(max(seq), 0) FROM events", -1, &st,
+	if (sqlite3_prepare_v2(m->db, "SELECT coalesce(max(last), 0) FROM event_pages", -1, &st,
 	    NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			m->maxseq = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (sqlite3_prepare_v2(m->db, "SELECT time FROM events ORDER BY seq LIMIT 1", -1, &st,
+	if (sqlite3_prepare_v2(m->db, "SELECT time FROM events WHERE seq = (SELECT min(first) FROM event_pages)", -1, &st,
 	    NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			m->t0 = sqlite3_column_int64(st, 0);
