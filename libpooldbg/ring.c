@@ -248,6 +248,33 @@ ring_peek(Ring *r)
 	}
 }
 
+const RecHdr *
+ring_at(Ring *r, uint64_t *pos)
+{
+	uint64_t head, off;
+	const RecHdr *rec;
+
+	head = LOAD(r->hdr->head);
+	for (;;) {
+		if (*pos >= head)
+			return NULL;
+		off = *pos & (r->size - 1);
+		rec = (const RecHdr *)(r->data + off);
+		if (rec->len < sizeof *rec || rec->len % 8 != 0 || rec->len > r->size - off ||
+		    rec->len > head - *pos)
+			return NULL;	/* damaged: ring_peek will say so when it gets there */
+		if (rec->type != REC_PAD)
+			return rec;
+		*pos += rec->len;
+	}
+}
+
+uint64_t
+ring_tail(Ring *r)
+{
+	return r->hdr->tail;
+}
+
 void
 ring_advance(Ring *r, const RecHdr *rec)
 {

@@ -97,6 +97,16 @@ int	ring_open(Ring *r, const char *path);
  */
 const RecHdr *ring_peek(Ring *r);
 
+/*
+ * The complete record at absolute position *pos (at or after the one
+ * ring_peek returned), padding stepped over (*pos moves past it); NULL
+ * when the writer has not finished one there.  Consumes nothing: a
+ * reader looks ahead with it.
+ */
+const RecHdr *ring_at(Ring *r, uint64_t *pos);
+/* The absolute position of the next record ring_peek returns. */
+uint64_t ring_tail(Ring *r);
+
 /* Mark the record ring_peek returned as read and wake a waiting writer. */
 void	ring_consume(Ring *r, const RecHdr *rec);
 /*

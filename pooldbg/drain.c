@@ -28,7 +28,8 @@ enum {
 	BATCH_RECORDS	= 10000,	/* commit after this many records... */
 	BATCH_NS	= 50000000,	/* ...or when the batch is this old */
 	SCAN_NS		= 5000000,	/* look for new ring files this often */
-	ROUND_RECORDS	= 4096,	/* records from one ring per round, so no ring starves the others */
+	ROUND_RECORDS	= 4096,
+	AHEADBYTES	= 640,	/* how far past the tail lookahead starts loads: ~10 records */	/* records from one ring per round, so no ring starves the others */
 };
 
 /* One ring file of the session. */
@@ -537,6 +538,42 @@ maybecommit(Drain *d, int force)
 }
 
 /*
+ * Start the loads the records a few ahead of the ring's tail will need:
+ * the lifetime slots of their addresses, which are far apart in a big
+ * table and would each stall the drain when its record comes.  *ahead is
+ * the position looked at so far (0 at the start).
+ */
+static void
+lookahead(Drain *d, Src *s, uint64_t *ahead)
+{
+	const RecHdr *r;
+	uint64_t tail;
+
+	tail = ring_tail(&s->r);
+	if (*ahead < tail)
+		*ahead = tail;
+	while (*ahead - tail < AHEADBYTES && (r = ring_at(&s->r, ahead)) != NULL) {
+		switch (r->type) {
+		case REC_ALLOC:
+			if (r->len >= sizeof(RecAlloc))
+				life_prefetch(d->life, s->proc, ((const RecAlloc *)r)->ptr);
+			break;
+		case REC_FREE:
+			if (r->len >= sizeof(RecFree))
+				life_prefetch(d->life, s->proc, ((const RecFree *)r)->ptr);
+			break;
+		case REC_REALLOC:
+			if (r->len >= sizeof(RecRealloc)) {
+				life_prefetch(d->life, s->proc, ((const RecRealloc *)r)->oldptr);
+				life_prefetch(d->life, s->proc, ((const RecRealloc *)r)->newptr);
+			}
+			break;
+		}
+		*ahead += r->len;
+	}
+}
+
+/*
  * Move up to max records (0: all there are) from s into the trace.
  * Returns how many; *damaged set if the ring stopped making sense.
  */
@@ -545,14 +582,17 @@ drainsrc(Drain *d, Src *s, size_t max, int *damaged)
 {
 	const RecHdr *h;
 	size_t n, unwoken;
+	uint64_t ahead;
 
 	*damaged = 0;
 	unwoken = 0;
+	ahead = 0;
 	for (n = 0; max == 0 || n < max; n++) {
 		if ((h = ring_peek(&s->r)) == NULL) {
 			*damaged = errno == EPROTO;
 			break;
 		}
+		lookahead(d, s, &ahead);
 		if (d->batch == 0) {
 			trace_begin(d->w);
 			d->batchstart = now();

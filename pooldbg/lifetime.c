@@ -377,6 +377,18 @@ life_timeline(Lifetimes *l)
 	return l->tl;
 }
 
+void
+life_prefetch(Lifetimes *l, int64_t process, uint64_t ptr)
+{
+	size_t h;
+
+	h = hash(process, ptr);
+	if (l->slot != NULL)
+		__builtin_prefetch(&l->slot[h & l->mask]);
+	if (l->gone != NULL)
+		__builtin_prefetch(&l->gone[h & l->gonemask]);
+}
+
 int
 life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t *stack,
     const char **call)

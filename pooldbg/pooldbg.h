@@ -107,6 +107,8 @@ Timeline *life_timeline(Lifetimes *l);
  * stack and call (a name of trace_callname) of the event that started it,
  * or 0 if none is open there.
  */
+/* Start loading what an event of process at ptr will touch (a hint: no effect on results). */
+void	life_prefetch(Lifetimes *l, int64_t process, uint64_t ptr);
 int	life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t *stack,
 	    const char **call);
 
