@@ -31,6 +31,8 @@ struct Opts {
 	const char *quarantine;	/* --quarantine SIZE, NULL: the runtime's default */
 	const char *guard;	/* --guard SIZES, NULL: none */
 	const char *guardsample;	/* --guard-sample N, NULL: none */
+	int	leaks;		/* --mode=leaks: no events, the scans carry the stacks */
+	double	sample;		/* --sample BYTES: mean bytes between samples, 0: every block */
 	char	**argv;		/* PROGRAM ARGS..., NULL-terminated */
 };
 
@@ -158,6 +160,8 @@ struct ScanCtx {
  * too short for their type, or outside a scan, are skipped.
  */
 void	scan_record(const ScanCtx *c, const RecHdr *h);
+/* How the run records: --mode=leaks (1) or not, --sample's rate in bytes (0: none); before any record. */
+void	scan_setmode(int leaks, double rate);
 /* The name stored in scan_blocks.class for a CLASS_* ("definite", ...); NULL if none. */
 const char *scan_classname(int cls);
 

@@ -212,13 +212,13 @@ heapfilepid(char **env)
 static char **
 mkenv(const Opts *o, const char *preload, const char *session, const char *flags)
 {
-	char **env, depth[16], *pre;
+	char **env, depth[16], sample[32], *pre;
 	const char *old;
 	size_t n, i;
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 12, sizeof *env)) == NULL)
+	if ((env = calloc(n + 14, sizeof *env)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		env[i] = environ[i];
@@ -229,7 +229,10 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 	} else if ((pre = strdup(preload)) == NULL)
 		return NULL;
 	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(sample, sizeof sample, "%.0f", o->sample);
 	if (setenvlist(env, &n, "LD_PRELOAD", pre) < 0 ||
+	    setenvlist(env, &n, "POOLDBG_MODE", o->leaks ? "leaks" : "trace") < 0 ||
+	    setenvlist(env, &n, "POOLDBG_SAMPLE", sample) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_SESSION", session) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_FLAGS", flags) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_DEPTH", depth) < 0 ||
@@ -272,7 +275,7 @@ joinargs(char **argv)
 static int
 putmeta(TraceWriter *w, const Opts *o, const char *flags)
 {
-	char started[64], depth[16], *cmd;
+	char started[64], depth[16], sample[32], *cmd;
 	struct tm tm;
 	time_t t;
 	int r;
@@ -281,6 +284,7 @@ putmeta(TraceWriter *w, const Opts *o, const char *flags)
 	localtime_r(&t, &tm);
 	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S%z", &tm);
 	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(sample, sizeof sample, "%.0f", o->sample);
 	if ((cmd = joinargs(o->argv)) == NULL)
 		return -1;
 	r = trace_begin(w) < 0 ||
@@ -290,6 +294,9 @@ putmeta(TraceWriter *w, const Opts *o, const char *flags)
 	    trace_set_meta(w, "depth", depth) < 0 ||
 	    trace_set_meta(w, "follow", o->follow ? "yes" : "no") < 0 ||
 	    trace_set_meta(w, "recorder", "pooldbg " PACKAGE_VERSION) < 0 ||
+	    trace_set_meta(w, "mode", o->leaks ? "leaks" : "trace") < 0 ||
+	    trace_set_meta(w, "events", o->leaks ? "no" : o->sample > 0 ? "sampled" : "yes") < 0 ||
+	    trace_set_meta(w, "sample", sample) < 0 ||
 	    trace_commit(w) < 0 ? -1 : 0;
 	free(cmd);
 	return r;
@@ -326,18 +333,30 @@ classtotal(char *buf, size_t len, const ScanStats *s, int cls)
 }
 
 static void
-summary(const DrainStats *s, const DeriveStats *ds)
+summary(const Opts *o, const DrainStats *s, const DeriveStats *ds)
 {
 	char def[96], ind[96], pos[96], rea[96], cut[64];
 	const ScanStats *sc;
 	uint64_t unended;
 
-	say("%llu %s, %llu %s, %llu %s, %llu %s",
-	    (unsigned long long)s->processes, plural(s->processes, "process", "processes"),
-	    (unsigned long long)s->allocs, plural(s->allocs, "allocation", "allocations"),
-	    (unsigned long long)s->frees, plural(s->frees, "free", "frees"),
-	    (unsigned long long)s->reallocs, plural(s->reallocs, "reallocation", "reallocations"));
-	if (ds != NULL) {
+	if (o->leaks)
+		say("mode: leaks (no events recorded: the scans' blocks and their stacks)%s",
+		    o->sample > 0 ? "; sampled" : "");
+	else
+		say("mode: trace%s", o->sample > 0 ? " (sampled: only the sampled blocks' events)" : "");
+	if (o->sample > 0)
+		say("sampling: one block per %.0f bytes on average; leak reports estimates", o->sample);
+	if (o->leaks)
+		say("%llu %s", (unsigned long long)s->processes,
+		    plural(s->processes, "process", "processes"));
+	else
+		say("%llu %s, %llu %s, %llu %s, %llu %s%s",
+		    (unsigned long long)s->processes, plural(s->processes, "process", "processes"),
+		    (unsigned long long)s->allocs, plural(s->allocs, "allocation", "allocations"),
+		    (unsigned long long)s->frees, plural(s->frees, "free", "frees"),
+	    (unsigned long long)s->reallocs, plural(s->reallocs, "reallocation", "reallocations"),
+		    o->sample > 0 ? " (sampled)" : "");
+	if (ds != NULL && !o->leaks) {
 		say("peak heap in use: %llu bytes", (unsigned long long)ds->peak);
 		say("live at exit: %llu %s, %llu bytes", (unsigned long long)ds->live,
 		    plural(ds->live, "block", "blocks"), (unsigned long long)ds->livebytes);
@@ -436,6 +455,7 @@ run(const Opts *o)
 	/* 1. everything that can be refused is refused before anything exists */
 	if ((r = prog_find(o->argv[0], prog, sizeof prog)) != 0)
 		return r;
+	scan_setmode(o->leaks, o->sample);
 	if ((r = prog_preload(preload, sizeof preload)) != 0)
 		return r;
 	if (o->output != NULL && (r = checkoutput(o->output, o->force)) != 0)
@@ -566,7 +586,7 @@ run(const Opts *o)
 			complete = trace_set_meta(&w, "complete", "yes") == 0;
 		}
 	}
-	summary(drain_stats(d), complete ? &ds : NULL);
+	summary(o, drain_stats(d), complete ? &ds : NULL);
 	if (o->errexit != 0 && foundtrouble(drain_stats(d)))
 		status = o->errexit;
 	if (!complete) {
