@@ -229,12 +229,12 @@ struct TraceScanBlock {
 	int64_t	alloc_seq;	/* its lifetime's blocks.alloc_seq; 0: none (alloc_seq, stack, call NULL) */
 	int64_t	stack;		/* frames.id of the call that made it */
 	const char *call;	/* that call, a name of trace_callname */
-	double	weight;		/* sampled runs: the blocks this one stands for (1/p); 0: not sampled */
 	uint64_t tag;		/* the malloc tag */
 	uint64_t block;		/* the pool block's first byte */
 	uint64_t bsize;		/* and its whole size */
 	const void *preview;	/* its first bytes (copied) */
 	size_t	previewlen;
+	double	weight;		/* sampled runs: the blocks this one stands for (1/p); 0: not sampled */
 };
 
 /* One block a scan found. */
