@@ -51,7 +51,7 @@
 
 enum {
 	NSHARD		= 64,		/* tables, a power of two */
-	SHARDINIT	= 1024,		/* first entries of a table */
+	SHARDINIT	= 64,		/* first entries of a table: small, so a sampled run's stay in cache */
 };
 
 #define HIDE	((uintptr_t)0xa5c3ull << 48)	/* makes a key a non-canonical address */
@@ -239,6 +239,12 @@ live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size)
 	key = (uintptr_t)ptr ^ HIDE;
 	h = hash((uintptr_t)ptr);
 	s = shardof(h);
+	/*
+	 * An empty shard cannot hold ptr: its live_add happened before this
+	 * free (the program passed the pointer on), and so did the count.
+	 */
+	if (atomic_load_explicit((_Atomic size_t *)&s->len, memory_order_relaxed) == 0)
+		return 0;
 	lock(s);
 	if (s->len == 0) {
 		unlock(s);

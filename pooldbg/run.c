@@ -239,6 +239,8 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 	    setenvlist(env, &n, "POOLDBG_FOLLOW", o->follow ? "1" : "0") < 0 ||
 	    (o->abortonerror && setenvlist(env, &n, "POOLDBG_ABORT_ON_ERROR", "1") < 0) ||
 	    (o->quarantine != NULL && setenvlist(env, &n, "POOLDBG_QUARANTINE", o->quarantine) < 0) ||
+	    /* leaks mode costs what a leak checker costs: no quarantine unless asked for */
+	    (o->quarantine == NULL && o->leaks && setenvlist(env, &n, "POOLDBG_QUARANTINE", "0") < 0) ||
 	    (o->guard != NULL && setenvlist(env, &n, "POOLDBG_GUARD", o->guard) < 0) ||
 	    (o->guardsample != NULL &&
 	    setenvlist(env, &n, "POOLDBG_GUARD_SAMPLE", o->guardsample) < 0))

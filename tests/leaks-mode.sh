@@ -152,6 +152,26 @@ ok $? "the trace's meta holds the sample rate"
 grep -q 'sampling: one block per 16384 bytes' "$tmp/s.leaks.err"
 ok $? "pooldbg's summary says the run was sampled"
 
+# poolview on a leaks-mode trace: its timeline says it needs --mode=trace
+if command -v tmux >/dev/null 2>&1 && [ -x "$b/poolview/poolview" ] && [ -s "$tmp/leaky.leaks.db" ]; then
+	sock=$tmp/tmux.sock
+	tmux -S "$sock" -f /dev/null new-session -d -s pv -x 160 -y 30 \
+	    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $b/poolview/poolview $tmp/leaky.leaks.db; sleep 30"
+	i=0
+	while [ $i -lt 100 ]; do
+		tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
+		grep -q -- 'recorded with --mode=leaks' "$tmp/screen" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tmux -S "$sock" kill-server >/dev/null 2>&1
+	grep -q -- 'the timeline needs a trace recorded with --mode=trace' "$tmp/screen"
+	ok $? "poolview on a leaks-mode trace: the timeline says it needs --mode=trace"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP tmux or poolview missing"
+fi
+
 # bad values: one line, exit 2
 for args in "--sample x" "--sample 0" "--sample -5" "--sample 12q" "--mode=fast"; do
 	"$pooldbg" run $args -- /bin/true >"$tmp/bad.out" 2>"$tmp/bad.err"
