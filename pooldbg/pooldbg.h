@@ -132,6 +132,8 @@ struct ScanStats {
 	uint64_t ended;		/* scans of either kind that ended (RecScanEnd came) */
 	uint64_t blocks[CLASS_DEFINITE + 1];	/* by CLASS_*: blocks the scans at exit found that a recorded call made */
 	uint64_t bytes[CLASS_DEFINITE + 1];	/* their bytes */
+	double	wblocks[CLASS_DEFINITE + 1];	/* --sample: the blocks they stand for (sum of weights) */
+	double	wbytes[CLASS_DEFINITE + 1];	/* and their bytes (sum of size * weight) */
 };
 
 /* The scan under way in one process image. */

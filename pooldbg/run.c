@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,11 +327,15 @@ plural(uint64_t n, const char *one, const char *many)
 
 /* "definite 150 bytes in 2 blocks": what the scans at exit found of one class. */
 static const char *
-classtotal(char *buf, size_t len, const ScanStats *s, int cls)
+classtotal(char *buf, size_t len, const ScanStats *s, int cls, int sampled)
 {
+	uint64_t bytes, blocks;
+
+	bytes = sampled ? (uint64_t)llround(s->wbytes[cls]) : s->bytes[cls];
+	blocks = sampled ? (uint64_t)llround(s->wblocks[cls]) : s->blocks[cls];
 	snprintf(buf, len, "%s %llu %s in %llu %s", scan_classname(cls),
-	    (unsigned long long)s->bytes[cls], plural(s->bytes[cls], "byte", "bytes"),
-	    (unsigned long long)s->blocks[cls], plural(s->blocks[cls], "block", "blocks"));
+	    (unsigned long long)bytes, plural(bytes, "byte", "bytes"),
+	    (unsigned long long)blocks, plural(blocks, "block", "blocks"));
 	return buf;
 }
 
@@ -365,11 +370,11 @@ summary(const Opts *o, const DrainStats *s, const DeriveStats *ds)
 	}
 	sc = &s->scan;
 	if (sc->exits > 0)
-		say("leak classes at exit: %s, %s, %s, %s",
-		    classtotal(def, sizeof def, sc, CLASS_DEFINITE),
-		    classtotal(ind, sizeof ind, sc, CLASS_INDIRECT),
-		    classtotal(pos, sizeof pos, sc, CLASS_POSSIBLE),
-		    classtotal(rea, sizeof rea, sc, CLASS_REACHABLE));
+		say("%sleak classes at exit: %s, %s, %s, %s", o->sample > 0 ? "estimated " : "",
+		    classtotal(def, sizeof def, sc, CLASS_DEFINITE, o->sample > 0),
+		    classtotal(ind, sizeof ind, sc, CLASS_INDIRECT, o->sample > 0),
+		    classtotal(pos, sizeof pos, sc, CLASS_POSSIBLE, o->sample > 0),
+		    classtotal(rea, sizeof rea, sc, CLASS_REACHABLE, o->sample > 0));
 	unended = sc->exits + sc->snapshots - sc->ended;
 	cut[0] = '\0';
 	if (unended > 0)

@@ -169,6 +169,8 @@ live(const ScanCtx *c, const RecHdr *h)
 	if (c->open->exit && b.alloc_seq != 0) {
 		c->st->blocks[lv->cls]++;
 		c->st->bytes[lv->cls] += lv->size;
+		c->st->wblocks[lv->cls] += b.weight;
+		c->st->wbytes[lv->cls] += b.weight * (double)lv->size;
 	}
 }
 
