@@ -14,7 +14,8 @@
 # so and leaves its columns empty.
 #
 # usage: trace.sh BUILDDIR
-# environment: TRACE_ROUNDS (default 3), TRACE_SCALE (default 1: full size).
+# environment: TRACE_ROUNDS (default 3), TRACE_SCALE (default 1: full size),
+# TRACE_LEAKS_ARGS (more options for the leaks column, e.g. "--sample 512k").
 
 set -eu
 
@@ -123,7 +124,7 @@ run() {
 	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- \
 	    sh -c '"$@"; s=$?; date +%s%N >"'"$work"'/exited"; exit $s' sh $cmd \
 	    <"$input" >/dev/null 2>&1) ;;
-	leaks)	(cd "$work" && "$pooldbg" run --mode=leaks -o "$work/leaks.db" -- $cmd \
+	leaks)	(cd "$work" && "$pooldbg" run --mode=leaks ${TRACE_LEAKS_ARGS:-} -o "$work/leaks.db" -- $cmd \
 	    <"$input" >/dev/null 2>&1) ;;
 	esac
 	t1=$(now)
@@ -165,7 +166,8 @@ while [ "$round" -le "$rounds" ]; do
 done
 
 echo
-echo "pooldbg run (trace, and --mode=leaks) against native and heaptrack; median of $rounds paired ratios"
+echo "pooldbg run (trace, and --mode=leaks ${TRACE_LEAKS_ARGS:-}) against native and heaptrack;"
+echo "median of $rounds paired ratios"
 [ $have_heaptrack = no ] && echo "(heaptrack is not installed: apt-get install heaptrack)"
 echo
 awk -v hv=$have_heaptrack '
