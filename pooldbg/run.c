@@ -410,13 +410,13 @@ foundtrouble(const DrainStats *s)
  * wait status goes into *mainst.
  */
 static void
-record(pid_t child, Drain *d, int *mainst)
+record(pid_t child, Drain *d, int *mainst, int leaks)
 {
-	int st, ended, forced, children;
+	int st, ended, forced, children, idle;
 	pid_t p;
 	size_t n;
 
-	ended = forced = 0;
+	ended = forced = idle = 0;
 	for (;;) {
 		n = drain_round(d);
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
@@ -440,8 +440,17 @@ record(pid_t child, Drain *d, int *mainst)
 				break;
 			continue;
 		}
-		if (n == 0)
-			sleepms(1);
+		/*
+		 * Idle: wait a millisecond.  In leaks mode the rings are idle
+		 * but for frames, threads and scans, so the wait grows to 16 ms
+		 * while nothing comes (a full ring then waits that long at most).
+		 */
+		if (n > 0)
+			idle = 0;
+		else {
+			sleepms(leaks ? 1L << (idle < 4 ? idle : 4) : 1);
+			idle++;
+		}
 	}
 }
 
@@ -573,7 +582,7 @@ run(const Opts *o)
 
 	/* 4. record until the program and everything it left behind ended */
 	st = 0;
-	record(child, d, &st);
+	record(child, d, &st, o->leaks);
 	status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 
 	/* 5. finish the trace */
