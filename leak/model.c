@@ -536,9 +536,7 @@ model_read(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 	int i, rc;
 
 	memset(m, 0, sizeof *m);
-	/* how it was recorded (pooldbg(1) --mode, --sample): absent from older traces */
-	if (trace_meta(db, "mode", meta, sizeof meta) == 0 && strcmp(meta, "leaks") == 0)
-		m->leaksmode = 1;
+	/* a sampled run (pooldbg(1) --sample): absent from older traces */
 	if (trace_meta(db, "sample", meta, sizeof meta) == 0)
 		m->sample = strtod(meta, NULL);
 	if (readprocs(m, db, q, err, errlen) < 0)
