@@ -509,6 +509,24 @@ stackid(void)
 	return id;
 }
 
+/*
+ * A snapshot asked for by signal, at a heap event that records nothing
+ * (leaks mode, an unsampled block): snapshots must not wait for the next
+ * event that is unwound.  Keeps errno.
+ */
+static inline void
+honour(void)
+{
+	int e;
+
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
+	    !rt_holdslock()) {
+		e = errno;
+		snap_honour();
+		errno = e;
+	}
+}
+
 /* Whether a call is of the pool's malloc family: the only blocks the live table follows. */
 static int
 poolcall(unsigned kind)
@@ -547,8 +565,10 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 	}
 	if (live_on && poolcall(kind)) {
 		/* leaks mode or sampling: only the blocks sampled, and in leaks mode no record */
-		if (ptr == NULL || !live_sample(size))
+		if (ptr == NULL || !live_sample(size)) {
+			honour();
 			return;
+		}
 		if (live_leaks) {
 			follow(kind, ptr, size);
 			return;
@@ -581,8 +601,10 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 		return;
 	}
 	/* leaks mode: never a record; sampling: only the frees of sampled blocks */
-	if (live_on && poolcall(kind) && (!live_del(ptr, NULL, NULL, NULL) || live_leaks))
+	if (live_on && poolcall(kind) && (!live_del(ptr, NULL, NULL, NULL) || live_leaks)) {
+		honour();
 		return;
+	}
 	f.h.type = REC_FREE;
 	f.h.len = sizeof f;
 	f.time = rt_now();

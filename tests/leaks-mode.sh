@@ -120,6 +120,26 @@ if [ -x "$b/tests/traced" ]; then
 	ok $? "snapshot 1 of tests/traced marks: the same records and stacks in both modes"
 fi
 
+# a snapshot asked for by `pooldbg snapshot PID` of a sleeping leaks-mode process
+if [ -x "$b/tests/traced" ]; then
+	"$pooldbg" run --mode=leaks -o "$tmp/sleep.db" -- "$b/tests/traced" sleep 60 >"$tmp/sleep.out" 2>&1 &
+	runner=$!
+	i=0
+	while ! grep -q '^ready ' "$tmp/sleep.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	sleeper=$(ps -o pid= --ppid "$runner" | tr -d ' ' | head -n 1)
+	"$pooldbg" snapshot "$sleeper" >"$tmp/snap.out" 2>&1
+	st=$?
+	kill "$sleeper" 2>/dev/null
+	wait "$runner" 2>/dev/null
+	"$leak" --snapshot 1 --kinds=all --format=json "$tmp/sleep.db" >"$tmp/sleep.json" 2>/dev/null
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(l["bytes"] == 3331 and any(f.get("function") == "main" for f in l["stack"]) for l in d["leaks"]))' "$tmp/sleep.json"
+	r=$?
+	[ $st -eq 0 ] && [ $r -eq 0 ]
+	ok $? "pooldbg snapshot PID of a sleeping leaks-mode process: its block, with its stack (status $st)"
+fi
+
 # threads: four threads allocate and free at once; every lost block is found, exactly
 "$pooldbg" run --mode=leaks -o "$tmp/thr.db" -- "$b/tests/sampled" 6000 4 >"$tmp/thr.out" 2>/dev/null
 "$leak" --format=json --kinds=all "$tmp/thr.db" >"$tmp/thr.json" 2>/dev/null
