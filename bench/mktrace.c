@@ -210,7 +210,7 @@ main(int argc, char **argv)
 	sqlite3_exec(db, "INSERT INTO scans VALUES(1, 1, 0, 0, 0, 0, 4242, 1, 1, 65536, 1)",
 	    NULL, NULL, NULL);
 	scanb = prep(db, "INSERT INTO scan_blocks VALUES(1, ?1, ?2, ?3, ?4, ?5, 'malloc', ?6,"
-	    " ?7, ?8, ?9)");
+	    " ?7, ?8, ?9, NULL)");
 	for (i = 0; i < nlive + nlost; i++) {
 		b = i < nlive ? &live[i] : &lost[i - nlive];
 		b->lost = i >= nlive;

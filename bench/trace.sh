@@ -1,10 +1,12 @@
 #!/bin/sh
 # bench/trace.sh -- the cost of tracing: `pooldbg run` against a native run
-# and against heaptrack (Debian's), side by side on the same workloads.
+# and against heaptrack (Debian's), side by side on the same workloads;
+# and the cost of `pooldbg run --mode=leaks` (no events, stacks of live
+# blocks only), the column "leaks".
 #
-# Each round runs every workload natively, under heaptrack and under
-# pooldbg run, one after the other, so a change in the machine's load
-# touches all three alike; the table gives the median over rounds of each
+# Each round runs every workload natively, under heaptrack, under
+# pooldbg run and under pooldbg run --mode=leaks, one after the other, so
+# a change in the machine's load touches all four alike; the table gives the median over rounds of each
 # round's ratio to its native run (paired ratios); the trace's bytes per
 # allocation beside heaptrack's uncompressed trace; and the seconds the
 # recorder worked on after the program ended (symbols, indexes, tables).
@@ -12,7 +14,8 @@
 # so and leaves its columns empty.
 #
 # usage: trace.sh BUILDDIR
-# environment: TRACE_ROUNDS (default 3), TRACE_SCALE (default 1: full size).
+# environment: TRACE_ROUNDS (default 3), TRACE_SCALE (default 1: full size),
+# TRACE_LEAKS_ARGS (more options for the leaks column, e.g. "--sample 512k").
 
 set -eu
 
@@ -111,7 +114,7 @@ now() { date +%s%N; }
 run() {
 	mode=$1 w=$2
 	cmd=$(cmdof "$w")
-	rm -f "$work"/db.sqlite "$work"/trace.* "$work"/heaptrack.*
+	rm -f "$work"/db.sqlite "$work"/trace.* "$work"/leaks.* "$work"/heaptrack.*
 	input=/dev/null
 	[ "$w" = sqlite3 ] && input=$work/sql.sql
 	t0=$(now)
@@ -120,6 +123,8 @@ run() {
 	heaptrack) (cd "$work" && heaptrack -o "$work/heaptrack.$w" $cmd <"$input" >/dev/null 2>&1) ;;
 	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- \
 	    sh -c '"$@"; s=$?; date +%s%N >"'"$work"'/exited"; exit $s' sh $cmd \
+	    <"$input" >/dev/null 2>&1) ;;
+	leaks)	(cd "$work" && "$pooldbg" run --mode=leaks ${TRACE_LEAKS_ARGS:-} -o "$work/leaks.db" -- $cmd \
 	    <"$input" >/dev/null 2>&1) ;;
 	esac
 	t1=$(now)
@@ -154,13 +159,15 @@ while [ "$round" -le "$rounds" ]; do
 		allocs=$(sqlite3 "$work/trace.db" "select count(*) from blocks" 2>/dev/null || echo 0)
 		bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
 		after=$(cat "$work/after" 2>/dev/null || echo 0)
-		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0}" >>"$results"
+		l=$(run leaks "$w")
+		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0} $l" >>"$results"
 	done
 	round=$((round + 1))
 done
 
 echo
-echo "pooldbg run against native and heaptrack; median of $rounds paired ratios"
+echo "pooldbg run (trace, and --mode=leaks ${TRACE_LEAKS_ARGS:-}) against native and heaptrack;"
+echo "median of $rounds paired ratios"
 [ $have_heaptrack = no ] && echo "(heaptrack is not installed: apt-get install heaptrack)"
 echo
 awk -v hv=$have_heaptrack '
@@ -171,18 +178,19 @@ function median(a, n,   i, j, t) {
 {
 	w = $1; k = ++cnt[w]; order[w] = order[w] ? order[w] : ++nw; names[order[w]] = w
 	nat[w, k] = $2 / 1e9; hr[w, k] = $3 / $2; pr[w, k] = $4 / $2; af[w, k] = $8 / 1e9
+	lr[w, k] = $9 / $2
 	al[w] = $5; by[w] = $6; hb[w] = $7
 }
 END {
-	printf "%-8s %8s %10s %10s %9s %8s %10s %8s\n", "workload", "native s", "heaptrack", "pooldbg",
-	    "allocs", "B/alloc", "ht B/alloc", "after s"
+	printf "%-8s %8s %10s %10s %8s %9s %8s %10s %8s\n", "workload", "native s", "heaptrack", "pooldbg",
+	    "leaks", "allocs", "B/alloc", "ht B/alloc", "after s"
 	for (i = 1; i <= nw; i++) {
 		w = names[i]; n = cnt[w]
-		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k]; d[k] = af[w, k] }
-		mn = median(a, n); mh = median(b, n); mp = median(c, n); ma = median(d, n)
+		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k]; d[k] = af[w, k]; e[k] = lr[w, k] }
+		mn = median(a, n); mh = median(b, n); mp = median(c, n); ma = median(d, n); ml = median(e, n)
 		hs = hv == "yes" ? sprintf("%.2fx", mh) : "-"
 		bs = al[w] + 0 > 0 ? sprintf("%.1f", by[w] / al[w]) : "-"
 		hbs = hv == "yes" && al[w] + 0 > 0 && hb[w] + 0 > 0 ? sprintf("%.1f", hb[w] / al[w]) : "-"
-		printf("%-8s %8.2f %10s %9.2fx %9d %8s %10s %8.2f\n", w, mn, hs, mp, al[w], bs, hbs, ma)
+		printf("%-8s %8.2f %10s %9.2fx %7.2fx %9d %8s %10s %8.2f\n", w, mn, hs, mp, ml, al[w], bs, hbs, ma)
 	}
 }' "$results"

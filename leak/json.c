@@ -7,7 +7,8 @@
  *     "leaks": [{kind, pid, bytes, blocks, address, preview, stack}],
  *     "errors": [{kind, pid, address, size, block, offset, message, stack,
  *                 alloc_stack, free_stack}],
- *     "suppressed": [{name, file, line, records, bytes, blocks}] }
+ *     "suppressed": [{name, file, line, records, bytes, blocks}],
+ *     and in a sampled trace only: "estimated": true, "sample_bytes" }
  *
  * and the string writer sarif.c shares: valid UTF-8 passes through,
  * control characters are escaped, and a byte that is not part of valid
@@ -191,6 +192,9 @@ jsonbegin(Report *r)
 
 	fputs("{\"trace\": ", r->out);
 	json_str(r->out, r->trace);
+	/* a sampled trace: every bytes and blocks below is an estimate */
+	if (m->sample > 0)
+		fprintf(r->out, ",\n \"estimated\": true, \"sample_bytes\": %.0f", m->sample);
 	fputs(",\n \"processes\": [", r->out);
 	first = 1;
 	for (k = 0; k < m->nprocs; k++) {

@@ -614,6 +614,12 @@ main(int argc, char **argv)
 	    NULL, NULL, NULL);
 	if (finished(db, o.trace) < 0)
 		goto done;
+	if (o.q.mark != NULL && trace_meta(db, "mode", err, sizeof err) == 0 &&
+	    strcmp(err, "leaks") == 0) {
+		say("%s: --since-mark needs a trace recorded with --mode=trace (this one has no events)",
+		    o.trace);
+		goto done;
+	}
 	if (model_read(&m, db, &o.q, err, sizeof err) < 0 ||
 	    model_error_blocks(&m, db, err, sizeof err) < 0) {
 		say("%s: %s", o.trace, err);

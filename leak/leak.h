@@ -180,6 +180,7 @@ struct Model {
 	Sum	sum[NCLASS];	/* every block of the chosen scans, by class */
 	int	nunclassified;	/* chosen images read from blocks for want of an exit scan */
 	int	nunfinished;	/* chosen images whose scan did not finish */
+	double	sample;		/* recorded with --sample BYTES: blocks and bytes are estimates; 0: not */
 };
 
 /*

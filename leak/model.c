@@ -418,7 +418,14 @@ readleaks(Model *m, sqlite3 *db, Proc *p, size_t *max)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, p->scan != 0 ? scansql : livesql, -1, &st, NULL) != SQLITE_OK)
+	/* a sampled run: each block stands for weight blocks (pooldbg-trace(5)), rounded sums */
+	static const char weightedsql[] =
+	    "SELECT class, stack, CAST(round(total(coalesce(weight, 1))) AS INTEGER),"
+	    " CAST(round(total(size * coalesce(weight, 1))) AS INTEGER), min(alloc_seq), ptr, preview"
+	    " FROM scan_blocks WHERE scan = ?1 AND alloc_seq > ?2 GROUP BY class, stack";
+
+	if (sqlite3_prepare_v2(db, p->scan == 0 ? livesql : m->sample > 0 ? weightedsql : scansql,
+	    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, p->scan != 0 ? p->scan : p->id);
 	sqlite3_bind_int64(st, 2, p->markseq);
@@ -524,10 +531,14 @@ sqlfail:
 int
 model_read(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 {
+	char meta[64];
 	size_t max;
 	int i, rc;
 
 	memset(m, 0, sizeof *m);
+	/* a sampled run (pooldbg(1) --sample): absent from older traces */
+	if (trace_meta(db, "sample", meta, sizeof meta) == 0)
+		m->sample = strtod(meta, NULL);
 	if (readprocs(m, db, q, err, errlen) < 0)
 		return -1;
 	if (q->mark != NULL && readmarks(m, db, q, err, errlen) < 0)

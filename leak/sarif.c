@@ -221,18 +221,27 @@ sarifleak(Report *r, const Leak *l, const Frame *fr, int n)
 	char msg[200];
 
 	resultstart(r, rulebyclass(l->cls));
-	snprintf(msg, sizeof msg, "%" PRIu64 " bytes in %" PRIu64 " block%s %s", l->bytes,
+	snprintf(msg, sizeof msg, "%s%" PRIu64 " bytes in %" PRIu64 " block%s %s",
+	    r->m->sample > 0 ? "an estimated " : "", l->bytes,
 	    l->blocks, l->blocks == 1 ? "" : "s", class_words(l->cls));
 	fprintf(r->out, " \"message\": {\"text\": \"%s\"}", msg);
 	whereout(r, fr, n, "allocation stack");
 	fprintf(r->out, ",\n    \"properties\": {\"pid\": %d, \"bytes\": %" PRIu64
-	    ", \"blocks\": %" PRIu64 "}}", l->proc->pid, l->bytes, l->blocks);
+	    ", \"blocks\": %" PRIu64, l->proc->pid, l->bytes, l->blocks);
+	/* a sampled trace: the figures are estimates (leak(1), ESTIMATES) */
+	if (r->m->sample > 0)
+		fprintf(r->out, ", \"estimated\": true, \"sampleBytes\": %.0f", r->m->sample);
+	fputs("}}", r->out);
 }
 
 static void
 sarifend(Report *r)
 {
-	fputs("],\n  \"invocations\": [{\"executionSuccessful\": true}]\n }]}\n", r->out);
+	fputs("],\n  \"invocations\": [{\"executionSuccessful\": true}]", r->out);
+	if (r->m->sample > 0)
+		fprintf(r->out, ",\n  \"properties\": {\"estimated\": true, \"sampleBytes\": %.0f}",
+		    r->m->sample);
+	fputs("\n }]}\n", r->out);
 }
 
 const Format fmt_sarif = { "sarif", 0, sarifbegin, sarifleak, sarifend };

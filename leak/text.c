@@ -186,6 +186,9 @@ textbegin(Report *r)
 	fputs("trace ", r->out);
 	report_puts(r->out, r->trace);
 	fputc('\n', r->out);
+	if (m->sample > 0)
+		fprintf(r->out, "estimates: one block sampled per %.0f bytes allocated on average;"
+		    " every bytes and blocks figure below is estimated, not counted\n", m->sample);
 	for (k = 0; k < m->nprocs; k++) {
 		if (!m->procs[k].chosen)
 			continue;

@@ -288,6 +288,19 @@ struct RecLive {
 	uint8_t	previewlen;	/* bytes of preview used: min(size, 32) */
 	uint8_t	pad[6];
 	uint8_t	preview[32];	/* the block's first bytes */
+	/*
+	 * What made the block, as the runtime's live table knows it (leaks
+	 * mode, sampling); a reader takes these only when h.len reaches
+	 * sizeof(RecLive), and only with LIVEF_KNOWN in flags.
+	 */
+	uint64_t seq;		/* ordinal of its allocation in this image, from 1 */
+	uint32_t stack;		/* RecFrame id of the allocating stack */
+	uint16_t call;		/* CALL_* that made it */
+	uint16_t flags;		/* LIVEF_* */
+};
+
+enum {	/* RecLive.flags */
+	LIVEF_KNOWN	= 1 << 0,	/* seq, stack and call are the live table's */
 };
 
 typedef struct RecScanEnd RecScanEnd;

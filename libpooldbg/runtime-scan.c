@@ -666,6 +666,14 @@ emitblock(void *arg, const PoolWalkBlock *b)
 	l.cls = (uint8_t)cls;
 	l.previewlen = (uint8_t)(size < PREVIEW ? size : PREVIEW);
 	memcpy(l.preview, (const void *)ptr, l.previewlen);
+	if (live_on) {
+		unsigned call;
+
+		if (live_get(ptr, &l.stack, &call, &l.seq)) {
+			l.call = (uint16_t)call;
+			l.flags = LIVEF_KNOWN;
+		}
+	}
 	rt_putl(&l, sizeof l);
 	e->blocks[cls]++;
 	e->bytes[cls] += size;

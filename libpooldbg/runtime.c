@@ -28,6 +28,10 @@
  *                      (default 8m; rounded up to a power of two)
  *   POOLDBG_SCAN       0: no reachability scan at exit (runtime-snap.c
  *                      reads it)
+ *   POOLDBG_MODE, POOLDBG_SAMPLE, POOLDBG_SAMPLE_SEED
+ *                      leaks mode and sampling (runtime-live.c reads them):
+ *                      events of the malloc family then go to the live
+ *                      table, and in leaks mode never to the ring
  *
  * The pool's messages and panics are runtime-error.c's.
  *
@@ -523,6 +527,94 @@ event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
 	errno = e;
 }
 
+/*
+ * The stack id of pcs[0..n-1] when it is this thread's last stack whole,
+ * found without the ring lock (the trie is only reset by a new ring, in
+ * this process's one thread); 0 when it is not.
+ */
+static uint32_t
+samestack(const uintptr_t *pcs, int n, const Cache *c)
+{
+	int k;
+
+	if (c == NULL || n == 0 || c->n != n || c->gen != rt.triegen)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (c->pc[k] != pcs[n - 1 - k])
+			return 0;
+	return c->id[n - 1];
+}
+
+/*
+ * The calling thread's stack as an id: unwound, then interned (REC_FRAME
+ * for new nodes).  Guard set.  Inlined, as follow is, so that each
+ * unwind walks two frames fewer of the runtime's own.
+ */
+static inline __attribute__((always_inline)) uint32_t
+stackid(void)
+{
+	uintptr_t pcs[RT_MAXDEPTH];
+	uint32_t id;
+	Cache *c;
+	int n, nested;
+
+	n = unwind_stack(pcs, rt.depth);
+	unwound = 1;
+	if (seengen != rt.ringgen)
+		threadfirst();
+	c = cacheget();
+	if ((id = samestack(pcs, n, c)) != 0)
+		return id;
+	nested = rt_lock();
+	if (rt_state == RT_LIVE)
+		id = internl(pcs, n, c);
+	rt_unlock(nested);
+	return id;
+}
+
+/*
+ * A snapshot asked for by signal, at a heap event that records nothing
+ * (leaks mode, an unsampled block): snapshots must not wait for the next
+ * event that is unwound.  Keeps errno.
+ */
+static inline void
+honour(void)
+{
+	int e;
+
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
+	    !rt_holdslock()) {
+		e = errno;
+		snap_honour();
+		errno = e;
+	}
+}
+
+/* Whether a call is of the pool's malloc family: the only blocks the live table follows. */
+static int
+poolcall(unsigned kind)
+{
+	return kind < CALL_ZALLOC;
+}
+
+/* Leaks mode: follow the block ptr, made by kind, with the caller's stack; no record. */
+static inline __attribute__((always_inline)) void
+follow(unsigned kind, const void *ptr, size_t size)
+{
+	uint32_t stack;
+	int e;
+
+	e = errno;
+	rt_inside++;
+	stack = stackid();
+	live_add(ptr, stack, kind, size);
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
+	    !rt_holdslock())
+		snap_honour();
+	rt_inside--;
+	errno = e;
+}
+
 /* Record an allocation (see runtime.h); keeps errno; no lock held by the caller. */
 void
 rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align, uintptr_t pc)
@@ -533,6 +625,18 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 		if (rt_state == RT_UNINIT && !rt_inside)
 			pendadd(REC_ALLOC, kind, flags, ptr, NULL, size, align, pc);
 		return;
+	}
+	if (live_on && poolcall(kind)) {
+		/* leaks mode or sampling: only the blocks sampled, and in leaks mode no record */
+		if (ptr == NULL || !live_sample(size)) {
+			honour();
+			return;
+		}
+		if (live_leaks) {
+			follow(kind, ptr, size);
+			return;
+		}
+		live_add(ptr, 0, kind, size);
 	}
 	a.h.type = REC_ALLOC;
 	a.h.len = sizeof a;
@@ -559,6 +663,11 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 			pendadd(REC_FREE, kind, flags, ptr, NULL, size, 0, pc);
 		return;
 	}
+	/* leaks mode: never a record; sampling: only the frees of sampled blocks */
+	if (live_on && poolcall(kind) && (!live_del(ptr, NULL, NULL, NULL) || live_leaks)) {
+		honour();
+		return;
+	}
 	f.h.type = REC_FREE;
 	f.h.len = sizeof f;
 	f.time = rt_now();
@@ -568,6 +677,79 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 	f.flags = (uint16_t)flags;
 	f.zone = rt_zone;
 	event(&f, sizeof f, &f.stack, &f.tid);
+}
+
+/*
+ * rt_realloc in leaks mode or with sampling: the new block is sampled
+ * afresh by its size, as a new allocation would be (so a block's weight
+ * depends on its size only).  Leaks mode records nothing; trace mode
+ * records what the old and new blocks' sampling leaves of the call: a
+ * reallocation (both followed), a free of the old block or an allocation
+ * of the new one, with fn run under the ring lock as rt_realloc does.
+ */
+static void *
+liverealloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, size_t total)
+{
+	union {
+		RecAlloc a;
+		RecFree f;
+		RecRealloc r;
+	} u;
+	uint64_t osize;
+	uint32_t ostack, stack;
+	unsigned ocall;
+	int was, want, e, nested;
+	void *v;
+
+	rt_inside++;
+	/* out of the table before fn: another thread may be given ptr once fn has freed it */
+	was = live_del(ptr, &ostack, &ocall, &osize);
+	want = live_sample(total);
+	if (live_leaks || (!was && !want)) {
+		v = fn(ptr, n, size);
+		e = errno;
+		if (v == NULL && total != 0) {
+			if (was)
+				live_add(ptr, ostack, ocall, osize);	/* failed: the old block stays */
+		} else if (v != NULL && want && live_leaks)
+			live_add(v, stackid(), kind, total);
+		goto out;
+	}
+	stack = stackid();
+	memset(&u, 0, sizeof u);
+	nested = rt_lock();
+	v = fn(ptr, n, size);
+	e = errno;
+	if (v == NULL && total != 0 && was)
+		live_add(ptr, ostack, ocall, osize);
+	if (v != NULL && want)
+		live_add(v, 0, kind, total);
+	if (rt_state == RT_LIVE) {
+		if (was && want) {
+			u.r = (RecRealloc){ .h = { REC_REALLOC, sizeof u.r }, .time = rt_now(),
+			    .oldptr = (uintptr_t)ptr, .newptr = (uintptr_t)v, .size = total,
+			    .stack = stack, .tid = rt_gettid(), .kind = (uint16_t)kind };
+			rt_putl(&u.r, sizeof u.r);
+		} else if (was && (v != NULL || total == 0)) {
+			u.f = (RecFree){ .h = { REC_FREE, sizeof u.f }, .time = rt_now(),
+			    .ptr = (uintptr_t)ptr, .stack = stack, .tid = rt_gettid(),
+			    .kind = (uint16_t)kind };
+			rt_putl(&u.f, sizeof u.f);
+		} else if (!was && v != NULL) {
+			u.a = (RecAlloc){ .h = { REC_ALLOC, sizeof u.a }, .time = rt_now(),
+			    .ptr = (uintptr_t)v, .size = total, .stack = stack, .tid = rt_gettid(),
+			    .kind = (uint16_t)kind };
+			rt_putl(&u.a, sizeof u.a);
+		}
+	}
+	rt_unlock(nested);
+out:
+	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
+	    !rt_holdslock())
+		snap_honour();
+	rt_inside--;
+	errno = e;
+	return v;
 }
 
 /* Run fn and record it under the ring lock (see runtime.h); returns fn's result and errno. */
@@ -594,6 +776,8 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 		}
 		return v;
 	}
+	if (live_on && kind != CALL_MREALLOC)
+		return liverealloc(kind, fn, ptr, n, size, total);
 	rt_inside++;
 	nd = unwind_stack(pcs, rt.depth);
 	unwound = 1;
@@ -641,6 +825,21 @@ pendflushl(void)
 	tid = rt_gettid();
 	for (i = 0; i < npend; i++) {
 		e = &pend[i];
+		if (live_on && poolcall(e->kind)) {
+			/* the table keeps them: sampled as any other, recorded only in trace mode */
+			if (e->type != REC_ALLOC && !live_del((void *)(uintptr_t)e->ptr, NULL, NULL, NULL) &&
+			    e->type == REC_FREE)
+				continue;
+			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size))
+				live_add((void *)(uintptr_t)e->newptr, triegetl(0, e->pc), e->kind, e->size);
+			if (e->type == REC_ALLOC) {
+				if (e->ptr == 0 || !live_sample(e->size))
+					continue;
+				live_add((void *)(uintptr_t)e->ptr, triegetl(0, e->pc), e->kind, e->size);
+			}
+			if (live_leaks || e->type == REC_REALLOC)
+				continue;
+		}
 		stack = triegetl(0, e->pc);
 		memset(&u, 0, sizeof u);
 		switch (e->type) {
@@ -777,6 +976,8 @@ rt_reopen(int forked)
 		atomic_store(&rt.owner, 0);
 		mytid = 0;
 		ring_detach(&rt.ring);
+		if (live_on)
+			live_reset();
 		if (rt_state == RT_LIVE)
 			rt_state = RT_DONE;
 	}
@@ -915,6 +1116,7 @@ rt_init(void)
 	rt.depth = (int)envnum("POOLDBG_DEPTH", RT_DEFDEPTH);
 	if (rt.depth > RT_MAXDEPTH)
 		rt.depth = RT_MAXDEPTH;
+	live_init();
 	rt.ringsize = (size_t)envnum("POOLDBG_RING_SIZE", (long)RING_DEFSIZE);
 	if (rt.ringsize < MINRING)
 		rt.ringsize = MINRING;

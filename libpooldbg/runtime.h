@@ -272,6 +272,26 @@ uintptr_t	stop_ctxsp(void *uc);
  */
 int	scan_runl(unsigned why, uint32_t snapshot, uintptr_t isp);
 
+/* ---- runtime-live.c ----------------------------------------------------- */
+
+/* The live-block table is kept (leaks mode or sampling); leaks mode; the sample rate in bytes (0: none). */
+extern int live_on;
+extern int live_leaks;
+extern double live_rate;
+
+/* Read POOLDBG_MODE, POOLDBG_SAMPLE, POOLDBG_SAMPLE_SEED; once, by the constructor. */
+void	live_init(void);
+/* Whether an allocation of size bytes is sampled (1 without sampling); per thread, no lock. */
+int	live_sample(size_t size);
+/* Follow ptr with its stack id, CALL_* and size (replacing what was there).  No lock held. */
+void	live_add(const void *ptr, uint32_t stack, unsigned call, size_t size);
+/* Stop following ptr: 1 if it was followed, with its stack, call and size (each may be NULL).  No lock held. */
+int	live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size);
+/* For a scan (others stopped, no lock): 1 with what the table holds for ptr, or 0. */
+int	live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq);
+/* Forget every block (a fork child). */
+void	live_reset(void);
+
 /* ---- runtime-snap.c ----------------------------------------------------- */
 
 /* Nonzero when a snapshot was asked for by signal and waits for the next heap event. */

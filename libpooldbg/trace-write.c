@@ -49,7 +49,8 @@ static const char *const stmtsql[TW_NSTMT] = {
 			  " complete = 1 WHERE id = ?1",
 	[TW_ARENA]	= "INSERT INTO arenas(scan, base, size) VALUES(?1, ?2, ?3)",
 	[TW_SCANBLOCK]	= "INSERT INTO scan_blocks(scan, ptr, size, class, alloc_seq, stack, call,"
-			  " tag, block, bsize, preview) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			  " tag, block, bsize, preview, weight)"
+			  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 };
 
 /* Remember the first failure, roll the open batch back. */
@@ -531,5 +532,7 @@ trace_add_scan_block(TraceWriter *w, const TraceScanBlock *b)
 	/* a zero-length blob, not NULL, for a block of size 0 */
 	sqlite3_bind_blob(st, 11, b->previewlen > 0 ? b->preview : "", (int)b->previewlen,
 	    SQLITE_TRANSIENT);
+	if (b->weight > 0)
+		sqlite3_bind_double(st, 12, b->weight);
 	return run(w, TW_SCANBLOCK, "scan_blocks");
 }

@@ -240,6 +240,7 @@ struct TraceScanBlock {
 	uint64_t bsize;		/* and its whole size */
 	const void *preview;	/* its first bytes (copied) */
 	size_t	previewlen;
+	double	weight;		/* sampled runs: the blocks this one stands for (1/p); 0: not sampled */
 };
 
 /* One block a scan found. */

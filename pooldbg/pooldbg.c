@@ -9,6 +9,7 @@
  */
 #include "pooldbg.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,11 @@ help(void)
 	    "                     of their own, with an inaccessible page after them\n"
 	    "      --guard-sample N\n"
 	    "                     put one allocation in N on guard pages\n"
+	    "      --mode MODE    trace (default): every heap event with its stack;\n"
+	    "                     leaks: no events, only the scans' blocks with the\n"
+	    "                     stacks that made them (cheaper; see LEAKS-ONLY MODE)\n"
+	    "      --sample BYTES record one block per BYTES allocated on average (suffix\n"
+	    "                     k, m, g), weighted so that leak estimates the totals\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      pooldbg's version\n"
 	    "\n"
@@ -130,6 +136,30 @@ checksizes(const char *list)
 	return *list == '\0' ? -1 : 0;
 }
 
+/* A size in bytes from 1 up: digits, then k, m or g; 0, or -1 if s is none. */
+static int
+parsesize(const char *s, double *v)
+{
+	unsigned long long n;
+	char *end;
+	double m;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	m = 1;
+	switch (*end) {
+	case 'k': case 'K': m = 1024.0; end++; break;
+	case 'm': case 'M': m = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': m = 1024.0 * 1024 * 1024; end++; break;
+	}
+	if (errno != 0 || *end != '\0' || n == 0 || (double)n * m > 1e15)
+		return -1;
+	*v = (double)n * m;
+	return 0;
+}
+
 /* Parse the arguments of `run` (argv[0] is "run") into o; 0, or an exit status. */
 static int
 parserun(int argc, char **argv, Opts *o)
@@ -146,6 +176,8 @@ parserun(int argc, char **argv, Opts *o)
 		{ "quarantine",	required_argument,	NULL, 'Q' },
 		{ "guard",	required_argument,	NULL, 'G' },
 		{ "guard-sample", required_argument,	NULL, 'S' },
+		{ "mode",	required_argument,	NULL, 'M' },
+		{ "sample",	required_argument,	NULL, 'R' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -231,6 +263,22 @@ parserun(int argc, char **argv, Opts *o)
 				return 2;
 			}
 			o->guardsample = optarg;
+			break;
+		case 'M':
+			if (strcmp(optarg, "leaks") == 0)
+				o->leaks = 1;
+			else if (strcmp(optarg, "trace") == 0)
+				o->leaks = 0;
+			else {
+				say("--mode: not a mode (trace or leaks): %s", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (parsesize(optarg, &o->sample) < 0) {
+				say("--sample: not a size: %s", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			help();

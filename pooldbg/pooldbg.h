@@ -31,6 +31,8 @@ struct Opts {
 	const char *quarantine;	/* --quarantine SIZE, NULL: the runtime's default */
 	const char *guard;	/* --guard SIZES, NULL: none */
 	const char *guardsample;	/* --guard-sample N, NULL: none */
+	int	leaks;		/* --mode=leaks: no events, the scans carry the stacks */
+	double	sample;		/* --sample BYTES: mean bytes between samples, 0: every block */
 	char	**argv;		/* PROGRAM ARGS..., NULL-terminated */
 };
 
@@ -132,6 +134,8 @@ struct ScanStats {
 	uint64_t ended;		/* scans of either kind that ended (RecScanEnd came) */
 	uint64_t blocks[CLASS_DEFINITE + 1];	/* by CLASS_*: blocks the scans at exit found that a recorded call made */
 	uint64_t bytes[CLASS_DEFINITE + 1];	/* their bytes */
+	double	wblocks[CLASS_DEFINITE + 1];	/* --sample: the blocks they stand for (sum of weights) */
+	double	wbytes[CLASS_DEFINITE + 1];	/* and their bytes (sum of size * weight) */
 };
 
 /* The scan under way in one process image. */
@@ -160,6 +164,8 @@ struct ScanCtx {
  * too short for their type, or outside a scan, are skipped.
  */
 void	scan_record(const ScanCtx *c, const RecHdr *h);
+/* How the run records: --mode=leaks (1) or not, --sample's rate in bytes (0: none); before any record. */
+void	scan_setmode(int leaks, double rate);
 /* The name stored in scan_blocks.class for a CLASS_* ("definite", ...); NULL if none. */
 const char *scan_classname(int cls);
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,13 +224,13 @@ heapfilepid(char **env)
 static char **
 mkenv(const Opts *o, const char *preload, const char *session, const char *flags)
 {
-	char **env, depth[16], *pre;
+	char **env, depth[16], sample[32], *pre;
 	const char *old;
 	size_t n, i;
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 12, sizeof *env)) == NULL)
+	if ((env = calloc(n + 14, sizeof *env)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		env[i] = environ[i];
@@ -240,13 +241,18 @@ mkenv(const Opts *o, const char *preload, const char *session, const char *flags
 	} else if ((pre = strdup(preload)) == NULL)
 		return NULL;
 	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(sample, sizeof sample, "%.0f", o->sample);
 	if (setenvlist(env, &n, "LD_PRELOAD", pre) < 0 ||
+	    setenvlist(env, &n, "POOLDBG_MODE", o->leaks ? "leaks" : "trace") < 0 ||
+	    setenvlist(env, &n, "POOLDBG_SAMPLE", sample) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_SESSION", session) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_FLAGS", flags) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_DEPTH", depth) < 0 ||
 	    setenvlist(env, &n, "POOLDBG_FOLLOW", o->follow ? "1" : "0") < 0 ||
 	    (o->abortonerror && setenvlist(env, &n, "POOLDBG_ABORT_ON_ERROR", "1") < 0) ||
 	    (o->quarantine != NULL && setenvlist(env, &n, "POOLDBG_QUARANTINE", o->quarantine) < 0) ||
+	    /* leaks mode costs what a leak checker costs: no quarantine unless asked for */
+	    (o->quarantine == NULL && o->leaks && setenvlist(env, &n, "POOLDBG_QUARANTINE", "0") < 0) ||
 	    (o->guard != NULL && setenvlist(env, &n, "POOLDBG_GUARD", o->guard) < 0) ||
 	    (o->guardsample != NULL &&
 	    setenvlist(env, &n, "POOLDBG_GUARD_SAMPLE", o->guardsample) < 0))
@@ -283,7 +289,7 @@ joinargs(char **argv)
 static int
 putmeta(TraceWriter *w, const Opts *o, const char *flags)
 {
-	char started[64], depth[16], *cmd;
+	char started[64], depth[16], sample[32], *cmd;
 	struct tm tm;
 	time_t t;
 	int r;
@@ -292,6 +298,7 @@ putmeta(TraceWriter *w, const Opts *o, const char *flags)
 	localtime_r(&t, &tm);
 	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S%z", &tm);
 	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(sample, sizeof sample, "%.0f", o->sample);
 	if ((cmd = joinargs(o->argv)) == NULL)
 		return -1;
 	r = trace_begin(w) < 0 ||
@@ -301,6 +308,9 @@ putmeta(TraceWriter *w, const Opts *o, const char *flags)
 	    trace_set_meta(w, "depth", depth) < 0 ||
 	    trace_set_meta(w, "follow", o->follow ? "yes" : "no") < 0 ||
 	    trace_set_meta(w, "recorder", "pooldbg " PACKAGE_VERSION) < 0 ||
+	    trace_set_meta(w, "mode", o->leaks ? "leaks" : "trace") < 0 ||
+	    trace_set_meta(w, "events", o->leaks ? "no" : o->sample > 0 ? "sampled" : "yes") < 0 ||
+	    trace_set_meta(w, "sample", sample) < 0 ||
 	    trace_commit(w) < 0 ? -1 : 0;
 	free(cmd);
 	return r;
@@ -328,38 +338,54 @@ plural(uint64_t n, const char *one, const char *many)
 
 /* "definite 150 bytes in 2 blocks": what the scans at exit found of one class. */
 static const char *
-classtotal(char *buf, size_t len, const ScanStats *s, int cls)
+classtotal(char *buf, size_t len, const ScanStats *s, int cls, int sampled)
 {
+	uint64_t bytes, blocks;
+
+	bytes = sampled ? (uint64_t)llround(s->wbytes[cls]) : s->bytes[cls];
+	blocks = sampled ? (uint64_t)llround(s->wblocks[cls]) : s->blocks[cls];
 	snprintf(buf, len, "%s %llu %s in %llu %s", scan_classname(cls),
-	    (unsigned long long)s->bytes[cls], plural(s->bytes[cls], "byte", "bytes"),
-	    (unsigned long long)s->blocks[cls], plural(s->blocks[cls], "block", "blocks"));
+	    (unsigned long long)bytes, plural(bytes, "byte", "bytes"),
+	    (unsigned long long)blocks, plural(blocks, "block", "blocks"));
 	return buf;
 }
 
 static void
-summary(const DrainStats *s, const DeriveStats *ds)
+summary(const Opts *o, const DrainStats *s, const DeriveStats *ds)
 {
 	char def[96], ind[96], pos[96], rea[96], cut[64];
 	const ScanStats *sc;
 	uint64_t unended;
 
-	say("%llu %s, %llu %s, %llu %s, %llu %s",
-	    (unsigned long long)s->processes, plural(s->processes, "process", "processes"),
-	    (unsigned long long)s->allocs, plural(s->allocs, "allocation", "allocations"),
-	    (unsigned long long)s->frees, plural(s->frees, "free", "frees"),
-	    (unsigned long long)s->reallocs, plural(s->reallocs, "reallocation", "reallocations"));
-	if (ds != NULL) {
+	if (o->leaks)
+		say("mode: leaks (no events recorded: the scans' blocks and their stacks)%s",
+		    o->sample > 0 ? "; sampled" : "");
+	else
+		say("mode: trace%s", o->sample > 0 ? " (sampled: only the sampled blocks' events)" : "");
+	if (o->sample > 0)
+		say("sampling: one block per %.0f bytes on average; leak reports estimates", o->sample);
+	if (o->leaks)
+		say("%llu %s", (unsigned long long)s->processes,
+		    plural(s->processes, "process", "processes"));
+	else
+		say("%llu %s, %llu %s, %llu %s, %llu %s%s",
+		    (unsigned long long)s->processes, plural(s->processes, "process", "processes"),
+		    (unsigned long long)s->allocs, plural(s->allocs, "allocation", "allocations"),
+		    (unsigned long long)s->frees, plural(s->frees, "free", "frees"),
+	    (unsigned long long)s->reallocs, plural(s->reallocs, "reallocation", "reallocations"),
+		    o->sample > 0 ? " (sampled)" : "");
+	if (ds != NULL && !o->leaks) {
 		say("peak heap in use: %llu bytes", (unsigned long long)ds->peak);
 		say("live at exit: %llu %s, %llu bytes", (unsigned long long)ds->live,
 		    plural(ds->live, "block", "blocks"), (unsigned long long)ds->livebytes);
 	}
 	sc = &s->scan;
 	if (sc->exits > 0)
-		say("leak classes at exit: %s, %s, %s, %s",
-		    classtotal(def, sizeof def, sc, CLASS_DEFINITE),
-		    classtotal(ind, sizeof ind, sc, CLASS_INDIRECT),
-		    classtotal(pos, sizeof pos, sc, CLASS_POSSIBLE),
-		    classtotal(rea, sizeof rea, sc, CLASS_REACHABLE));
+		say("%sleak classes at exit: %s, %s, %s, %s", o->sample > 0 ? "estimated " : "",
+		    classtotal(def, sizeof def, sc, CLASS_DEFINITE, o->sample > 0),
+		    classtotal(ind, sizeof ind, sc, CLASS_INDIRECT, o->sample > 0),
+		    classtotal(pos, sizeof pos, sc, CLASS_POSSIBLE, o->sample > 0),
+		    classtotal(rea, sizeof rea, sc, CLASS_REACHABLE, o->sample > 0));
 	unended = sc->exits + sc->snapshots - sc->ended;
 	cut[0] = '\0';
 	if (unended > 0)
@@ -395,13 +421,13 @@ foundtrouble(const DrainStats *s)
  * wait status goes into *mainst.
  */
 static void
-record(pid_t child, Drain *d, int *mainst)
+record(pid_t child, Drain *d, int *mainst, int leaks)
 {
-	int st, ended, forced, children;
+	int st, ended, forced, children, idle;
 	pid_t p;
 	size_t n;
 
-	ended = forced = 0;
+	ended = forced = idle = 0;
 	for (;;) {
 		n = drain_round(d);
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
@@ -426,8 +452,17 @@ record(pid_t child, Drain *d, int *mainst)
 				break;
 			continue;
 		}
-		if (n == 0)
-			sleepms(1);
+		/*
+		 * Idle: wait a millisecond.  In leaks mode the rings are idle
+		 * but for frames, threads and scans, so the wait grows to 16 ms
+		 * while nothing comes (a full ring then waits that long at most).
+		 */
+		if (n > 0)
+			idle = 0;
+		else {
+			sleepms(leaks ? 1L << (idle < 4 ? idle : 4) : 1);
+			idle++;
+		}
 	}
 }
 
@@ -452,6 +487,7 @@ run(const Opts *o)
 	/* 1. everything that can be refused is refused before anything exists */
 	if ((r = prog_find(o->argv[0], prog, sizeof prog)) != 0)
 		return r;
+	scan_setmode(o->leaks, o->sample);
 	if ((r = prog_preload(preload, sizeof preload)) != 0)
 		return r;
 	if (o->output != NULL && (r = checkoutput(o->output, o->force)) != 0)
@@ -562,7 +598,7 @@ run(const Opts *o)
 
 	/* 4. record until the program and everything it left behind ended */
 	st = 0;
-	record(child, d, &st);
+	record(child, d, &st, o->leaks);
 	status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 
 	/* 5. finish the trace */
@@ -590,7 +626,7 @@ run(const Opts *o)
 			complete = trace_set_meta(&w, "complete", "yes") == 0;
 		}
 	}
-	summary(drain_stats(d), complete ? &ds : NULL);
+	summary(o, drain_stats(d), complete ? &ds : NULL);
 	if (o->errexit != 0 && foundtrouble(drain_stats(d)))
 		status = o->errexit;
 	if (!complete) {

@@ -6,7 +6,11 @@
  * A block a scan found is matched to the lifetime open at its address at
  * that moment (lifetime.c), which gives it the event, stack and call that
  * made it; a block with none (the runtime's own, or one a fork child
- * inherited) is stored without them.  With the rows go the counts of the
+ * inherited) is stored without them.  In leaks mode (no events) the
+ * RecLive itself says what made the block: the runtime's live table's
+ * stack, call and allocation ordinal (as alloc_seq).  With sampling, a
+ * block made by a recorded call is weighed by 1/p, p = 1 - exp(-size /
+ * rate) the chance it had to be sampled.  With the rows go the counts of the
  * summary and of --error-exitcode: the classes the scans at exit found.
  *
  * The runtime writes a scan as RecScan, RecArenas and RecLives, RecScanEnd,
@@ -21,8 +25,24 @@
  */
 #include "pooldbg.h"
 
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How the run was recorded (scan_setmode). */
+static struct {
+	int	leaks;		/* --mode=leaks: RecLive says what made each block */
+	double	rate;		/* --sample BYTES, 0: none */
+} mode;
+
+/* Before any record: leaks mode or not, the sample rate in bytes (0: none). */
+void
+scan_setmode(int leaks, double rate)
+{
+	mode.leaks = leaks;
+	mode.rate = rate;
+}
 
 static const char *const classnames[] = {
 	[CLASS_REACHABLE]	= "reachable",
@@ -118,18 +138,27 @@ live(const ScanCtx *c, const RecHdr *h)
 	uint32_t stack;
 
 	lv = (const RecLive *)h;
-	if (h->len < sizeof *lv || !c->open->on || (b.cls = scan_classname(lv->cls)) == NULL)
+	if (h->len < offsetof(RecLive, seq) || !c->open->on ||
+	    (b.cls = scan_classname(lv->cls)) == NULL)
 		return;
 	b.scan = c->open->id;
 	b.ptr = lv->ptr;
 	b.size = lv->size;
-	if (life_lookup(c->life, c->proc, lv->ptr, &b.alloc_seq, &stack, &b.call))
+	b.weight = 0;
+	if (h->len >= sizeof *lv && (lv->flags & LIVEF_KNOWN) && lv->seq != 0 && mode.leaks) {
+		/* leaks mode: the runtime's live table says what made it */
+		b.alloc_seq = (int64_t)lv->seq;
+		b.stack = lv->stack;
+		b.call = trace_callname(lv->call);
+	} else if (life_lookup(c->life, c->proc, lv->ptr, &b.alloc_seq, &stack, &b.call))
 		b.stack = stack;
 	else {
 		b.alloc_seq = 0;
 		b.stack = 0;
 		b.call = NULL;
 	}
+	if (mode.rate > 0 && b.alloc_seq != 0 && b.size > 0)
+		b.weight = 1 / -expm1(-(double)b.size / mode.rate);	/* 1/p: p = 1 - exp(-size/rate) */
 	b.tag = lv->tag;
 	b.block = lv->block;
 	b.bsize = lv->bsize;
@@ -140,6 +169,8 @@ live(const ScanCtx *c, const RecHdr *h)
 	if (c->open->exit && b.alloc_seq != 0) {
 		c->st->blocks[lv->cls]++;
 		c->st->bytes[lv->cls] += lv->size;
+		c->st->wblocks[lv->cls] += b.weight;
+		c->st->wbytes[lv->cls] += b.weight * (double)lv->size;
 	}
 }
 

@@ -62,6 +62,11 @@ load(Ui *u, Model *m, const char *path)
 	}
 	if ((u->nerr = model_errors(m, &u->errs)) < 0)
 		u->nerr = 0;
+	/* how it was recorded (pooldbg(1) --mode, --sample); older traces say nothing */
+	if (trace_meta(m->db, "mode", err, sizeof err) == 0 && strcmp(err, "leaks") == 0)
+		u->leaksmode = 1;
+	if (trace_meta(m->db, "sample", err, sizeof err) == 0)
+		u->sample = strtod(err, NULL);
 	return 0;
 }
 

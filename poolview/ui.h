@@ -27,6 +27,8 @@ struct Ui {
 	Err	*errs;
 	int	nerr;
 	size_t	errsel;
+	int	leaksmode;	/* the trace was recorded with --mode=leaks: no events */
+	double	sample;		/* recorded with --sample BYTES (0: not): figures are of sampled blocks */
 	int	scr;		/* SCR_* shown */
 	int	back;		/* the screen Esc returns to from detail or help */
 	int	rows, cols;

@@ -86,7 +86,8 @@ draw_overview(Ui *u)
 	putf(u, 3, 1, "at exit %s alive   marks %d   snapshots %d   errors %d",
 	    view_bytes(m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0, b1, sizeof b1), kinds[PT_MARK],
 	    kinds[PT_SNAPSHOT], kinds[PT_ERROR]);
-	putf(u, 4, 1, "by class: definite %s  indirect %s  possible %s  reachable %s",
+	putf(u, 4, 1, "%s: definite %s  indirect %s  possible %s  reachable %s",
+	    u->sample > 0 ? "sampled blocks by class (leak estimates the totals)" : "by class",
 	    view_bytes(m->leaktotal[CL_DEFINITE], b2, sizeof b2),
 	    view_bytes(m->leaktotal[CL_INDIRECT], b3, sizeof b3),
 	    view_bytes(m->leaktotal[CL_POSSIBLE], b4, sizeof b4),
@@ -97,7 +98,8 @@ draw_overview(Ui *u)
 	w = u->cols - lab - 2;
 	h = u->rows - 12;
 	if (w < 10 || h < 3 || m->maxseq == 0) {
-		mvaddstr(6, 1, "(no heap events)");
+		mvaddstr(6, 1, u->leaksmode ? "(no timeline: this trace was recorded with --mode=leaks;"
+		    " the timeline needs a trace recorded with --mode=trace)" : "(no heap events)");
 		return;
 	}
 	if ((col = calloc((size_t)w, sizeof *col)) == NULL)

@@ -143,7 +143,7 @@ blocks(sqlite3 *db, int process, int scan, const char *cls, long long ptr, int n
 			    k < (int)strlen(preview) ? (unsigned char)preview[k] : 0);
 		hex[2 * plen] = '\0';
 		x(db, "INSERT INTO scan_blocks VALUES(%d, %lld, %d, %Q, %lld, %d, 'malloc',"
-		    " 0, %lld, %d, X'%s')", scan, ptr + 0x40LL * i, size, cls, seq + i, stack,
+		    " 0, %lld, %d, X'%s', NULL)", scan, ptr + 0x40LL * i, size, cls, seq + i, stack,
 		    ptr + 0x40LL * i - 16, size + 32, hex);
 	}
 }
@@ -236,7 +236,7 @@ mkmain(void)
 	blocks(db, 1, 1, "definite", 0x70000, 5, 20, 3, 1001, "after the mark");
 	/* the same make_node blocks at snapshot 1, still held then */
 	x(db, "INSERT INTO scan_blocks SELECT 3, ptr, size, 'reachable', alloc_seq, stack, call,"
-	    " tag, block, bsize, preview FROM scan_blocks WHERE scan = 1 AND stack = 2");
+	    " tag, block, bsize, preview, weight FROM scan_blocks WHERE scan = 1 AND stack = 2");
 	/* a block freed twice: its lifetime, and a later one at the same address */
 	ended(db, 1, 0x90000LL, 24, 2, 600, 500, 610, 600, 6);
 	ended(db, 1, 0x90000LL, 48, 3, 700, 900, 710, 950, 6);
@@ -251,7 +251,7 @@ mkmain(void)
 
 	/* pid 101 at exit: what it inherited (no alloc_seq), and its own */
 	x(db, "INSERT INTO scan_blocks VALUES(2, %lld, 32, 'definite', NULL, NULL, NULL, 0,"
-	    " %lld, 64, zeroblob(32))", 0x10000LL, 0x10000LL - 16);
+	    " %lld, 64, zeroblob(32), NULL)", 0x10000LL, 0x10000LL - 16);
 	blocks(db, 2, 2, "definite", 0x80000, 4, 256, 30, 3000, "child");
 	finish(db, 1);
 }

@@ -156,7 +156,7 @@ mktrace(const char *path, int index)
 		    0, 0, 0, NULL, 0);
 		TraceScanBlock sb = { sid, l->ptr, l->size, l->leaked ? "definite" : "reachable", l->a,
 		    2 + l->stk, l->re ? "realloc" : "malloc", 0x2000, l->ptr - 16, l->size + 32,
-		    "preview!", 8 };
+		    "preview!", 8, 0 };
 		trace_add_scan_block(&w, &sb);
 	}
 	trace_end_scan(&w, sid, 1000 + 10 * NEV + 6, 1, 1, 4096);

@@ -1,0 +1,236 @@
+#!/bin/sh
+# tests/leaks-mode.sh -- `pooldbg run --mode=leaks` and `--sample`, end to
+# end.  Each program of the leak corpus (tests/leaks/) and the bundled
+# example run under both modes: leaks mode must find the classes the
+# program expects (as tests/leak-e2e.sh checks trace mode) and the same
+# records with the same stacks as trace mode (leak --format=folded), with
+# no events in its trace and its mode in the trace's meta; likewise a
+# snapshot's records, an exec'd image's, and four threads' blocks (every
+# one found, exactly).  Then --sample: tests/sampled loses blocks of known
+# total, and leak's estimates must come within 15% of the truth in both
+# modes and with threads (fixed seed: POOLDBG_SAMPLE_SEED; at 16k the
+# expected error is about 2%), saying they are estimates in every format.
+# poolview's timeline and leak --since-mark say they need --mode=trace.
+# Bad option values give one line and exit 2.
+#
+# Owns its temporary directory only.  TAP on stdout.
+
+b=${abs_top_builddir:-$(pwd)}
+s=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+pooldbg=$b/pooldbg/pooldbg
+leak=$b/leak/leak
+leaks=$b/tests/leaks
+n=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pooldbg-lmode-XXXXXX") || { echo "Bail out! mktemp"; exit 1; }
+trap 'rm -rf "$tmp"' EXIT
+[ -x "$pooldbg" ] && [ -x "$leak" ] && [ -x "$leaks/direct" ] && [ -x "$b/tests/sampled" ] ||
+    { echo "Bail out! not built"; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 not installed"; exit 0; }
+
+# python3 Q DB: the value of a query on the trace DB (sqlite3 from python's library)
+q() {
+	python3 -c 'import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
+print("" if r is None or r[0] is None else r[0])' "$1" "$2"
+}
+
+# leak's JSON against the program's "expect pid=P definite=N/B ..." lines
+cat >"$tmp/check.py" <<'PY'
+import json, re, sys
+out, js = sys.argv[1], sys.argv[2]
+doc = json.load(open(js))
+got = {}
+for l in doc["leaks"]:
+    k = (l["pid"], l["kind"])
+    b, c = got.get(k, (0, 0))
+    got[k] = (b + l["bytes"], c + l["blocks"])
+bad = 0
+for line in open(out):
+    m = re.match(r"expect pid=(\d+) definite=(\d+)/(\d+) indirect=(\d+)/(\d+) possible=(\d+)/(\d+)", line)
+    if not m:
+        continue
+    pid = int(m.group(1))
+    for i, kind in enumerate(("definite", "indirect", "possible")):
+        want = (int(m.group(3 + 2 * i)), int(m.group(2 + 2 * i)))
+        have = got.get((pid, kind), (0, 0))
+        if have != want:
+            print("# pid %d %s: want %d bytes in %d blocks, leak says %d in %d"
+                  % (pid, kind, want[0], want[1], have[0], have[1]))
+            bad = 1
+sys.exit(bad)
+PY
+
+# both NAME PROG ARGS...: PROG under each mode; the records must agree
+both() {
+	name=$1
+	shift
+	for m in trace leaks; do
+		"$pooldbg" run --mode=$m -o "$tmp/$name.$m.db" -- "$@" >"$tmp/$name.$m.out" 2>"$tmp/$name.$m.err"
+		echo $? >"$tmp/$name.$m.rc"
+		"$leak" --format=folded --kinds=all "$tmp/$name.$m.db" 2>/dev/null | sort >"$tmp/$name.$m.folded"
+	done
+	[ "$(cat "$tmp/$name.trace.rc")" = "$(cat "$tmp/$name.leaks.rc")" ] &&
+	    grep -q 'mode: leaks' "$tmp/$name.leaks.err"
+	ok $? "$name: runs under --mode=leaks as under --mode=trace, and the summary says the mode"
+	[ -s "$tmp/$name.leaks.folded" ] && cmp -s "$tmp/$name.trace.folded" "$tmp/$name.leaks.folded"
+	ok $? "$name: leaks mode gives the records and stacks trace mode gives"
+	[ "$(q "$tmp/$name.leaks.db" 'select count(*) from events')" = 0 ] &&
+	    [ "$(q "$tmp/$name.leaks.db" "select value from meta where key = 'mode'")" = leaks ] &&
+	    [ "$(q "$tmp/$name.leaks.db" "select value from meta where key = 'events'")" = no ]
+	ok $? "$name: no events rows in the leaks-mode trace; meta says mode leaks, events no"
+	if grep -q '^expect ' "$tmp/$name.leaks.out"; then
+		"$leak" --format=json --kinds=all "$tmp/$name.leaks.db" >"$tmp/$name.json" 2>/dev/null
+		python3 "$tmp/check.py" "$tmp/$name.leaks.out" "$tmp/$name.json"
+		ok $? "$name: leaks mode finds the classes the program expects"
+	fi
+}
+
+for p in direct list cycle interior realloc fork cxx memalign strdup clean reachable; do
+	both "$p" "$leaks/$p"
+done
+both dlclose "$leaks/dlclose" "$leaks/dlclose-lib.so"
+[ -x "$b/examples/leaky" ] && both leaky "$b/examples/leaky"
+
+# the stacks are symbolized: the text report names the allocating sites
+"$leak" "$tmp/direct.leaks.db" >"$tmp/direct.txt" 2>&1
+grep -q 'site_a direct.c:[0-9]' "$tmp/direct.txt" && grep -q 'site_b direct.c:[0-9]' "$tmp/direct.txt" &&
+    grep -q 'definitely lost *320 bytes in 5 blocks' "$tmp/direct.txt"
+ok $? "direct: leaks mode's text report names site_a and site_b, 320 bytes in 5 blocks"
+
+# exec: the image after exec is traced in leaks mode too, with its own exit scan
+"$pooldbg" run --mode=leaks -o "$tmp/exec.db" -- /bin/sh -c "exec '$leaks/direct'" >/dev/null 2>&1
+[ "$(q "$tmp/exec.db" "select count(*) from scans s join processes p on p.id = s.process where s.snapshot = 0 and p.exe like '%direct'")" -ge 1 ] &&
+    "$leak" "$tmp/exec.db" 2>/dev/null | grep -q 'definitely lost *320 bytes in 5 blocks'
+ok $? "exec: the exec'd image's leaks are found in leaks mode"
+
+# snapshots carry the stacks too: tests/traced marks takes two
+if [ -x "$b/tests/traced" ]; then
+	for m in trace leaks; do
+		"$pooldbg" run --mode=$m -o "$tmp/snap.$m.db" -- "$b/tests/traced" marks >/dev/null 2>&1
+		"$leak" --snapshot 1 --kinds=all --format=folded "$tmp/snap.$m.db" 2>/dev/null |
+		    sort >"$tmp/snap.$m.folded"
+	done
+	[ -s "$tmp/snap.leaks.folded" ] && cmp -s "$tmp/snap.trace.folded" "$tmp/snap.leaks.folded"
+	ok $? "snapshot 1 of tests/traced marks: the same records and stacks in both modes"
+fi
+
+# a snapshot asked for by `pooldbg snapshot PID` of a sleeping leaks-mode process
+if [ -x "$b/tests/traced" ]; then
+	"$pooldbg" run --mode=leaks -o "$tmp/sleep.db" -- "$b/tests/traced" sleep 60 >"$tmp/sleep.out" 2>&1 &
+	runner=$!
+	i=0
+	while ! grep -q '^ready ' "$tmp/sleep.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	sleeper=$(ps -o pid= --ppid "$runner" | tr -d ' ' | head -n 1)
+	"$pooldbg" snapshot "$sleeper" >"$tmp/snap.out" 2>&1
+	st=$?
+	kill "$sleeper" 2>/dev/null
+	wait "$runner" 2>/dev/null
+	"$leak" --snapshot 1 --kinds=all --format=json "$tmp/sleep.db" >"$tmp/sleep.json" 2>/dev/null
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(l["bytes"] == 3331 and any(f.get("function") == "main" for f in l["stack"]) for l in d["leaks"]))' "$tmp/sleep.json"
+	r=$?
+	[ $st -eq 0 ] && [ $r -eq 0 ]
+	ok $? "pooldbg snapshot PID of a sleeping leaks-mode process: its block, with its stack (status $st)"
+fi
+
+# threads: four threads allocate and free at once; every lost block is found, exactly
+"$pooldbg" run --mode=leaks -o "$tmp/thr.db" -- "$b/tests/sampled" 6000 4 >"$tmp/thr.out" 2>/dev/null
+"$leak" --format=json --kinds=all "$tmp/thr.db" >"$tmp/thr.json" 2>/dev/null
+python3 - "$tmp/thr.out" "$tmp/thr.json" <<'PY'
+import json, re, sys
+t = re.search(r"truth blocks=(\d+) bytes=(\d+)", open(sys.argv[1]).read())
+d = json.load(open(sys.argv[2]))
+# every class: a dead thread's cached stack may still hold its last pointers (reachable)
+recs = [l for l in d["leaks"] if any(f.get("function") == "make" for f in l["stack"])]
+got = (sum(l["bytes"] for l in recs), sum(l["blocks"] for l in recs))
+print("# truth %s bytes in %s blocks; leak: %d in %d, %d records" % (t.group(2), t.group(1), got[0], got[1], len(recs)))
+sys.exit(0 if got == (int(t.group(2)), int(t.group(1))) else 1)
+PY
+ok $? "threads: leaks mode finds every block four threads lost, each with its stack through make()"
+
+# what needs events says so in one line
+"$leak" --since-mark x "$tmp/direct.leaks.db" >/dev/null 2>"$tmp/since.err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/since.err")" -eq 1 ] && grep -q -- '--mode=trace' "$tmp/since.err"
+ok $? "leak --since-mark on a leaks-mode trace: one line naming --mode=trace, exit 2 (got $rc)"
+
+# --error-exitcode works from the scans alone
+"$pooldbg" run --mode=leaks --error-exitcode=9 -o "$tmp/x.db" -- "$leaks/direct" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 9 ]
+ok $? "--mode=leaks --error-exitcode=9 on a leaking program exits 9 (got $rc)"
+
+# sampling: estimates against the truth, both modes, fixed seed
+for m in leaks trace threads; do
+	args=
+	mode=$m
+	[ $m = threads ] && args="8000 4" mode=leaks
+	POOLDBG_SAMPLE_SEED=42 "$pooldbg" run --mode=$mode --sample 16k -o "$tmp/s.$m.db" -- \
+	    "$b/tests/sampled" $args >"$tmp/s.$m.out" 2>"$tmp/s.$m.err"
+	"$leak" --format=json --kinds=definite "$tmp/s.$m.db" >"$tmp/s.$m.json" 2>/dev/null
+	python3 - "$tmp/s.$m.out" "$tmp/s.$m.json" "$tmp/s.$m.db" <<'PY'
+import json, re, sqlite3, sys
+t = re.search(r"truth blocks=(\d+) bytes=(\d+)", open(sys.argv[1]).read())
+tb, tn = int(t.group(2)), int(t.group(1))
+d = json.load(open(sys.argv[2]))
+eb = d["summary"]["definite"]["bytes"]
+en = d["summary"]["definite"]["blocks"]
+db = sqlite3.connect(sys.argv[3])
+sampled = db.execute("select count(*) from scan_blocks b join scans s on s.id = b.scan"
+                     " where s.snapshot = 0 and b.class = 'definite' and b.weight is not null").fetchone()[0]
+print("# truth %d bytes in %d blocks; estimate %d bytes in %d blocks from %d sampled"
+      % (tb, tn, eb, en, sampled))
+good = (d.get("estimated") is True and abs(eb - tb) <= 0.15 * tb and abs(en - tn) <= 0.15 * tn
+        and 0 < sampled < tn / 4)
+sys.exit(0 if good else 1)
+PY
+	ok $? "$m --sample 16k: leak's estimates within 15% of the truth, from a sample"
+done
+"$leak" "$tmp/s.leaks.db" 2>/dev/null | sed -n 2p | grep -q '^estimates: .*16384 bytes'
+ok $? "leak's text report says the figures are estimates in its second line"
+"$leak" --format=sarif "$tmp/s.leaks.db" 2>/dev/null |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"][0]; sys.exit(not (r["properties"]["estimated"] and all(x["properties"].get("estimated") for x in r["results"] if "bytes" in x["properties"])))'
+ok $? "leak --format=sarif marks the run and each leak result as estimated"
+[ "$(q "$tmp/s.leaks.db" "select value from meta where key = 'sample'")" = 16384 ]
+ok $? "the trace's meta holds the sample rate"
+grep -q 'sampling: one block per 16384 bytes' "$tmp/s.leaks.err"
+ok $? "pooldbg's summary says the run was sampled"
+
+# poolview on a leaks-mode trace: its timeline says it needs --mode=trace
+if command -v tmux >/dev/null 2>&1 && [ -x "$b/poolview/poolview" ] && [ -s "$tmp/leaky.leaks.db" ]; then
+	sock=$tmp/tmux.sock
+	tmux -S "$sock" -f /dev/null new-session -d -s pv -x 160 -y 30 \
+	    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $b/poolview/poolview $tmp/leaky.leaks.db; sleep 30"
+	i=0
+	while [ $i -lt 100 ]; do
+		tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
+		grep -q -- 'recorded with --mode=leaks' "$tmp/screen" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	tmux -S "$sock" kill-server >/dev/null 2>&1
+	grep -q -- 'the timeline needs a trace recorded with --mode=trace' "$tmp/screen"
+	ok $? "poolview on a leaks-mode trace: the timeline says it needs --mode=trace"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP tmux or poolview missing"
+fi
+
+# bad values: one line, exit 2
+for args in "--sample x" "--sample 0" "--sample -5" "--sample 12q" "--mode=fast"; do
+	"$pooldbg" run $args -- /bin/true >"$tmp/bad.out" 2>"$tmp/bad.err"
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/bad.err")" -eq 1 ] && [ ! -s "$tmp/bad.out" ]
+	ok $? "pooldbg run $args: one line, exit 2 (got $rc: $(head -c 80 "$tmp/bad.err"))"
+done
+"$pooldbg" run --sample x -- /bin/true 2>&1 | grep -qx 'pooldbg: --sample: not a size: x'
+ok $? "pooldbg run --sample x says 'pooldbg: --sample: not a size: x'"
+
+echo "1..$n"
