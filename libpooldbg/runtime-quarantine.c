@@ -108,9 +108,10 @@ quarantine_init(void)
  * block after next, and the tail and right neighbour of the next one
  * (its header was fetched a recycle ago).  The waiting blocks are long
  * out of the caches, and a free waits for each of them otherwise.  q.lock
- * held.
+ * held.  noipa: the compiler takes a function of prefetches alone for one
+ * without effects and drops its calls.
  */
-static void
+static __attribute__((noipa)) void
 prefetchnext(void)
 {
 	Bhdr *nb;
