@@ -3,9 +3,11 @@
  *
  * Owns the ring file's layout and the protocol on head and tail: the
  * writer stores records, then publishes them by storing head (release);
- * the reader loads head (acquire), reads, then stores tail (release) and
- * wakes a writer that sleeps on a full ring.  Writers of one ring are
- * serialised by the caller.
+ * the reader loads head (acquire) only when it has read up to the head
+ * it saw last, reads, and stores tail (release) in batches, when it wakes
+ * a writer that sleeps on a full ring: the two lines of the header go
+ * back and forth between the processors once a batch, not once a record.
+ * Writers of one ring are serialised by the caller.
  *
  * The writer half runs inside traced processes: raw system calls and
  * fixed buffers only, never the heap, stdio or locale.
@@ -218,6 +220,7 @@ ring_open(Ring *r, const char *path)
 		close(fd);
 		return -1;
 	}
+	r->rtail = r->rhead = r->hdr->tail;
 	return 0;
 }
 
@@ -231,10 +234,14 @@ ring_peek(Ring *r)
 	h = r->hdr;
 	errno = 0;
 	for (;;) {
-		head = LOAD(h->head);
-		tail = h->tail;		/* only the reader stores it */
-		if (head == tail)
-			return NULL;
+		tail = r->rtail;
+		head = r->rhead;
+		if (head == tail) {
+			/* the head loaded last is reached: only now look at the writer's line again */
+			head = r->rhead = LOAD(h->head);
+			if (head == tail)
+				return NULL;
+		}
 		off = tail & (r->size - 1);
 		rec = (const RecHdr *)(r->data + off);
 		if (rec->len < sizeof *rec || rec->len % 8 != 0 || rec->len > r->size - off ||
@@ -254,9 +261,9 @@ ring_at(Ring *r, uint64_t *pos)
 	uint64_t head, off;
 	const RecHdr *rec;
 
-	head = LOAD(r->hdr->head);
+	head = r->rhead;
 	for (;;) {
-		if (*pos >= head)
+		if (*pos >= head && *pos >= (head = r->rhead = LOAD(r->hdr->head)))
 			return NULL;
 		off = *pos & (r->size - 1);
 		rec = (const RecHdr *)(r->data + off);
@@ -272,16 +279,13 @@ ring_at(Ring *r, uint64_t *pos)
 uint64_t
 ring_tail(Ring *r)
 {
-	return r->hdr->tail;
+	return r->rtail;
 }
 
 void
 ring_advance(Ring *r, const RecHdr *rec)
 {
-	RingHdr *h;
-
-	h = r->hdr;
-	STORE(h->tail, h->tail + rec->len);
+	r->rtail += rec->len;
 }
 
 void
@@ -290,6 +294,7 @@ ring_wake(Ring *r)
 	RingHdr *h;
 
 	h = r->hdr;
+	STORE(h->tail, r->rtail);
 	if (__atomic_load_n(&h->waiters, __ATOMIC_SEQ_CST) != 0)
 		futex(tailword(h), FUTEX_WAKE, INT_MAX, NULL);
 }

@@ -60,6 +60,8 @@ struct Ring {
 	uint8_t	*data;		/* hdr + hdrsize */
 	uint64_t size;		/* data area */
 	int	fd;		/* -1 once the file descriptor was closed */
+	uint64_t rtail;		/* reader: its tail, stored to the header by ring_wake */
+	uint64_t rhead;		/* reader: head as last loaded */
 };
 
 /* ---- writer side (traced process) ---- */
@@ -110,13 +112,14 @@ uint64_t ring_tail(Ring *r);
 /* Mark the record ring_peek returned as read and wake a waiting writer. */
 void	ring_consume(Ring *r, const RecHdr *rec);
 /*
- * Mark the record ring_peek returned as read without waking anyone: a
- * reader that takes many records in a row calls ring_wake once after
- * them, sparing a writer on a full ring a wake-up per record.  The caller
+ * Mark the record ring_peek returned as read without waking anyone or
+ * telling the writer: a reader that takes many records in a row calls
+ * ring_wake once after them, sparing a writer on a full ring a wake-up
+ * per record and both a cache line passed back and forth.  The caller
  * must call ring_wake before it stops reading or sleeps.
  */
 void	ring_advance(Ring *r, const RecHdr *rec);
-/* Wake the writers waiting for room, if any. */
+/* Give the writer the room read so far and wake it if it waits. */
 void	ring_wake(Ring *r);
 
 /* Whether the writer closed the ring. */
