@@ -123,7 +123,7 @@ run() {
 	heaptrack) (cd "$work" && heaptrack -o "$work/heaptrack.$w" $cmd <"$input" >/dev/null 2>&1) ;;
 	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- \
 	    sh -c '"$@"; s=$?; date +%s%N >"'"$work"'/exited"; exit $s' sh $cmd \
-	    <"$input" >/dev/null 2>&1) ;;
+	    <"$input" >/dev/null 2>"$work/pooldbg.err") ;;
 	leaks)	(cd "$work" && "$pooldbg" run --mode=leaks ${TRACE_LEAKS_ARGS:-} -o "$work/leaks.db" -- $cmd \
 	    <"$input" >/dev/null 2>&1) ;;
 	esac
@@ -156,7 +156,10 @@ while [ "$round" -le "$rounds" ]; do
 			esac
 		fi
 		p=$(run pooldbg "$w")
-		allocs=$(sqlite3 "$work/trace.db" "select count(*) from blocks" 2>/dev/null || echo 0)
+		# the summary's count (the packed events need the module to be counted in SQL)
+		allocs=$(sed -n 's/^pooldbg: [0-9]* process[es]*, \([0-9]*\) allocations.*/\1/p' \
+		    "$work/pooldbg.err" 2>/dev/null | head -1)
+		allocs=${allocs:-0}
 		bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
 		after=$(cat "$work/after" 2>/dev/null || echo 0)
 		l=$(run leaks "$w")
