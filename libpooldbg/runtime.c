@@ -606,6 +606,7 @@ follow(unsigned kind, const void *ptr, size_t size)
 
 	e = errno;
 	rt_inside++;
+	live_prefetch(ptr);	/* its slot comes in while the stack is unwound */
 	stack = stackid();
 	live_add(ptr, stack, kind, size);
 	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
