@@ -168,6 +168,18 @@ fromevent(Model *m, Blk *b, sqlite3_stmt *st, int c)
 	b->stack = sqlite3_column_int64(st, c + 7);
 }
 
+/* Fill b from a blocks row: process, ptr, size, stack, alloc_time, call from column c. */
+static void
+fromblock(Model *m, Blk *b, sqlite3_stmt *st, int c)
+{
+	b->process = sqlite3_column_int64(st, c);
+	b->ptr = (uint64_t)sqlite3_column_int64(st, c + 1);
+	b->size = (uint64_t)sqlite3_column_int64(st, c + 2);
+	b->stack = sqlite3_column_int64(st, c + 3);
+	b->time = sqlite3_column_int64(st, c + 4);
+	b->call = model_intern(m, (const char *)sqlite3_column_text(st, c + 5));
+}
+
 /* The Blk born at seq, read from events if not yet known; NULL if none. */
 static Blk *
 blkget(Model *m, int64_t seq)
@@ -217,12 +229,7 @@ replay(Model *m, int64_t a, int64_t b, int dir)
 		if ((k = tabfind(m, seq)) == NULL) {
 			if ((k = tabnew(m, seq)) == NULL)
 				break;
-			k->process = sqlite3_column_int64(st, 1);
-			k->ptr = (uint64_t)sqlite3_column_int64(st, 2);
-			k->size = (uint64_t)sqlite3_column_int64(st, 3);
-			k->stack = sqlite3_column_int64(st, 4);
-			k->time = sqlite3_column_int64(st, 5);
-			k->call = model_intern(m, (const char *)sqlite3_column_text(st, 6));
+			fromblock(m, k, st, 1);
 		}
 		if (seq > a && dir < 0)
 			continue;	/* born and died in the range: never alive at either end */
@@ -305,12 +312,7 @@ loadend(Model *m)
 		if ((b = tabfind(m, seq)) == NULL) {
 			if ((b = tabnew(m, seq)) == NULL)
 				break;
-			b->process = sqlite3_column_int64(st, 1);
-			b->ptr = (uint64_t)sqlite3_column_int64(st, 2);
-			b->size = (uint64_t)sqlite3_column_int64(st, 3);
-			b->stack = sqlite3_column_int64(st, 4);
-			b->time = sqlite3_column_int64(st, 5);
-			b->call = model_intern(m, (const char *)sqlite3_column_text(st, 6));
+			fromblock(m, b, st, 1);
 		}
 		liveadd(m, b);
 	}
