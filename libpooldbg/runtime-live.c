@@ -350,24 +350,6 @@ live_reset(void)
 
 /* ---- set-up --------------------------------------------------------------- */
 
-/* A size as the runtime's options take it: digits, then k, m or g; -1 if bad. */
-static double
-sizeof_env(const char *s)
-{
-	char *e;
-	double v;
-
-	v = strtod(s, &e);
-	if (e == s)
-		return -1;
-	switch (*e) {
-	case 'k': case 'K': v *= 1024.0; e++; break;
-	case 'm': case 'M': v *= 1024.0 * 1024.0; e++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024.0 * 1024.0; e++; break;
-	}
-	return *e == '\0' && v >= 0 ? v : -1;
-}
-
 /*
  * Read POOLDBG_MODE (trace, leaks), POOLDBG_SAMPLE (bytes, 0: none) and
  * POOLDBG_SAMPLE_SEED; once, by the constructor.  Bad values are said in
@@ -388,7 +370,7 @@ live_init(void)
 		n = write(2, bad, sizeof bad - 1);
 	s = getenv("POOLDBG_SAMPLE");
 	if (s != NULL && *s != '\0') {
-		if ((r = sizeof_env(s)) < 0)
+		if ((r = (double)rt_size(s)) < 0)
 			n = write(2, bad, sizeof bad - 1);
 		else
 			live_rate = r;

@@ -69,19 +69,12 @@ static long
 envsize(const char *name, long def)
 {
 	const char *s;
-	char *e;
 	long v;
 
 	s = getenv(name);
-	if (s == NULL || *s == '\0')
+	if (s == NULL || *s == '\0' || (v = rt_size(s)) < 0)
 		return def;
-	v = strtol(s, &e, 10);
-	switch (*e) {
-	case 'k': case 'K': v <<= 10; e++; break;
-	case 'm': case 'M': v <<= 20; e++; break;
-	case 'g': case 'G': v <<= 30; e++; break;
-	}
-	return *e != '\0' || v < 0 ? def : v;
+	return v;
 }
 
 void

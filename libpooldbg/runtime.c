@@ -1036,23 +1036,34 @@ rt_internl(const uintptr_t *pcs, int n)
 
 /* ---- initialisation ----------------------------------------------------- */
 
-static long
-envnum(const char *name, long def)
+/* See runtime.h. */
+long
+rt_size(const char *s)
 {
-	const char *s;
 	char *e;
 	long v;
 
-	s = getenv(name);
-	if (s == NULL || *s == '\0')
-		return def;
+	if (*s < '0' || *s > '9')
+		return -1;
 	v = strtol(s, &e, 10);
 	switch (*e) {
 	case 'k': case 'K': v <<= 10; e++; break;
 	case 'm': case 'M': v <<= 20; e++; break;
 	case 'g': case 'G': v <<= 30; e++; break;
 	}
-	if (*e != '\0' || v <= 0) {
+	return *e != '\0' || v < 0 ? -1 : v;
+}
+
+static long
+envnum(const char *name, long def)
+{
+	const char *s;
+	long v;
+
+	s = getenv(name);
+	if (s == NULL || *s == '\0')
+		return def;
+	if ((v = rt_size(s)) <= 0) {
 		say("pooldbg: ignored a bad number in ", name);
 		return def;
 	}

@@ -72,6 +72,8 @@ void	*rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size,
 
 /* CLOCK_MONOTONIC in ns (vDSO: no system call). */
 uint64_t	rt_now(void);
+/* A size from the environment: digits, then k, m or g if any; -1 if it is none.  Heap-free. */
+long	rt_size(const char *s);
 /* The caller's thread id, cached per thread; 0 before it is known. */
 int	rt_gettid(void);
 

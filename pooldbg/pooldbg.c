@@ -136,7 +136,7 @@ checksizes(const char *list)
 	return *list == '\0' ? -1 : 0;
 }
 
-/* A size in bytes from 1 up: digits, then k, m or g; 0, or -1 if s is none. */
+/* A size in bytes: digits, then k, m or g; 0, or -1 if s is none. */
 static int
 parsesize(const char *s, double *v)
 {
@@ -154,7 +154,7 @@ parsesize(const char *s, double *v)
 	case 'm': case 'M': m = 1024.0 * 1024; end++; break;
 	case 'g': case 'G': m = 1024.0 * 1024 * 1024; end++; break;
 	}
-	if (errno != 0 || *end != '\0' || n == 0 || (double)n * m > 1e15)
+	if (errno != 0 || *end != '\0' || (double)n * m > 1e15)
 		return -1;
 	*v = (double)n * m;
 	return 0;
@@ -183,6 +183,7 @@ parserun(int argc, char **argv, Opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
+	double size;
 	long n;
 	int c;
 
@@ -239,11 +240,7 @@ parserun(int argc, char **argv, Opts *o)
 			o->abortonerror = 1;
 			break;
 		case 'Q':
-			n = strtol(optarg, &end, 10);
-			if (*end == 'k' || *end == 'K' || *end == 'm' || *end == 'M' ||
-			    *end == 'g' || *end == 'G')
-				end++;
-			if (*optarg == '\0' || *end != '\0' || n < 0) {
+			if (parsesize(optarg, &size) < 0) {
 				say("--quarantine: '%s' is not a size (a number, suffix k, m or g)", optarg);
 				return 2;
 			}
@@ -275,7 +272,7 @@ parserun(int argc, char **argv, Opts *o)
 			}
 			break;
 		case 'R':
-			if (parsesize(optarg, &o->sample) < 0) {
+			if (parsesize(optarg, &o->sample) < 0 || o->sample == 0) {
 				say("--sample: not a size: %s", optarg);
 				return 2;
 			}
