@@ -20,20 +20,27 @@
  */
 #include "pooldbg.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-/* An open lifetime. */
+/*
+ * A lifetime at an address: open, or the last one ended there (kept for
+ * error reports, which name the stack that freed a block).  One table holds
+ * both, so an event finds everything about its address with one probe.
+ */
 typedef struct Live Live;
 struct Live {
-	int64_t	process;	/* 0: an empty slot */
 	uint64_t ptr;
 	uint64_t size;
-	int64_t	seq;		/* events.seq of the call that made it */
+	int64_t	seq;		/* open: events.seq of the call that made it; ended: of the one that ended it */
 	uint64_t time;
+	int32_t	process;	/* 0: an empty slot */
 	uint32_t stack;
-	uint32_t free_stack;	/* ended lifetimes (Lifetimes.gone): the stack that ended it */
-	const char *call;	/* a name of trace_callname */
+	uint32_t free_stack;	/* ended: the stack that ended it */
+	uint8_t	call;		/* a trace_callname number */
+	uint8_t	ended;
 };
 
 /* A thread as its events show it. */
@@ -48,9 +55,10 @@ struct Seen {
 struct Lifetimes {
 	TraceWriter *w;
 	Timeline *tl;		/* the time index's makings, fed every lifetime written */
-	Live	*slot;		/* open addressing, linear probing */
+	Live	*slot;		/* open addressing, linear probing; ended entries stay until purged */
 	size_t	mask;		/* slots - 1, slots a power of two */
-	size_t	n;
+	size_t	nopen;
+	size_t	nended;
 	Seen	*seen;
 	size_t	seenmask;
 	size_t	nseen;
@@ -58,12 +66,40 @@ struct Lifetimes {
 	uint64_t *inuse;	/* bytes in use, indexed by processes.id */
 	uint64_t *peak;
 	size_t	nheap;
-	Live	*gone;		/* the last lifetime ended at each address, for error reports */
-	size_t	gonemask;
-	size_t	ngone;
 	int	nomem;		/* out of memory once: blocks are no longer whole */
 	LifeStats st;
 };
+
+enum {
+	HUGEBYTES = 4 << 20,	/* tables at least this big are mapped in huge pages where the kernel has them */
+	KEEPENDED = 1 << 18,	/* the ended lifetimes kept when older ones are forgotten, at least (a quarantine.s worth) */
+};
+
+static Live *
+slotsnew(size_t n)
+{
+	void *p;
+
+	if (n * sizeof(Live) < HUGEBYTES)
+		return calloc(n, sizeof(Live));
+	p = mmap(NULL, n * sizeof(Live), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, n * sizeof(Live), MADV_HUGEPAGE);
+	return p;
+}
+
+static void
+slotsfree(Live *t, size_t n)
+{
+	if (t == NULL)
+		return;
+	if (n * sizeof(Live) < HUGEBYTES)
+		free(t);
+	else
+		munmap(t, n * sizeof(Live));
+}
 
 static size_t
 hash(int64_t process, uint64_t ptr)
@@ -74,75 +110,9 @@ hash(int64_t process, uint64_t ptr)
 	return (size_t)(h ^ h >> 29);
 }
 
+/* The slot of (process, ptr), open or ended, or the empty one it would take. */
 static Live *
-lookup(Lifetimes *l, int64_t process, uint64_t ptr)
-{
-	size_t i;
-
-	for (i = hash(process, ptr) & l->mask; l->slot[i].process != 0; i = (i + 1) & l->mask)
-		if (l->slot[i].process == process && l->slot[i].ptr == ptr)
-			return &l->slot[i];
-	return NULL;
-}
-
-/* Remove e, shifting back the entries after it (linear probing). */
-static void
-delete(Lifetimes *l, Live *e)
-{
-	size_t i, j, k;
-
-	i = (size_t)(e - l->slot);
-	l->slot[i].process = 0;
-	l->n--;
-	for (j = (i + 1) & l->mask; l->slot[j].process != 0; j = (j + 1) & l->mask) {
-		k = hash(l->slot[j].process, l->slot[j].ptr) & l->mask;
-		/* move j to the hole at i if its home k does not lie in (i, j] */
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			l->slot[i] = l->slot[j];
-			l->slot[j].process = 0;
-			i = j;
-		}
-	}
-}
-
-static void
-put(Lifetimes *l, const Live *e)
-{
-	size_t i;
-
-	for (i = hash(e->process, e->ptr) & l->mask; l->slot[i].process != 0; i = (i + 1) & l->mask)
-		;
-	l->slot[i] = *e;
-	l->n++;
-}
-
-static int
-insert(Lifetimes *l, const Live *e)
-{
-	Live *old;
-	size_t i, oldsize;
-
-	if ((l->n + 1) * 2 > l->mask + 1) {
-		old = l->slot;
-		oldsize = l->mask + 1;
-		if ((l->slot = calloc(oldsize * 2, sizeof *l->slot)) == NULL) {
-			l->slot = old;
-			return -1;
-		}
-		l->mask = oldsize * 2 - 1;
-		l->n = 0;
-		for (i = 0; i < oldsize; i++)
-			if (old[i].process != 0)
-				put(l, &old[i]);
-		free(old);
-	}
-	put(l, e);
-	return 0;
-}
-
-/* The slot of (process, ptr) in the ended lifetimes: its own, or the empty one it would take. */
-static Live *
-goneslot(Live *t, size_t mask, int64_t process, uint64_t ptr)
+slotof(Live *t, size_t mask, int64_t process, uint64_t ptr)
 {
 	size_t i;
 
@@ -152,30 +122,72 @@ goneslot(Live *t, size_t mask, int64_t process, uint64_t ptr)
 	return &t[i];
 }
 
-/* Remember e, just ended, as the last lifetime at its address (best effort: never fails the run). */
-static void
-gone(Lifetimes *l, const Live *e)
+static Live *
+lookup(Lifetimes *l, int64_t process, uint64_t ptr)
 {
-	Live *old, *g;
+	Live *e;
+
+	e = slotof(l->slot, l->mask, process, ptr);
+	return e->process != 0 && !e->ended ? e : NULL;
+}
+
+/*
+ * Make room for one more entry, keeping the table at most half full.  When
+ * ended lifetimes fill half of what it holds (and are 2 KEEPENDED at least),
+ * the older half of them (by
+ * the seq that ended them) are forgotten and the table rebuilt; it doubles
+ * when they are fewer, or when forgetting them left it over 3/8 full, so a
+ * rebuild is always followed by an eighth of the table's inserts at least.
+ */
+/* Move the table to one of size slots, leaving out the ended lifetimes ended before cut. */
+static int
+rebuild(Lifetimes *l, size_t size, int64_t cut)
+{
+	Live *old, *t;
 	size_t i, oldsize;
 
-	if ((l->ngone + 1) * 2 > l->gonemask + 1) {
-		old = l->gone;
-		oldsize = l->gonemask + 1;
-		if ((l->gone = calloc(oldsize * 2, sizeof *l->gone)) == NULL) {
-			l->gone = old;
-			return;
-		}
-		l->gonemask = oldsize * 2 - 1;
-		for (i = 0; i < oldsize; i++)
-			if (old[i].process != 0)
-				*goneslot(l->gone, l->gonemask, old[i].process, old[i].ptr) = old[i];
-		free(old);
+	if ((t = slotsnew(size)) == NULL)
+		return -1;
+	old = l->slot;
+	oldsize = l->mask + 1;
+	l->slot = t;
+	l->mask = size - 1;
+	l->nended = 0;
+	for (i = 0; i < oldsize; i++) {
+		if (old[i].process == 0 || (old[i].ended && old[i].seq < cut))
+			continue;
+		*slotof(t, l->mask, old[i].process, old[i].ptr) = old[i];
+		l->nended += old[i].ended;
 	}
-	g = goneslot(l->gone, l->gonemask, e->process, e->ptr);
-	if (g->process == 0)
-		l->ngone++;
-	*g = *e;
+	slotsfree(old, oldsize);
+	return 0;
+}
+
+static int
+room(Lifetimes *l)
+{
+	size_t i, size;
+	int64_t lo, hi;
+
+	size = l->mask + 1;
+	if ((l->nopen + l->nended + 1) * 2 <= size)
+		return 0;
+	if (l->nended >= l->nopen && l->nended >= 2 * KEEPENDED) {
+		lo = INT64_MAX;
+		hi = 0;
+		for (i = 0; i < size; i++)
+			if (l->slot[i].process != 0 && l->slot[i].ended) {
+				if (l->slot[i].seq < lo)
+					lo = l->slot[i].seq;
+				if (l->slot[i].seq > hi)
+					hi = l->slot[i].seq;
+			}
+		if (rebuild(l, size, lo + (hi - lo) / 2 + 1) < 0)
+			return -1;
+		if ((l->nopen + l->nended + 1) * 8 <= size * 3)
+			return 0;
+	}
+	return rebuild(l, size * 2, 0);
 }
 
 /* Count size in (up) or out of (!up) the heap of process; keep its peak. */
@@ -266,12 +278,10 @@ life_new(TraceWriter *w)
 	l->w = w;
 	l->mask = 1023;
 	l->seenmask = 63;
-	l->gonemask = 1023;
-	l->gone = calloc(l->gonemask + 1, sizeof *l->gone);
-	l->slot = calloc(l->mask + 1, sizeof *l->slot);
+	l->slot = slotsnew(l->mask + 1);
 	l->seen = calloc(l->seenmask + 1, sizeof *l->seen);
 	l->tl = timeline_new();
-	if (l->slot == NULL || l->seen == NULL || l->gone == NULL || l->tl == NULL) {
+	if (l->slot == NULL || l->seen == NULL || l->tl == NULL) {
 		life_free(l);
 		return NULL;
 	}
@@ -284,20 +294,54 @@ life_free(Lifetimes *l)
 	if (l == NULL)
 		return;
 	timeline_free(l->tl);
-	free(l->slot);
-	free(l->gone);
+	slotsfree(l->slot, l->mask + 1);
 	free(l->seen);
 	free(l->inuse);
 	free(l->peak);
 	free(l);
 }
 
+/* A lifetime starts at ptr (0: the call returned none) with the event e, the seq-th. */
+static void
+start(Lifetimes *l, int64_t seq, const TraceEvent *e, uint64_t ptr)
+{
+	Live *o;
+
+	if (ptr == 0)
+		return;
+	if (room(l) < 0) {
+		l->nomem = 1;
+		return;
+	}
+	o = slotof(l->slot, l->mask, e->process, ptr);
+	if (o->process != 0 && !o->ended) {
+		/* handed out twice without a free between: keep both, the first as live */
+		trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call),
+		    o->stack, o->seq, o->time, 0, 0, NULL, 0);
+		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
+		l->st.blocks++;
+	} else if (o->process != 0)
+		l->nended--, l->nopen++;
+	else
+		l->nopen++;
+	o->process = (int32_t)e->process;
+	o->ptr = ptr;
+	o->size = e->size;
+	o->seq = seq;
+	o->time = e->time;
+	o->stack = e->stack;
+	o->free_stack = 0;
+	o->call = (uint8_t)e->call;
+	o->ended = 0;
+	if (account(l, e->process, e->size, 1) < 0)
+		l->nomem = 1;
+}
+
 void
 life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 {
-	Live b, *o;
-	const char *call;
-	int ends, starts;
+	Live *o;
+	int ends;
 
 	if (l->nomem)
 		return;
@@ -305,61 +349,47 @@ life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 		l->nomem = 1;
 		return;
 	}
-	if (e->process == 0)
+	if (e->process <= 0 || e->process > INT32_MAX)
 		return;
-	call = trace_callname(e->call);
 	/* the end of a lifetime: free, or a realloc that moved, resized or freed */
 	ends = e->type == TRACE_FREE ||
 	    (e->type == TRACE_REALLOC && (e->newptr != 0 || e->size == 0));
 	if (ends && (o = lookup(l, e->process, e->ptr)) != NULL) {
-		trace_add_block(l->w, o->process, o->ptr, o->size, o->call, o->stack, o->seq,
-		    o->time, seq, e->time, call, e->stack);
+		trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call),
+		    o->stack, o->seq, o->time, seq, e->time, trace_callname(e->call), e->stack);
 		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, seq);
 		account(l, e->process, o->size, 0);
+		o->ended = 1;
+		o->seq = seq;
 		o->free_stack = e->stack;
-		gone(l, o);
-		delete(l, o);
+		l->nopen--;
+		l->nended++;
 		l->st.blocks++;
 	}
 	/* the start of one: an alloc or realloc that returned a block */
-	starts = e->type == TRACE_ALLOC || e->type == TRACE_REALLOC;
-	b.ptr = e->type == TRACE_ALLOC ? e->ptr : e->newptr;
-	if (!starts || b.ptr == 0)
-		return;
-	b.process = e->process;
-	b.size = e->size;
-	b.seq = seq;
-	b.time = e->time;
-	b.stack = e->stack;
-	b.call = call;
-	if ((o = lookup(l, e->process, b.ptr)) != NULL) {
-		/* handed out twice without a free between: keep both, the first as live */
-		trace_add_block(l->w, o->process, o->ptr, o->size, o->call, o->stack, o->seq,
-		    o->time, 0, 0, NULL, 0);
-		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
-		delete(l, o);
-		l->st.blocks++;
-	}
-	if (insert(l, &b) < 0 || account(l, e->process, e->size, 1) < 0)
-		l->nomem = 1;
+	if (e->type == TRACE_ALLOC)
+		start(l, seq, e, e->ptr);
+	else if (e->type == TRACE_REALLOC)
+		start(l, seq, e, e->newptr);
 }
 
 int
 life_finish(Lifetimes *l)
 {
+	const Live *o;
 	size_t i;
 
 	if (l->nomem)
 		return SQLITE_NOMEM;
-	for (i = 0; i <= l->mask; i++)
-		if (l->slot[i].process != 0) {
-			trace_add_block(l->w, l->slot[i].process, l->slot[i].ptr, l->slot[i].size,
-			    l->slot[i].call, l->slot[i].stack, l->slot[i].seq, l->slot[i].time,
-			    0, 0, NULL, 0);
-			(void)timeline_add(l->tl, l->slot[i].process, l->slot[i].size,
-			    l->slot[i].stack, l->slot[i].seq, 0);
+	for (i = 0; i <= l->mask; i++) {
+		o = &l->slot[i];
+		if (o->process != 0 && !o->ended) {
+			trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call),
+			    o->stack, o->seq, o->time, 0, 0, NULL, 0);
+			(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
 			l->st.blocks++;
 		}
+	}
 	for (i = 0; i <= l->seenmask; i++)
 		if (l->seen[i].used)
 			trace_add_thread_seen(l->w, l->seen[i].process, l->seen[i].tid,
@@ -383,10 +413,7 @@ life_prefetch(Lifetimes *l, int64_t process, uint64_t ptr)
 	size_t h;
 
 	h = hash(process, ptr);
-	if (l->slot != NULL)
-		__builtin_prefetch(&l->slot[h & l->mask]);
-	if (l->gone != NULL)
-		__builtin_prefetch(&l->gone[h & l->gonemask]);
+	__builtin_prefetch(&l->slot[h & l->mask]);
 }
 
 int
@@ -399,7 +426,7 @@ life_lookup(Lifetimes *l, int64_t process, uint64_t ptr, int64_t *seq, uint32_t 
 		return 0;
 	*seq = o->seq;
 	*stack = o->stack;
-	*call = o->call;
+	*call = trace_callname(o->call);
 	return 1;
 }
 
@@ -409,19 +436,15 @@ life_block(Lifetimes *l, int64_t process, uint64_t ptr, uint64_t *size, uint32_t
 {
 	const Live *o;
 
-	if ((o = lookup(l, process, ptr)) != NULL) {
-		*size = o->size;
-		*alloc_stack = o->stack;
-		*free_stack = 0;
-		return 1;
-	}
-	o = goneslot(l->gone, l->gonemask, process, ptr);
+	if (process <= 0 || process > INT32_MAX)
+		return 0;
+	o = slotof(l->slot, l->mask, process, ptr);
 	if (o->process == 0)
 		return 0;
 	*size = o->size;
 	*alloc_stack = o->stack;
-	*free_stack = o->free_stack;
-	return 2;
+	*free_stack = o->ended ? o->free_stack : 0;
+	return o->ended ? 2 : 1;
 }
 
 const LifeStats *

@@ -219,6 +219,8 @@ heaperror(int kind, uint64_t ptr, uint32_t stack, const char *msg)
 	e->stack = stack;
 	e->tid = getpid();
 	e->kind = (uint16_t)kind;
+	if (kind == ERR_WRITE_AFTER_FREE || kind == ERR_DOUBLE_FREE)
+		e->flags = ERRF_FREED;
 	e->block = ptr;
 	e->msglen = (uint32_t)n;
 	memcpy(e + 1, msg, n);
@@ -621,6 +623,20 @@ main(int argc, char **argv)
 		}
 		end(EXIT_NORMAL, code(argv, 3, 0));
 		return code(argv, 3, 0);
+	}
+	if (strcmp(argv[1], "forget") == 0) {
+		/* N blocks at N addresses, each freed at once; then a use after free of the K-th from last */
+		n = code(argv, 2, 100000);
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		for (i = 0; i < n; i++) {
+			alloc(CALL_MALLOC, 0x100000 + 32 * (uint64_t)i, 32, 0, 2, getpid());
+			freeb(CALL_FREE, 0, 0x100000 + 32 * (uint64_t)i, 0, 3, getpid());
+		}
+		heaperror(ERR_WRITE_AFTER_FREE, 0x100000 + 32 * (uint64_t)(n - 1 - code(argv, 3, 0)), 4,
+		    "freed block modified");
+		end(EXIT_NORMAL, 0);
+		return 0;
 	}
 	if (strcmp(argv[1], "wait") == 0) {
 		begin(RING_DEFSIZE, 0, 0, argv);

@@ -492,6 +492,25 @@ test_volume(void)
 	sqlite3_close(db);
 	cleantmp();
 
+	/*
+	 * 700000 freed addresses: past 2^19 the recorder forgets the older
+	 * half of the ended lifetimes it keeps for error reports, but never the
+	 * last 2^18, so a write after free of the block freed 200000 frees ago
+	 * still names the stacks that made and freed it
+	 */
+	r = RUN(NULL, "run", "-o", "t.db", fake, "forget", "700000", "200000");
+	ok(r == 0, "700000 lifetimes at 700000 addresses (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM blocks WHERE free_seq IS NOT NULL"), 700000,
+	    "every lifetime ended");
+	ok(qi(db, "SELECT block FROM errors") == 0x100000 + 32 * 499999 &&
+	    qi(db, "SELECT alloc_stack FROM errors") == 2 && qi(db, "SELECT free_stack FROM errors") == 3,
+	    "a block freed 200000 frees earlier: its alloc and free stacks (%lld, %lld)",
+	    (long long)qi(db, "SELECT alloc_stack FROM errors"),
+	    (long long)qi(db, "SELECT free_stack FROM errors"));
+	sqlite3_close(db);
+	cleantmp();
+
 	/* a full disk: the trace cannot grow past 40 pages (640 KiB; it needs ~80) */
 	setenv("POOLDBG_TEST_MAX_PAGES", "40", 1);
 	r = RUN(NULL, "run", "-o", "t.db", fake, "many", "100000", "3");
