@@ -54,7 +54,7 @@ enum {
 	MALLOCTAG	= -2,	/* index of the malloc tag from the user pointer */
 	REALLOCTAG	= -1,	/* index of the realloc tag */
 	MINARENA	= 4 << 20,	/* smallest mapping asked of the kernel */
-	QUANTUM		= 32,	/* block sizes of the default pool */
+	QUANTUM		= 16,	/* block sizes of the default pool */
 	MSGSIZE		= 1024,	/* longest message line; longer ones are cut */
 	NEXTENT		= 64,	/* regions remembered for inarena */
 	RETRYNSEC	= 100 * 1000 * 1000,	/* smalloc's wait between tries */

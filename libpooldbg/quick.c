@@ -45,7 +45,7 @@
 #include "pool-impl.h"
 
 enum {
-	QUICKQ		= 32,			/* the default pool's quantum */
+	QUICKQ		= 16,			/* the default pool's quantum */
 	QUICKMAXBLOCK	= 8192,			/* largest block kept on a list */
 	NQUICK		= QUICKMAXBLOCK / QUICKQ + 1,
 };

@@ -64,7 +64,7 @@
 #include "pool-impl.h"
 
 enum {
-	TCQ		= 32,			/* the quick lists' quantum */
+	TCQ		= 16,			/* the quick lists' quantum */
 	TCMAXBLOCK	= 8192,			/* the largest block they keep */
 	NBIN		= TCMAXBLOCK / TCQ + 1,
 	SPINS		= 100,			/* tries before a freezer yields */

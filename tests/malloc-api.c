@@ -651,9 +651,9 @@ testplan9(void)
 		ok(st == 0, "adjacent arenas are joined: 8 x 3 MiB freed make room for 20 MiB "
 		    "(status %d)", st);
 	}
-	ok(mainmem->quantum == 32 && mainmem->minarena == 4 << 20 && mainmem->alloc != NULL &&
+	ok(mainmem->quantum == 16 && mainmem->minarena == 4 << 20 && mainmem->alloc != NULL &&
 	    mainmem->merge != NULL && mainmem->lock != NULL && mainmem->panic != NULL,
-	    "default pool: quantum 32, minarena 4 MiB, callbacks set");
+	    "default pool: quantum 16, minarena 4 MiB, callbacks set");
 
 	for (i = 0; i < 8; i++) {
 		v = pooldbg_malloc(200);
