@@ -28,6 +28,13 @@ struct Pool;
  * pooldbg_mainmem->unlock.
  */
 int	pooldbg_maintrylock(void);
+/*
+ * Start loading the pool block under the user pointer v of the default
+ * pool: its header (tail 0), or its tail (tail 1: the header is read for
+ * the size, and only if v lies in an arena).  A hint for the tracing
+ * runtime's free, which unwinds between the two; never faults.
+ */
+void	pooldbg_mainprefetch(const void *v, int tail);
 
 /* ---- quick.c ------------------------------------------------------------ */
 

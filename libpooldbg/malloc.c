@@ -465,6 +465,19 @@ mainmerge(void *lower, void *upper)
 	return 1;
 }
 
+/* See internal.h.  noipa: calls to a function of prefetches would otherwise be dropped. */
+EXPORT __attribute__((noipa)) void
+pooldbg_mainprefetch(const void *v, int tail)
+{
+	const uintptr_t *h;
+
+	h = (const uintptr_t *)((const char *)v - TAGBYTES) - 2;	/* the header: magic, size */
+	if (!tail)
+		__builtin_prefetch(h);
+	else if (inarena(h) && inarena(h + 2))
+		__builtin_prefetch((const char *)h + h[1] - 1);
+}
+
 /* ---- blocks and tags ---------------------------------------------------- */
 
 static inline void *

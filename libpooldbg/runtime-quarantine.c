@@ -118,49 +118,67 @@ prefetchnext(void)
 	}
 }
 
-/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL. */
-static void *
+/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  q.lock held. */
+static Bhdr *
+popoverl(int all)
+{
+	Bhdr *b;
+
+	if (q.n == 0 || !(all || q.n >= QCAP || q.bytes > q.limit))
+		return NULL;
+	b = q.fifo[q.head];
+	q.head = (q.head + 1) % QCAP;
+	q.n--;
+	q.bytes -= b->size;
+	prefetchnext();
+	return b;
+}
+
+static Bhdr *
 popover(int all)
 {
 	Bhdr *b;
 
-	b = NULL;
 	pthread_mutex_lock(&q.lock);
-	if (q.n > 0 && (all || q.n >= QCAP || q.bytes > q.limit)) {
-		b = q.fifo[q.head];
-		q.head = (q.head + 1) % QCAP;
-		q.n--;
-		q.bytes -= b->size;
-		prefetchnext();
-	}
+	b = popoverl(all);
 	pthread_mutex_unlock(&q.lock);
 	return b;
 }
 
-/* Recycle waiting blocks while over the limit (all of them with all); an error jumps out. */
+/*
+ * Recycle b (NULL: none), then waiting blocks while over the limit (all
+ * of them with all); an error jumps out.  The limit is first looked at
+ * without the lock: in the steady state a free pops the one block its
+ * push put over, and no lock is taken for the look that finds no more.
+ */
 static void
-recycle(int all)
+recycle(Bhdr *b, int all)
 {
-	void *b;
-
-	while ((b = popover(all)) != NULL)
-		if (!err_isaside(b))
+	for (;;) {
+		if (b != NULL && !err_isaside(b))
 			poolrecycle(pooldbg_mainmem, b);
+		if (!all && __atomic_load_n(&q.bytes, __ATOMIC_RELAXED) <= q.limit &&
+		    __atomic_load_n(&q.n, __ATOMIC_RELAXED) < QCAP)
+			return;
+		if ((b = popover(all)) == NULL)
+			return;
+	}
 }
 
-/* ptr, a checked block of the pool, into the quarantine. */
+/* ptr, a checked block of the pool, into the quarantine; the oldest out if that puts it over. */
 static void
 quarantine(void *ptr)
 {
-	Bhdr *b;
+	Bhdr *b, *old;
 
 	b = poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES);
 	pthread_mutex_lock(&q.lock);
 	q.fifo[(q.head + q.n) % QCAP] = b;
 	q.n++;
 	q.bytes += b->size;
+	old = popoverl(0);
 	pthread_mutex_unlock(&q.lock);
-	recycle(0);
+	recycle(old, 0);
 }
 
 static const char *
@@ -228,7 +246,9 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 
 	if (ptr == NULL)
 		return;
+	pooldbg_mainprefetch(ptr, 0);	/* the block's header and tail come in while rt_free unwinds */
 	rt_free(kind, flags, ptr, size, pc);
+	pooldbg_mainprefetch(ptr, 1);
 	if (rt_state != RT_LIVE || rt_inside) {
 		pooldbg_free(ptr);
 		return;
@@ -363,7 +383,7 @@ again:
 		return;
 	}
 	if (q.limit != 0)
-		recycle(1);
+		recycle(NULL, 1);
 	poolcheck(pooldbg_mainmem);
 	err_pop(&t);
 }
