@@ -343,6 +343,7 @@ life_event(Lifetimes *l, int64_t seq, const TraceEvent *e)
 	Live *o;
 	int ends;
 
+	timeline_time(l->tl, seq, e->time);
 	if (l->nomem)
 		return;
 	if (seen(l, e->process, e->tid, e->time) < 0) {

@@ -74,6 +74,10 @@ struct Timeline {
 	uint32_t **set;		/* per checkpoint: the alloc_seqs alive after it */
 	size_t	*nset, *maxset;
 	size_t	nck;
+	uint64_t *tm;		/* per span: the time of its last event, 0 if it never came (timeline_time) */
+	size_t	captm;
+	int64_t	lastseq;	/* the last event timeline_time saw, and its time */
+	uint64_t lasttime;
 	int	nomem;		/* out of memory while blocks came in */
 	int	toomany;	/* an event seq of 2^32 or more came */
 };
@@ -144,6 +148,41 @@ growspans(Build *b, size_t k)
 	memset(ns + b->capspan, 0, (cap - b->capspan) * sizeof *ns);
 	b->sp = ns;
 	b->capspan = cap;
+	return 0;
+}
+
+void
+timeline_time(Timeline *b, int64_t seq, uint64_t time)
+{
+	uint64_t *n;
+	size_t k, cap;
+
+	b->lastseq = seq;
+	b->lasttime = time;
+	if (seq <= 0 || seq % TIMELINE_SPAN != 0)
+		return;
+	k = (size_t)(seq / TIMELINE_SPAN) - 1;
+	if (k >= b->captm) {
+		cap = b->captm == 0 ? 4096 : b->captm * 2;
+		while (cap <= k)
+			cap *= 2;
+		if ((n = realloc(b->tm, cap * sizeof *n)) == NULL)
+			return;		/* those spans are looked up in events */
+		memset(n + b->captm, 0, (cap - b->captm) * sizeof *n);
+		b->tm = n;
+		b->captm = cap;
+	}
+	b->tm[k] = time;
+}
+
+/* The time of the last event of span k (ending at seq c) if timeline_time saw it, else 0. */
+static uint64_t
+spantime(const Build *b, size_t k, int64_t c)
+{
+	if (c == b->lastseq)
+		return b->lasttime;
+	if (c == (int64_t)(k + 1) * TIMELINE_SPAN && k < b->captm)
+		return b->tm[k];
 	return 0;
 }
 
@@ -385,6 +424,7 @@ store(Build *b, const char *schema, char *err, size_t errlen)
 	sqlite3_stmt *sp, *lv, *sk, *tm;
 	unsigned char *buf;
 	size_t k, maxn;
+	uint64_t t;
 	int64_t c;
 	int rc;
 
@@ -402,13 +442,17 @@ store(Build *b, const char *schema, char *err, size_t errlen)
 	}
 	for (k = 0; k < b->nspan; k++) {
 		c = spanend(b, k);
-		sqlite3_bind_int64(tm, 1, c);
 		sqlite3_bind_int64(sp, 1, c);
-		if (sqlite3_step(tm) == SQLITE_ROW)
-			sqlite3_bind_int64(sp, 2, sqlite3_column_int64(tm, 0));
-		else
-			sqlite3_bind_null(sp, 2);
-		sqlite3_reset(tm);
+		if ((t = spantime(b, k, c)) != 0)
+			sqlite3_bind_int64(sp, 2, (int64_t)t);
+		else {
+			sqlite3_bind_int64(tm, 1, c);
+			if (sqlite3_step(tm) == SQLITE_ROW)
+				sqlite3_bind_int64(sp, 2, sqlite3_column_int64(tm, 0));
+			else
+				sqlite3_bind_null(sp, 2);
+			sqlite3_reset(tm);
+		}
 		sqlite3_bind_int64(sp, 3, b->sp[k].inuse);
 		sqlite3_bind_int64(sp, 4, b->sp[k].nblk);
 		sqlite3_bind_int64(sp, 5, (int64_t)b->sp[k].born);
@@ -546,6 +590,7 @@ timeline_free(Timeline *b)
 	free(b->f);
 	free(b->stk);
 	free(b->sp);
+	free(b->tm);
 	free(b);
 }
 

@@ -42,6 +42,14 @@ void	timeline_free(Timeline *t);
 int	timeline_add(Timeline *t, int64_t process, uint64_t size, int64_t stack, int64_t alloc_seq,
 	    int64_t free_seq);
 /*
+ * The event seq happened at time: called for every event in seq order by
+ * a writer that streams them (the recorder), so that timeline_store takes
+ * each span's time from here instead of reading events back.  Optional:
+ * a span whose time never came is looked up in events.  8 bytes per
+ * TIMELINE_SPAN events.
+ */
+void	timeline_time(Timeline *t, int64_t seq, uint64_t time);
+/*
  * Write the index of every lifetime added into schema of db, whose events
  * table in schema main must be complete: create its tables there
  * (trace_create_timeline) and fill them, all or nothing (a savepoint).

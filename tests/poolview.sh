@@ -212,6 +212,10 @@ bad=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline t WHERE t.in_use <>
 spans=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline" 2>&1)
 [ "$bad" = 0 ] && [ "$spans" -gt 1 ]
 ok $? "the streamed time index agrees with blocks at each of its $spans spans ($bad differ)"
+bad=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline t
+  WHERE t.time IS NOT (SELECT e.time FROM events e WHERE e.seq = t.seq)" 2>&1)
+[ "$bad" = 0 ]
+ok $? "each span's time, taken as the events streamed in, is its last event's ($bad differ)"
 bad=$(sqlite3 "$tmp/sh.db" "SELECT count(*) FROM timeline_stacks s WHERE s.allocations <>
     (SELECT count(*) FROM blocks b WHERE b.process = s.process AND b.stack = s.stack)
   OR s.bytes <> (SELECT sum(size) FROM blocks b WHERE b.process = s.process AND b.stack = s.stack)" 2>&1)
