@@ -638,6 +638,28 @@ main(int argc, char **argv)
 		end(EXIT_NORMAL, 0);
 		return 0;
 	}
+	if (strcmp(argv[1], "mixed") == 0) {
+		/* N blocks, a thousand alive at a time, each freed at a random point after */
+		static uint64_t alive[1000];
+		uint64_t x = 88172645463325252ull;
+		size_t na = 0, j;
+
+		n = code(argv, 2, 100000);
+		begin(RING_DEFSIZE, 0, 0, argv);
+		prelude();
+		for (i = 0; i < n; i++) {
+			if (na == 1000) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				j = (size_t)(x % na);
+				freeb(CALL_FREE, 0, alive[j], 0, 3, getpid());
+				alive[j] = alive[--na];
+			}
+			alive[na] = 0x100000 + 64 * (uint64_t)i;
+			alloc(CALL_MALLOC, alive[na++], 48, 0, 2, getpid());
+		}
+		end(EXIT_NORMAL, 0);
+		return 0;
+	}
 	if (strcmp(argv[1], "wait") == 0) {
 		begin(RING_DEFSIZE, 0, 0, argv);
 		prelude();
