@@ -4,7 +4,8 @@
  * share with the event of its type before it (call, stack, pointers
  * aligned to 16), an extension byte only when its process, thread, seq
  * step, flags or alignment differ from the plain case, then varints:
- * the call if new, time as a signed delta from the event before it, the
+ * the call if new, time as a signed delta from the event before it (none
+ * when it is 0, in microseconds when it is a whole number of them), the
  * stack as a signed delta if new, and per type the pointer as a signed
  * delta in 16-byte units where it can be (or, for a free, the distance
  * back to the event that began the lifetime it ends), the new pointer and
@@ -116,6 +117,7 @@ pack_put(PackPage *p, const PackEvent *e)
 {
 	uint8_t *q, *h, x;
 	PackState *s;
+	int64_t dt;
 	int t, bytes;
 
 	s = &p->st;
@@ -159,9 +161,17 @@ pack_put(PackPage *p, const PackEvent *e)
 		if (x & PACK_X_ALIGN)
 			q = putv(q, e->align);
 	}
+	dt = (int64_t)(e->time - s->time);
+	if (dt == 0)
+		*h |= PACK_H_SAMETIME;
+	else if (dt % 1000 == 0)
+		*h |= PACK_H_USEC;
 	if (*h & PACK_H_CALL)
 		q = putv(q, (uint64_t)e->call);
-	q = putz(q, (int64_t)(e->time - s->time));
+	if (*h & PACK_H_USEC)
+		q = putz(q, dt / 1000);
+	else if (!(*h & PACK_H_SAMETIME))
+		q = putz(q, dt);
 	if (*h & PACK_H_STACK)
 		q = putz(q, (int64_t)(e->stack - s->stack[t]));
 	switch (t) {
@@ -239,7 +249,7 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 		e = &ev[n];
 		memset(e, 0, sizeof *e);
 		h = *p++;
-		if (h & PACK_H_RESERVED)
+		if ((h & PACK_H_SAMETIME) && (h & PACK_H_USEC))
 			return -1;
 		t = h & PACK_TYPEMASK;
 		e->type = t;
@@ -278,9 +288,10 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 				return -1;
 			e->call = (int)u;
 		}
-		if (getz(&p, end, &z) < 0)
+		z = 0;
+		if (!(h & PACK_H_SAMETIME) && getz(&p, end, &z) < 0)
 			return -1;
-		e->time = s.time + (uint64_t)z;
+		e->time = s.time + (uint64_t)z * (h & PACK_H_USEC ? 1000 : 1);
 		e->stack = s.stack[t];
 		if (h & PACK_H_STACK) {
 			if (getz(&p, end, &z) < 0)

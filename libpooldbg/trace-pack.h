@@ -1,6 +1,6 @@
 /*
- * libpooldbg/trace-pack.h -- the packed event pages of a trace (version
- * 4): the rows of events, thousands to a BLOB of table event_pages, each
+ * libpooldbg/trace-pack.h -- the packed event pages of a trace (versions
+ * 4 and 5): the rows of events, thousands to a BLOB of table event_pages, each
  * event a few bytes of varints and deltas.  pooldbg-trace(5) describes
  * the format byte by byte; trace-pack.c encodes and decodes it.
  *
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 enum {
-	PACK_MAXEVENTS	= 8192,		/* events in one page at most */
+	PACK_MAXEVENTS	= 32768,	/* events in one page at most */
 	PACK_MAXBYTES	= 120 * 1024,	/* a page is closed once its data is this long */
 	PACK_EVMAX	= 64,		/* bytes one event can take at most, encoded */
 };
@@ -29,7 +29,8 @@ enum {
 	PACK_H_CALL	= 1 << 2,	/* the call follows (else: the last one of this type) */
 	PACK_H_STACK	= 1 << 3,	/* zigzag (stack - last of this type) follows (else the same) */
 	PACK_H_BYTES	= 1 << 4,	/* pointer deltas in bytes (else in 16-byte units) */
-	PACK_H_RESERVED	= 3 << 5,	/* 0 */
+	PACK_H_SAMETIME	= 1 << 5,	/* no time delta: the time of the event before (version 5) */
+	PACK_H_USEC	= 1 << 6,	/* the time delta is in microseconds (version 5); else ns */
 	PACK_EXT	= 0x80,		/* an extension byte follows */
 };
 

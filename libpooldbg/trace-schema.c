@@ -474,15 +474,15 @@ trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a pooldbg trace", path);
 		goto fail;
 	}
-	if ((v = queryint(d, "PRAGMA user_version")) >= 1 && v < TRACE_VERSION) {
+	if ((v = queryint(d, "PRAGMA user_version")) >= 1 && v < TRACE_OLDEST) {
 		/* version 3 and before: events and blocks as tables of rows */
 		snprintf(err, errlen, "%s: made by an older pooldbg (version %lld); record it again",
 		    path, v);
 		goto fail;
 	}
-	if (v != TRACE_VERSION) {
-		snprintf(err, errlen, "%s: trace version %lld; this pooldbg reads version %d",
-		    path, v, TRACE_VERSION);
+	if (v < TRACE_OLDEST || v > TRACE_VERSION) {
+		snprintf(err, errlen, "%s: trace version %lld; this pooldbg reads versions %d to %d",
+		    path, v, TRACE_OLDEST, TRACE_VERSION);
 		goto fail;
 	}
 	*db = d;

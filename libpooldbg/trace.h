@@ -19,7 +19,8 @@
 #include "trace-pack.h"
 
 #define TRACE_FORMAT	"pooldbg-trace"		/* meta 'format' */
-#define TRACE_VERSION	4			/* PRAGMA user_version and meta 'version' */
+#define TRACE_VERSION	5			/* PRAGMA user_version and meta 'version' */
+#define TRACE_OLDEST	4			/* the oldest version the tools still read */
 #define TRACE_APPID	0x50444247		/* PRAGMA application_id: 'PDBG' */
 
 /* ---- trace-schema.c ---- */
@@ -45,8 +46,9 @@ int	trace_create_indexes(sqlite3 *db, char *err, size_t errlen);
  * Open a trace for reading (read-only).  Refuses, with one line in err and
  * *db NULL, a file that is missing or unreadable ("PATH: cannot open:
  * why"), that is not a pooldbg trace ("PATH: not a pooldbg trace") or that
- * has another version ("PATH: trace version N; this pooldbg reads version
- * 1").  An incomplete trace opens; see meta 'complete'.  Returns 0 or -1.
+ * has a version outside TRACE_OLDEST..TRACE_VERSION ("PATH: trace version
+ * N; this pooldbg reads versions 4 to 5", or for version 3 and before
+ * "PATH: made by an older pooldbg ...").  An incomplete trace opens; see meta 'complete'.  Returns 0 or -1.
  */
 int	trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen);
 

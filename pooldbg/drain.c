@@ -157,10 +157,15 @@ drain_lifetimes(Drain *d)
 	return d->life;
 }
 
-/* Store the event e of s and follow the lifetime it ends or starts. */
+/*
+ * Store the event e of s and follow the lifetime it ends or starts.  Its
+ * time is kept to the microsecond: most events then take the time of the
+ * one before, or a byte more, in the packed pages.
+ */
 static void
-event(Drain *d, Src *s, const TraceEvent *e)
+event(Drain *d, Src *s, TraceEvent *e)
 {
+	e->time -= e->time % 1000;
 	if (trace_add_event(d->w, e) == 0) {
 		s->lastseq = trace_last_seq(d->w);
 		life_event(d->life, s->lastseq, e);

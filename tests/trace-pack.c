@@ -35,7 +35,17 @@ makeevent(PackEvent *e, const PackEvent *prev, int kind)
 	e->seq = prev->seq + 1 + (kind == 1 ? (int64_t)rnd(1000) : 0);
 	e->process = kind == 2 ? 1 + (int64_t)rnd(5) : prev->process;
 	e->tid = kind == 3 ? 100 + (int64_t)rnd(20) : prev->tid;
-	e->time = prev->time + rnd(5000) - (kind == 4 ? 2500 : 0);
+	switch (rnd(4)) {
+	case 0:		/* the same time */
+		e->time = prev->time;
+		break;
+	case 1:		/* whole microseconds later (or earlier) */
+		e->time = prev->time + rnd(100) * 1000 - (kind == 4 ? 50000 : 0);
+		break;
+	default:
+		e->time = prev->time + rnd(5000) - (kind == 4 ? 2500 : 0);
+		break;
+	}
 	e->type = 1 + (int)rnd(3);
 	e->call = rnd(4) == 0 ? (int)rnd(24) : prev->call;
 	e->stack = rnd(3) == 0 ? rnd(1 << 20) : prev->stack;
@@ -151,8 +161,8 @@ main(void)
 	ok(crashes == 0, "2000 damaged pages decode to an error or to at most one event a byte");
 	memset(bad, 0xff, 64);
 	ok(pack_decode(bad, 64, 1, out, PACK_MAXEVENTS, NULL) < 0, "a page of 0xff bytes is damaged");
-	bad[0] = 0x61;	/* a reserved bit */
-	ok(pack_decode(bad, 1, 1, out, PACK_MAXEVENTS, NULL) < 0, "a reserved bit set is damage");
+	bad[0] = 0x61;	/* no time and a time in microseconds */
+	ok(pack_decode(bad, 1, 1, out, PACK_MAXEVENTS, NULL) < 0, "bits 5 and 6 both set are damage");
 	ok(pack_decode(pg.buf, pg.len, pg.first, out, 3, NULL) < 0, "more events than the reader has room for is an error");
 	free(buf);
 	free(bad);
