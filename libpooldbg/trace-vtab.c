@@ -93,6 +93,8 @@ struct Cur {
 	int	live;		/* blocks: reading live_blocks */
 	int	wantlive;	/* blocks: live_blocks after the pages */
 	sqlite3_stmt *qlive;
+	Open	*pre;		/* blocks, a scan not from the first page: this page's lifetimes' beginnings */
+	size_t	premask;
 	PackEvent a;		/* blocks: the event that began the row's lifetime */
 	int	ptrok;		/* events: ev[i].ptr is resolved */
 };
@@ -218,16 +220,22 @@ ohash(int64_t seq)
 }
 
 static Open *
-ofind(Cur *c, int64_t seq)
+ofindin(Open *t, size_t mask, int64_t seq)
 {
 	size_t i;
 
-	if (c->open == NULL)
+	if (t == NULL)
 		return NULL;
-	for (i = ohash(seq) & c->openmask; c->open[i].seq != 0; i = (i + 1) & c->openmask)
-		if (c->open[i].seq == seq)
-			return &c->open[i];
+	for (i = ohash(seq) & mask; t[i].seq != 0; i = (i + 1) & mask)
+		if (t[i].seq == seq)
+			return &t[i];
 	return NULL;
+}
+
+static Open *
+ofind(Cur *c, int64_t seq)
+{
+	return ofindin(c->open, c->openmask, seq);
 }
 
 static void
@@ -283,6 +291,56 @@ odel(Cur *c, Open *o)
 	}
 }
 
+static int
+seqcmp(const void *a, const void *b)
+{
+	int64_t x, y;
+
+	x = *(const int64_t *)a;
+	y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A blocks scan that did not start at the first page, on a new page: the
+ * events that began the lifetimes its events in range end, before this
+ * page, read in seq order into c->pre, so that each page they are in is
+ * decoded once rather than once for each of its lifetimes in free order.
+ * Out of memory leaves c->pre empty: began then reads them one by one.
+ */
+static void
+prefill(Cur *c)
+{
+	const PackEvent *e, *p;
+	int64_t *want, s;
+	size_t n, k, size;
+
+	sqlite3_free(c->pre);
+	c->pre = NULL;
+	c->premask = 0;
+	if (c->n == 0 || (want = sqlite3_malloc64((size_t)c->n * sizeof *want)) == NULL)
+		return;
+	n = 0;
+	for (e = c->ev; e < c->ev + c->n; e++) {
+		if (e->seq < c->lo || e->seq > c->hi || e->back <= 0)
+			continue;
+		s = e->seq - e->back;
+		if (s < c->ev[0].seq && (c->want == 0 || s == c->want))
+			want[n++] = s;
+	}
+	for (size = 16; size < 2 * n; size *= 2)
+		;
+	if (n > 0 && (c->pre = sqlite3_malloc64(size * sizeof *c->pre)) != NULL) {
+		memset(c->pre, 0, size * sizeof *c->pre);
+		c->premask = size - 1;
+		qsort(want, n, sizeof *want, seqcmp);
+		for (k = 0; k < n; k++)
+			if ((k == 0 || want[k] != want[k - 1]) && (p = cached(c->vt, want[k])) != NULL)
+				oput(c->pre, c->premask, p);
+	}
+	sqlite3_free(want);
+}
+
 /* Whether e began a lifetime (an alloc or realloc that returned a block). */
 static int
 begins(const PackEvent *e)
@@ -301,6 +359,10 @@ began(Cur *c, const PackEvent *e, PackEvent *a)
 
 	seq = e->seq - e->back;
 	if (c->track && (o = ofind(c, seq)) != NULL) {
+		*a = o->e;
+		return 0;
+	}
+	if ((o = ofindin(c->pre, c->premask, seq)) != NULL) {
 		*a = o->e;
 		return 0;
 	}
@@ -349,6 +411,8 @@ step(Cur *c)
 			if (c->pagefirst == 0)
 				return 0;
 			c->i = -1;
+			if (c->vt->blocks && !c->track)
+				prefill(c);
 		}
 		if (++c->i >= c->n) {
 			c->ev = c->own;
@@ -357,6 +421,8 @@ step(Cur *c)
 			if (c->pagefirst == 0)
 				return 0;
 			c->i = -1;
+			if (c->vt->blocks && !c->track)
+				prefill(c);
 			continue;
 		}
 		e = &c->ev[c->i];
@@ -561,6 +627,7 @@ vclose(sqlite3_vtab_cursor *cur)
 
 	sqlite3_finalize(c->qlive);
 	sqlite3_free(c->open);
+	sqlite3_free(c->pre);
 	sqlite3_free(c->own);
 	sqlite3_free(c);
 	return SQLITE_OK;
@@ -612,6 +679,9 @@ restart(Cur *c)
 	c->open = NULL;
 	c->openmask = 0;
 	c->nopen = 0;
+	sqlite3_free(c->pre);
+	c->pre = NULL;
+	c->premask = 0;
 }
 
 /* Begin reading live_blocks: where is "" or a condition on ?1. */

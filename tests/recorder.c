@@ -535,6 +535,7 @@ checkpoints(sqlite3 *db)
 static void
 test_volume(void)
 {
+	char ranged[256];
 	sqlite3 *db;
 	int r;
 
@@ -575,6 +576,15 @@ test_volume(void)
 	ok(r == 0, "300000 blocks freed out of order (%d: %s)", r, flat());
 	db = opentrace(tpath("t.db"));
 	checkpoints(db);
+	/* blocks ended in a range that starts pages in: as a whole scan, filtered, finds them */
+	snprintf(ranged, sizeof ranged, "%s", qs(db, "SELECT count(*) || ':' || sum(alloc_seq) ||"
+	    " ':' || sum(ptr %% 1000003) || ':' || sum(stack) FROM blocks"
+	    " WHERE free_seq > 300000 AND free_seq <= 500000"));
+	ok(strcmp(ranged, qs(db, "WITH w AS MATERIALIZED (SELECT alloc_seq, free_seq, ptr, stack"
+	    " FROM blocks) SELECT count(*) || ':' || sum(alloc_seq) || ':' || sum(ptr %% 1000003) ||"
+	    " ':' || sum(stack) FROM w WHERE free_seq > 300000 AND free_seq <= 500000")) == 0 &&
+	    strtol(ranged, NULL, 10) > 50000,
+	    "blocks by a free_seq range mid-trace: the lifetimes a whole scan finds there (%s)", ranged);
 	sqlite3_close(db);
 	cleantmp();
 
