@@ -242,12 +242,23 @@ void
 rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 {
 	ErrTry t;
-	int e;
+	int e, late;
 
 	if (ptr == NULL)
 		return;
-	pooldbg_mainprefetch(ptr, 0);	/* the block's header and tail come in while rt_free unwinds */
-	rt_free(kind, flags, ptr, size, pc);
+	/*
+	 * The block's header and tail come in while rt_free unwinds.  In
+	 * leaks mode nothing is unwound: rt_free, which takes the block out
+	 * of the live table, comes after the checks, so that the table's slot
+	 * comes in while they wait for the block (a free they drop leaves
+	 * the block followed, as it leaves it allocated).
+	 */
+	late = live_leaks && rt_state == RT_LIVE && !rt_inside;
+	pooldbg_mainprefetch(ptr, 0);
+	if (late)
+		live_prefetch(ptr);
+	else
+		rt_free(kind, flags, ptr, size, pc);
 	pooldbg_mainprefetch(ptr, 1);
 	if (rt_state != RT_LIVE || rt_inside) {
 		pooldbg_free(ptr);
@@ -255,6 +266,8 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 	}
 	e = errno;
 	if (guard_on && guard_owns(ptr, NULL)) {
+		if (late)
+			rt_free(kind, flags, ptr, size, pc);
 		guard_free(kind, ptr);
 		errno = e;
 		return;
@@ -264,6 +277,8 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 		return;	/* reported; the free is dropped */
 	}
 	if (checktags(kind, ptr) == 0) {
+		if (late)
+			rt_free(kind, flags, ptr, size, pc);
 		if (q.limit != 0)
 			quarantine(ptr);
 		else
