@@ -3,7 +3,9 @@
  * of trace-pack.h.  An event is one byte of type and of what it does not
  * share with the event of its type before it (call, stack, pointers
  * aligned to 16), an extension byte only when its process, thread, seq
- * step, flags or alignment differ from the plain case, then varints:
+ * step, flags or alignment differ from the plain case (a thread that
+ * comes back after one other takes no more: it swaps back, with its own
+ * pointer to take deltas from), then varints:
  * the call if new, time as a signed delta from the event before it (none
  * when it is 0, in microseconds when it is a whole number of them), the
  * stack as a signed delta if new, and per type the pointer as a signed
@@ -117,13 +119,29 @@ pack_put(PackPage *p, const PackEvent *e)
 {
 	uint8_t *q, *h, x;
 	PackState *s;
+	uint64_t u;
 	int64_t dt;
-	int t, bytes;
+	int t, bytes, swap;
 
 	s = &p->st;
 	if (p->count == 0) {
 		p->first = e->seq;
 		s->seq = e->seq - 1;
+	}
+	/* a change of thread first: the pointer deltas are from the new thread's pointer */
+	swap = 0;
+	if (e->tid != s->tid) {
+		if (s->tid2 != 0 && e->tid == s->tid2) {
+			swap = 1;
+			s->tid2 = s->tid;
+			s->tid = e->tid;
+			u = s->ptr2;
+			s->ptr2 = s->ptr;
+			s->ptr = u;
+		} else {
+			s->tid2 = s->tid;
+			s->ptr2 = s->ptr;
+		}
 	}
 	t = e->type & PACK_TYPEMASK;
 	q = p->buf + p->len;
@@ -141,7 +159,9 @@ pack_put(PackPage *p, const PackEvent *e)
 		x |= PACK_X_SEQ;
 	if (e->process != s->process)
 		x |= PACK_X_PROCESS;
-	if (e->tid != s->tid)
+	if (swap)
+		x |= PACK_X_TIDSWAP;
+	else if (e->tid != s->tid)
 		x |= PACK_X_TID;
 	if (e->flags != 0)
 		x |= PACK_X_FLAGS;
@@ -255,7 +275,8 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 		e->type = t;
 		bytes = (h & PACK_H_BYTES) != 0;
 		x = (h & PACK_EXT) ? (p < end ? *p++ : 0xff) : 0;
-		if (x & 0xe0)
+		if ((x & 0xc0) || ((x & PACK_X_TID) && (x & PACK_X_TIDSWAP)) ||
+		    ((x & PACK_X_TIDSWAP) && s.tid2 == 0))
 			return -1;
 		e->seq = s.seq + 1;
 		e->process = s.process;
@@ -274,6 +295,15 @@ pack_decode(const uint8_t *data, size_t len, int64_t first, PackEvent *ev, int m
 			if (getz(&p, end, &z) < 0)
 				return -1;
 			e->tid = s.tid + z;
+			s.tid2 = s.tid;
+			s.ptr2 = s.ptr;
+		}
+		if (x & PACK_X_TIDSWAP) {
+			e->tid = s.tid2;
+			s.tid2 = s.tid;
+			d = s.ptr2;
+			s.ptr2 = s.ptr;
+			s.ptr = d;
 		}
 		if (x & PACK_X_FLAGS) {
 			if (getv(&p, end, &u) < 0)

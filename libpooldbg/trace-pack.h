@@ -16,7 +16,15 @@
 
 enum {
 	PACK_MAXEVENTS	= 32768,	/* events in one page at most */
-	PACK_MAXBYTES	= 120 * 1024,	/* a page is closed once its data is this long */
+	/*
+	 * A page is closed once its data is this long.  SQLite keeps a row
+	 * longer than a page in overflow pages and the rest (at least 2031
+	 * bytes, with the trace's 16 KiB pages) on its leaf page: this length
+	 * fills seven overflow pages and leaves near that least on the leaf,
+	 * so that seven rows share a leaf page rather than one leaving half
+	 * of one empty.
+	 */
+	PACK_MAXBYTES	= 7 * (16384 - 4) + 2031 - 64,
 	PACK_EVMAX	= 64,		/* bytes one event can take at most, encoded */
 };
 
@@ -41,6 +49,7 @@ enum {
 	PACK_X_TID	= 1 << 2,	/* another thread: zigzag varint (tid - previous tid) */
 	PACK_X_FLAGS	= 1 << 3,	/* flags not 0: varint flags */
 	PACK_X_ALIGN	= 1 << 4,	/* align not 0: varint align */
+	PACK_X_TIDSWAP	= 1 << 5,	/* back to the thread before the last change of thread (version 5) */
 };
 
 /* One event as a page holds it (the columns of table events). */
@@ -67,8 +76,10 @@ struct PackState {
 	int64_t	seq;		/* of the previous event; the page's first - 1 at its start */
 	int64_t	process;
 	int64_t	tid;
+	int64_t	tid2;		/* the thread before the last change of thread (0: none yet) */
 	uint64_t time;
-	uint64_t ptr;
+	uint64_t ptr;		/* the pointer the next delta is from: the current thread's */
+	uint64_t ptr2;		/* and tid2's, kept for when it comes back */
 	int	call[4];	/* by type: the call of the last event of that type */
 	uint64_t stack[4];	/* and its stack */
 };

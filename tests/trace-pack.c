@@ -34,7 +34,8 @@ makeevent(PackEvent *e, const PackEvent *prev, int kind)
 	memset(e, 0, sizeof *e);
 	e->seq = prev->seq + 1 + (kind == 1 ? (int64_t)rnd(1000) : 0);
 	e->process = kind == 2 ? 1 + (int64_t)rnd(5) : prev->process;
-	e->tid = kind == 3 ? 100 + (int64_t)rnd(20) : prev->tid;
+	/* two threads taking turns, now and then a third */
+	e->tid = kind == 3 ? 100 + (int64_t)(rnd(4) ? rnd(2) : rnd(20)) : prev->tid;
 	switch (rnd(4)) {
 	case 0:		/* the same time */
 		e->time = prev->time;
