@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 enum {
-	BATCH_RECORDS	= 10000,	/* commit after this many records... */
+	BATCH_RECORDS	= 200000,	/* commit after this many records... */
 	BATCH_NS	= 50000000,	/* ...or when the batch is this old */
 	SCAN_NS		= 5000000,	/* look for new ring files this often */
 	ROUND_RECORDS	= 4096,
