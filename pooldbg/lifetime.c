@@ -71,8 +71,8 @@ struct Lifetimes {
 };
 
 enum {
-	HUGEBYTES = 4 << 20,	/* tables at least this big are mapped in huge pages where the kernel has them */
-	KEEPENDED = 1 << 18,	/* the ended lifetimes kept when older ones are forgotten, at least (a quarantine.s worth) */
+	HUGEBYTES = 4 << 20,	/* tables this big or more go in huge pages where the kernel has them */
+	KEEPENDED = 1 << 18,	/* ended lifetimes kept, at least, when older ones are forgotten */
 };
 
 static Live *
@@ -134,8 +134,8 @@ lookup(Lifetimes *l, int64_t process, uint64_t ptr)
 /*
  * Make room for one more entry, keeping the table at most half full.  When
  * ended lifetimes fill half of what it holds (and are 2 KEEPENDED at least),
- * the older half of them (by
- * the seq that ended them) are forgotten and the table rebuilt; it doubles
+ * the older half of them (by the seq that ended them) are forgotten and
+ * the table rebuilt; it doubles
  * when they are fewer, or when forgetting them left it over 3/8 full, so a
  * rebuild is always followed by an eighth of the table's inserts at least.
  */
@@ -301,6 +301,16 @@ life_free(Lifetimes *l)
 	free(l);
 }
 
+/* Write the lifetime o, still open, as a blocks row never freed. */
+static void
+writeopen(Lifetimes *l, const Live *o)
+{
+	trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call), o->stack,
+	    o->seq, o->time, 0, 0, NULL, 0);
+	(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
+	l->st.blocks++;
+}
+
 /* A lifetime starts at ptr (0: the call returned none) with the event e, the seq-th. */
 static void
 start(Lifetimes *l, int64_t seq, const TraceEvent *e, uint64_t ptr)
@@ -314,13 +324,9 @@ start(Lifetimes *l, int64_t seq, const TraceEvent *e, uint64_t ptr)
 		return;
 	}
 	o = slotof(l->slot, l->mask, e->process, ptr);
-	if (o->process != 0 && !o->ended) {
-		/* handed out twice without a free between: keep both, the first as live */
-		trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call),
-		    o->stack, o->seq, o->time, 0, 0, NULL, 0);
-		(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
-		l->st.blocks++;
-	} else if (o->process != 0)
+	if (o->process != 0 && !o->ended)
+		writeopen(l, o);	/* handed out twice without a free between: the first as live */
+	else if (o->process != 0)
 		l->nended--, l->nopen++;
 	else
 		l->nopen++;
@@ -384,12 +390,8 @@ life_finish(Lifetimes *l)
 		return SQLITE_NOMEM;
 	for (i = 0; i <= l->mask; i++) {
 		o = &l->slot[i];
-		if (o->process != 0 && !o->ended) {
-			trace_add_block(l->w, o->process, o->ptr, o->size, trace_callname(o->call),
-			    o->stack, o->seq, o->time, 0, 0, NULL, 0);
-			(void)timeline_add(l->tl, o->process, o->size, o->stack, o->seq, 0);
-			l->st.blocks++;
-		}
+		if (o->process != 0 && !o->ended)
+			writeopen(l, o);
 	}
 	for (i = 0; i <= l->seenmask; i++)
 		if (l->seen[i].used)
