@@ -48,7 +48,8 @@ int	trace_create_indexes(sqlite3 *db, char *err, size_t errlen);
  * why"), that is not a pooldbg trace ("PATH: not a pooldbg trace") or that
  * has a version outside TRACE_OLDEST..TRACE_VERSION ("PATH: trace version
  * N; this pooldbg reads versions 4 to 5", or for version 3 and before
- * "PATH: made by an older pooldbg ...").  An incomplete trace opens; see meta 'complete'.  Returns 0 or -1.
+ * "PATH: made by an older pooldbg ...").  An incomplete trace opens; see
+ * meta 'complete'.  Returns 0 or -1.
  */
 int	trace_open_read(const char *path, sqlite3 **db, char *err, size_t errlen);
 
