@@ -378,13 +378,27 @@ began(Cur *c, const PackEvent *e, PackEvent *a)
 
 /* ---- the cursor's walk over the pages ---- */
 
+/* After a page was read (rc): -1 an error, 0 no page, 1 the cursor is before its first event. */
+static int
+turned(Cur *c, int rc)
+{
+	if (rc != SQLITE_OK)
+		return -1;
+	if (c->pagefirst == 0)
+		return 0;
+	c->i = -1;
+	if (c->vt->blocks && !c->track)
+		prefill(c);
+	return 1;
+}
+
 /* Move to the next event of the range: 1 there is one, 0 the end, -1 an error. */
 static int
 step(Cur *c)
 {
 	PackEvent *e;
 	Open *o;
-	int rc;
+	int rc, r;
 
 	for (;;) {
 		if (c->pagefirst == 0 && c->lo == c->hi && !c->vt->blocks) {
@@ -406,23 +420,14 @@ step(Cur *c)
 			if (rc == SQLITE_OK && (c->pagefirst == 0 || c->n == 0 ||
 			    c->ev[c->n - 1].seq < c->lo))
 				rc = readpage(c->vt, c->pagefirst, 1, c->ev, &c->n, &c->pagefirst);
-			if (rc != SQLITE_OK)
-				return -1;
-			if (c->pagefirst == 0)
-				return 0;
-			c->i = -1;
-			if (c->vt->blocks && !c->track)
-				prefill(c);
+			if ((r = turned(c, rc)) <= 0)
+				return r;
 		}
 		if (++c->i >= c->n) {
 			c->ev = c->own;
-			if (readpage(c->vt, c->pagefirst, 1, c->ev, &c->n, &c->pagefirst) != SQLITE_OK)
-				return -1;
-			if (c->pagefirst == 0)
-				return 0;
-			c->i = -1;
-			if (c->vt->blocks && !c->track)
-				prefill(c);
+			if ((r = turned(c, readpage(c->vt, c->pagefirst, 1, c->ev, &c->n,
+			    &c->pagefirst))) <= 0)
+				return r;
 			continue;
 		}
 		e = &c->ev[c->i];
