@@ -708,6 +708,23 @@ openlive(Cur *c, const char *where, sqlite3_value *arg)
 	return SQLITE_OK;
 }
 
+/* The cursor's next row: of the pages, then of live_blocks if wanted; sets eof. */
+static int
+advance(Cur *c)
+{
+	int r, rc;
+
+	if (c->live)
+		r = steplive(c);
+	else if ((r = step(c)) == 0 && c->wantlive) {
+		if ((rc = openlive(c, "", NULL)) != SQLITE_OK)
+			return rc;
+		r = steplive(c);
+	}
+	c->eof = r <= 0;
+	return r < 0 ? SQLITE_ERROR : SQLITE_OK;
+}
+
 static int
 vfilter(sqlite3_vtab_cursor *cur, int plan, const char *idxstr, int argc, sqlite3_value **argv)
 {
@@ -775,38 +792,19 @@ vfilter(sqlite3_vtab_cursor *cur, int plan, const char *idxstr, int argc, sqlite
 	/* a walk from the first event knows every lifetime it has passed */
 	c->track = c->lo <= 1 && c->hi == INT64_MAX;
 	c->wantlive = c->vt->blocks && !(plan & BL_ENDED);
-	r = step(c);
-	if (r == 0 && c->wantlive) {
-		if ((rc = openlive(c, "", NULL)) != SQLITE_OK)
-			return rc;
-		r = steplive(c);
-	}
-	c->eof = r <= 0;
-	return r < 0 ? SQLITE_ERROR : SQLITE_OK;
+	return advance(c);
 }
 
 static int
 vnext(sqlite3_vtab_cursor *cur)
 {
 	Cur *c = (Cur *)cur;
-	int r, rc;
 
-	if (c->live) {
-		r = steplive(c);
-	} else {
-		if (c->vt->blocks && c->want != 0) {
-			c->eof = 1;	/* one lifetime has one end */
-			return SQLITE_OK;
-		}
-		r = step(c);
-		if (r == 0 && c->wantlive) {
-			if ((rc = openlive(c, "", NULL)) != SQLITE_OK)
-				return rc;
-			r = steplive(c);
-		}
+	if (!c->live && c->vt->blocks && c->want != 0) {
+		c->eof = 1;	/* one lifetime has one end */
+		return SQLITE_OK;
 	}
-	c->eof = r <= 0;
-	return r < 0 ? SQLITE_ERROR : SQLITE_OK;
+	return advance(c);
 }
 
 static int
