@@ -83,6 +83,23 @@ setnext(Bhdr *b, Bhdr *n)
 	*(Bhdr **)B2D(b) = n;
 }
 
+/* Put the allocated block b of p on its list.  Pool locked. */
+static void
+listl(Pool *p, Bhdr *b)
+{
+	size_t i;
+
+	i = b->size / QUICKQ;
+	q.pool = p;
+	b->magic = QUICK_MAGIC;
+	setnext(b, q.head[i]);
+	q.head[i] = b;
+	q.count[i]++;
+	q.nblocks++;
+	q.bytes += b->size;
+	q.puts++;
+}
+
 /* See pool-impl.h: as the pool lays out an allocated block's tail and guard bytes. */
 void
 quick_settail(Bhdr *b, uintptr_t dsize)
@@ -270,7 +287,6 @@ quick_free(Pool *p, void *v)
 {
 	Arena *a;
 	Bhdr *b;
-	size_t i;
 
 	p->lock(p);
 	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p))
@@ -285,15 +301,7 @@ quick_free(Pool *p, void *v)
 		goto no;	/* the pool judges and frees it */
 	checkblock(p, b, a);	/* as poolfree would: an overflow is reported at its free */
 	p->nfree++;
-	i = b->size / QUICKQ;
-	q.pool = p;
-	b->magic = QUICK_MAGIC;
-	setnext(b, q.head[i]);
-	q.head[i] = b;
-	q.count[i]++;
-	q.nblocks++;
-	q.bytes += b->size;
-	q.puts++;
+	listl(p, b);
 	p->unlock(p);
 	return 1;
 no:
@@ -305,23 +313,13 @@ no:
 int
 quick_recyclel(Pool *p, Bhdr *b)
 {
-	size_t i;
-
 	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p) || b->size > QUICKMAXBLOCK ||
 	    b->size % QUICKQ != 0 || q.bytes + b->size > QUICKCAP)
 		return 0;
 	/* no owner's bytes: a tail for a block used to its end, so no guard bytes to keep */
 	quick_settail(b, b->size - BLOCKOVERHEAD);
 	p->curalloc += b->size;		/* listed blocks count as allocated (to the lists) */
-	i = b->size / QUICKQ;
-	q.pool = p;
-	b->magic = QUICK_MAGIC;
-	setnext(b, q.head[i]);
-	q.head[i] = b;
-	q.count[i]++;
-	q.nblocks++;
-	q.bytes += b->size;
-	q.puts++;
+	listl(p, b);
 	return 1;
 }
 
