@@ -11,6 +11,7 @@
 # Owns its temporary directory only.  TAP on stdout.
 
 b=${abs_top_builddir:-$(pwd)}
+s=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 pooldbg=$b/pooldbg/pooldbg
 leak=$b/leak/leak
 leaks=$b/tests/leaks
@@ -26,32 +27,6 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x "$pooldbg" ] && [ -x "$leak" ] && [ -x "$leaks/direct" ] || { echo "Bail out! not built"; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 not installed"; exit 0; }
 
-# JSON of leak against the program's expectations: one line per failure
-cat >"$tmp/check.py" <<'EOF'
-import json, re, sys
-out, js = sys.argv[1], sys.argv[2]
-doc = json.load(open(js))
-got = {}
-for l in doc["leaks"]:
-    k = (l["pid"], l["kind"])
-    b, n = got.get(k, (0, 0))
-    got[k] = (b + l["bytes"], n + l["blocks"])
-bad = 0
-for line in open(out):
-    m = re.match(r"expect pid=(\d+) definite=(\d+)/(\d+) indirect=(\d+)/(\d+) possible=(\d+)/(\d+)", line)
-    if not m:
-        continue
-    pid = int(m.group(1))
-    for i, kind in enumerate(("definite", "indirect", "possible")):
-        want = (int(m.group(3 + 2 * i)), int(m.group(2 + 2 * i)))
-        have = got.get((pid, kind), (0, 0))
-        if have != want:
-            print("# pid %d %s: want %d bytes in %d blocks, leak says %d in %d"
-                  % (pid, kind, want[0], want[1], have[0], have[1]))
-            bad = 1
-sys.exit(bad)
-EOF
-
 # run NAME ARGS...: trace tests/leaks/NAME into $tmp/NAME.db and check leak's view of it
 run() {
 	name=$1
@@ -61,7 +36,7 @@ run() {
 	[ $rc -eq 0 ] && grep -q '^expect ' "$tmp/$name.out"
 	ok $? "$name: runs under pooldbg run (status $rc)"
 	"$leak" --format=json --kinds=all "$tmp/$name.db" >"$tmp/$name.json" 2>"$tmp/$name.lerr"
-	python3 "$tmp/check.py" "$tmp/$name.out" "$tmp/$name.json"
+	python3 "$s/tests/leaks/expect.py" "$tmp/$name.out" "$tmp/$name.json"
 	ok $? "$name: leak's JSON has the classes the program expects"
 	want=0
 	grep '^expect ' "$tmp/$name.out" | grep -qv 'definite=0/0 indirect=[0-9]*/[0-9]* possible=0/0' && want=1

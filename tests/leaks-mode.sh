@@ -40,32 +40,6 @@ r = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()
 print("" if r is None or r[0] is None else r[0])' "$1" "$2"
 }
 
-# leak's JSON against the program's "expect pid=P definite=N/B ..." lines
-cat >"$tmp/check.py" <<'PY'
-import json, re, sys
-out, js = sys.argv[1], sys.argv[2]
-doc = json.load(open(js))
-got = {}
-for l in doc["leaks"]:
-    k = (l["pid"], l["kind"])
-    b, c = got.get(k, (0, 0))
-    got[k] = (b + l["bytes"], c + l["blocks"])
-bad = 0
-for line in open(out):
-    m = re.match(r"expect pid=(\d+) definite=(\d+)/(\d+) indirect=(\d+)/(\d+) possible=(\d+)/(\d+)", line)
-    if not m:
-        continue
-    pid = int(m.group(1))
-    for i, kind in enumerate(("definite", "indirect", "possible")):
-        want = (int(m.group(3 + 2 * i)), int(m.group(2 + 2 * i)))
-        have = got.get((pid, kind), (0, 0))
-        if have != want:
-            print("# pid %d %s: want %d bytes in %d blocks, leak says %d in %d"
-                  % (pid, kind, want[0], want[1], have[0], have[1]))
-            bad = 1
-sys.exit(bad)
-PY
-
 # both NAME PROG ARGS...: PROG under each mode; the records must agree
 both() {
 	name=$1
@@ -86,7 +60,7 @@ both() {
 	ok $? "$name: no events rows in the leaks-mode trace; meta says mode leaks, events no"
 	if grep -q '^expect ' "$tmp/$name.leaks.out"; then
 		"$leak" --format=json --kinds=all "$tmp/$name.leaks.db" >"$tmp/$name.json" 2>/dev/null
-		python3 "$tmp/check.py" "$tmp/$name.leaks.out" "$tmp/$name.json"
+		python3 "$s/tests/leaks/expect.py" "$tmp/$name.leaks.out" "$tmp/$name.json"
 		ok $? "$name: leaks mode finds the classes the program expects"
 	fi
 }
