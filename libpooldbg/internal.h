@@ -35,6 +35,13 @@ int	pooldbg_maintrylock(void);
  * runtime's free, which unwinds between the two; never faults.
  */
 void	pooldbg_mainprefetch(const void *v, int tail);
+/*
+ * The default pool's own panic: prints the line (on fd 2 and the
+ * descriptor named by MALLOCFD) and aborts.  While a pool's panic is this
+ * one, tcache.c may check a freed block's tail at the thread's next call.
+ */
+void	mainpanic(struct Pool *p, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
 
 /* ---- quick.c ------------------------------------------------------------ */
 

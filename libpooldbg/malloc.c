@@ -70,8 +70,6 @@ static int	mainmerge(void *, void *);
 static void	mainlock(Pool *);
 static void	mainunlock(Pool *);
 static void	mainprint(Pool *, const char *, ...) __attribute__((format(printf, 2, 3)));
-static void	mainpanic(Pool *, const char *, ...)
-		    __attribute__((format(printf, 2, 3), noreturn));
 
 /* The module's static state; every field is guarded by lock. */
 static struct {
@@ -204,7 +202,8 @@ mallocfd(void)
 	return (int)fd;
 }
 
-static void
+/* See internal.h. */
+void
 mainpanic(Pool *p, const char *fmt, ...)
 {
 	static const char prefix[] = "pooldbg: panic: ";

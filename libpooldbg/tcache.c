@@ -32,6 +32,16 @@
  * leaves it, handed out or moved onto a quick list (a write after free
  * past its end is caught there).  A check that fails sends the block to
  * checkblock (through the locked path), which dumps it and panics.
+ * While the pool's panic is the library's own, which ends the process,
+ * the lock-free free checks the header and only starts loading the tail:
+ * the block is left pending, and the thread's next free checks its tail
+ * and guard bytes, or its next locked call, or the block's leaving the
+ * cache, or the process's exit (a destructor), whichever comes first.  A
+ * free then costs one cache miss (the header) where it cost two in a row
+ * (the tail's address is in the header), and the program's work overlaps
+ * the second.  The report names the same block; only its moment is later.
+ * A panic of the program's or the tracing runtime's, which may return or
+ * report the call it happened in, gets the check inside the free itself.
  *
  * Frees that went into a cache are added to p->nfree, and hits to the
  * quick lists' figures, when the cache's blocks go onto the quick lists.
@@ -53,6 +63,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,6 +92,7 @@ struct TCache {
 	uintptr_t bytes;	/* bytes of the cached blocks */
 	unsigned long hits;	/* allocations served from the cache */
 	unsigned long puts;	/* frees that went into the cache */
+	Bhdr	*pend;	/* in a bin, its tail not checked yet (see the top); or NULL */
 	uint16_t count[NBIN];	/* blocks in each bin */
 	Bhdr	*head[NBIN];	/* by block size / TCQ */
 };
@@ -120,28 +132,109 @@ bincap(uintptr_t bsize)
 }
 
 /*
- * Whether b's tail and guard bytes are as poolalloc laid them out; a
- * quick look for the lock-free path (checkblock has the last word).
+ * A cached block's tail and guard bytes, read and written a word at a
+ * time.  A cached block is at most TCMAXBLOCK bytes, so its slack fits the
+ * tail's two low bytes and its slackhi is zero; the first eight bytes of
+ * its tail are one value, TAILWORD(slack).  Its guard bytes are the four
+ * bytes at its data end, guardbyte[] repeated by address (fewer when the
+ * tail is nearer).  Little-endian byte order; elsewhere the bytes one by
+ * one.
+ */
+#define TAILWORD(slack)	((uint64_t)TAIL_MAGIC0 | ((uint64_t)(slack) >> 8 & 0xff) << 8 | \
+			    ((uint64_t)(slack) & 0xff) << 16 | (uint64_t)TAIL_MAGIC1 << 24)
+
+/* The guard bytes due at c and the three bytes after it, as one word. */
+static inline uint32_t
+guardword(const uchar *c)
+{
+	uint32_t g;
+	unsigned r;
+
+	memcpy(&g, guardbyte, sizeof g);
+	r = 8 * ((uintptr_t)c % 4);
+	return r == 0 ? g : g >> r | g << (32 - r);
+}
+
+/*
+ * Whether b's tail and guard bytes are as poolalloc laid them out, b a
+ * block of size bytes (the tail is found by size, so that it loads
+ * alongside the header); a quick look for the lock-free path
+ * (checkblock has the last word).
  */
 static inline int
-tailok(Bhdr *b)
+tailok(Bhdr *b, uintptr_t size)
 {
 	Btail *t;
 	uintptr_t slack;
-	uchar *c, *ec;
+	uchar *c;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t h;
+	uint32_t w;
+	unsigned n;
 
-	t = B2T(b);
-	if (t->magic0 != TAIL_MAGIC0 || t->magic1 != TAIL_MAGIC1 || t->size != b->size)
+	t = (Btail *)((uchar *)b + size - sizeof(Btail));
+	memcpy(&h, t, sizeof h);
+	slack = (h & 0xff00) | (h >> 16 & 0xff);
+	if (h != TAILWORD(slack) || t->size != size || b->size != size ||
+	    slack < BLOCKOVERHEAD || slack > size)
+		return 0;
+	c = (uchar *)B2D(b) + (size - slack);
+	n = (uchar *)t - c < 4 ? (unsigned)((uchar *)t - c) : 4;	/* the word read ends inside the tail */
+	memcpy(&w, c, sizeof w);
+	return ((w ^ guardword(c)) & (n == 4 ? 0xffffffffu : (1u << 8 * n) - 1)) == 0;
+#else
+	uchar *ec;
+
+	t = (Btail *)((uchar *)b + size - sizeof(Btail));
+	if (t->magic0 != TAIL_MAGIC0 || t->magic1 != TAIL_MAGIC1 || t->size != size ||
+	    b->size != size)
 		return 0;
 	slack = getslack(t);
-	if (slack < BLOCKOVERHEAD || slack > b->size)
+	if (slack < BLOCKOVERHEAD || slack > size)
 		return 0;
-	c = (uchar *)B2D(b) + (b->size - slack);
+	c = (uchar *)B2D(b) + (size - slack);
 	ec = c + 4 < (uchar *)t ? c + 4 : (uchar *)t;
 	for (; c < ec; c++)
 		if (*c != guardbyte[(uintptr_t)c % 4])
 			return 0;
 	return 1;
+#endif
+}
+
+/*
+ * Lay out the tail and guard bytes of b, a block of size bytes that
+ * passed tailok, for dsize bytes of data: quick_settail, for a cached
+ * block.
+ */
+static inline void
+settail(Bhdr *b, uintptr_t size, uintptr_t dsize)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t h;
+	uint32_t g;
+	uchar *c;
+
+	c = (uchar *)B2D(b) + dsize;
+	g = guardword(c);
+	memcpy(c, &g, sizeof g);	/* what passes the tail's start is written over next */
+	h = TAILWORD(size - dsize);
+	memcpy((uchar *)b + size - sizeof(Btail), &h, sizeof h);	/* its size is right already */
+#else
+	(void)size;
+	quick_settail(b, dsize);
+#endif
+}
+
+/*
+ * Start loading the rest of what tailok reads of b, a block of size bytes
+ * whose header is in: its tail, and its guard bytes, which lie in the 16
+ * bytes before the tail and so may start on the line before it.
+ */
+static inline void
+prefetchtail(Bhdr *b, uintptr_t size)
+{
+	__builtin_prefetch((uchar *)b + size - sizeof(Btail) - 16, 1);
+	__builtin_prefetch((uchar *)b + size - sizeof(Btail), 1);
 }
 
 /* The owner into its lock-free path: 1, or 0 when a freezer has the cache. */
@@ -204,8 +297,21 @@ static void
 checkbinl(Pool *p, Bhdr *b, long k)
 {
 	for (; b != NULL && k != 0; b = getnext(b), k--)
-		if (!tailok(b))
+		if (!tailok(b, b->size))
 			checkblock(p, b, arenaof(p, b));
+}
+
+/* Check c's pending block, if any.  Pool locked, c not BUSY. */
+static void
+settlel(Pool *p, TCache *c)
+{
+	Bhdr *b;
+
+	if ((b = c->pend) == NULL)
+		return;
+	c->pend = NULL;	/* before checkblock, whose panic may jump out */
+	if (!tailok(b, b->size))
+		checkblock(p, b, arenaof(p, b));
 }
 
 /* Every block and count of c onto the quick lists.  Pool locked, c not BUSY. */
@@ -215,6 +321,7 @@ emptyl(Pool *p, TCache *c)
 	Bhdr *chain, *b, *n;
 	int i;
 
+	c->pend = NULL;	/* checked with the rest */
 	for (i = 0; i < NBIN; i++)
 		checkbinl(p, c->head[i], -1);
 	chain = NULL;
@@ -361,6 +468,7 @@ slowalloc(Pool *p, size_t n, uintptr_t bsize)
 		p->unlock(p);
 		return quick_alloc(p, n);
 	}
+	settlel(p, c);
 	i = bsize / TCQ;
 	if (c->head[i] == NULL) {
 		max = bincap(bsize) / 2;
@@ -442,13 +550,15 @@ tcache_alloc(Pool *p, size_t n)
 	c = mine;
 	if (c > DEAD && p == tc.pool && c->count[i] != 0 && quick_enabled(p) && enter(c)) {
 		b = c->head[i];
-		if (b != NULL && tailok(b)) {
+		if (b != NULL && tailok(b, bsize)) {
+			if (b == c->pend)
+				c->pend = NULL;
 			c->head[i] = getnext(b);
 			c->count[i]--;
 			c->bytes -= bsize;
 			c->hits++;
 			b->magic = ALLOC_MAGIC;
-			quick_settail(b, n);
+			settail(b, bsize, n);
 			leave(c);
 			return B2D(b);
 		}
@@ -479,6 +589,7 @@ slowfree(Pool *p, void *v, int inarena)
 		p->unlock(p);
 		return quick_free(p, v);
 	}
+	settlel(p, c);
 	if ((a = arenaof(p, v)) == NULL || (uintptr_t)v < (uintptr_t)A2B(a) + sizeof(Bhdr) ||
 	    ((uintptr_t)v & (ALIGNQ - 1)) != 0)
 		goto no;
@@ -527,8 +638,9 @@ tcache_free(Pool *p, void *v, int inarena)
 {
 	uintptr_t bsize;
 	TCache *c;
-	Bhdr *b;
+	Bhdr *b, *d;
 	size_t i;
+	int lazy;
 
 	c = mine;
 	b = (Bhdr *)v - 1;
@@ -537,18 +649,55 @@ tcache_free(Pool *p, void *v, int inarena)
 		bsize = b->size;
 		i = bsize / TCQ;
 		if (bsize <= TCMAXBLOCK && bsize % TCQ == 0 && c->count[i] < bincap(bsize) &&
-		    c->bytes + bsize <= TCMAXBYTES && tailok(b) && enter(c)) {
-			b->magic = QUICK_MAGIC;
-			setnext(b, c->head[i]);
-			c->head[i] = b;
-			c->count[i]++;
-			c->bytes += bsize;
-			c->puts++;
-			leave(c);
-			return 1;
+		    c->bytes + bsize <= TCMAXBYTES) {
+			lazy = p->panic == mainpanic;
+			if (lazy)
+				prefetchtail(b, bsize);
+			if ((lazy || tailok(b, bsize)) && enter(c)) {
+				if ((d = c->pend) != NULL && !tailok(d, d->size)) {
+					leave(c);	/* the locked path reports it */
+					return slowfree(p, v, inarena);
+				}
+				b->magic = QUICK_MAGIC;
+				setnext(b, c->head[i]);
+				c->head[i] = b;
+				c->count[i]++;
+				c->bytes += bsize;
+				c->puts++;
+				c->pend = lazy ? b : NULL;
+				leave(c);
+				return 1;
+			}
 		}
 	}
 	return slowfree(p, v, inarena);
+}
+
+/*
+ * At exit: the calling thread's pending block is checked, so that a
+ * program whose last free was of an overflowed block still hears of it.
+ * Lock-free like a free; the lock only to report.
+ */
+__attribute__((destructor)) static void
+exitcheck(void)
+{
+	TCache *c;
+	Pool *p;
+	Bhdr *d;
+	int ok;
+
+	c = mine;
+	p = tc.pool;
+	if (c <= DEAD || p == NULL || c->pend == NULL || !enter(c))
+		return;
+	ok = (d = c->pend) == NULL || tailok(d, d->size);
+	leave(c);
+	if (ok)
+		return;
+	p->lock(p);
+	if ((c = ownl(p)) != NULL)
+		settlel(p, c);
+	p->unlock(p);
 }
 
 /* See pool-impl.h. */

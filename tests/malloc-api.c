@@ -256,12 +256,15 @@ child(const char *mode)
 static void
 overflowone(void)
 {
-	char *v;
+	char *v, *w;
 
+	w = pooldbg_malloc(100);
 	v = pooldbg_malloc(10);
 	memset(v, 'a', 10);
 	v[10] = 'X';	/* one byte past the end, on a guard byte */
 	pooldbg_free(v);
+	pooldbg_free(w);	/* the thread's next free checks the one before */
+	fprintf(stderr, "not reached\n");
 }
 
 static int mallocfdpipe[2];
@@ -850,8 +853,9 @@ testpanic(void)
 
 	st = forkrun(overflowone, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "one-byte overflow: child aborts");
-	ok(strstr(buf, "pooldbg: panic:") != NULL && strstr(buf, "mem user overflow") != NULL,
-	    "stderr says pooldbg: panic: ... mem user overflow");
+	ok(strstr(buf, "pooldbg: panic:") != NULL && strstr(buf, "mem user overflow") != NULL &&
+	    strstr(buf, "not reached") == NULL,
+	    "stderr says pooldbg: panic: ... mem user overflow, before the next free returns");
 
 	if (pipe(mallocfdpipe) < 0)
 		tap_bail("pipe: %s", strerror(errno));

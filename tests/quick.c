@@ -156,7 +156,7 @@ main(int argc, char **argv)
 	    "a double free through the quick lists is still a panic");
 	st = rerun("overflow", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "mem user overflow"),
-	    "an overflow is reported at its free");
+	    "an overflow freed last is reported at exit, by the thread cache's check");
 	st = rerun("afterfree", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "pool main"),
 	    "a write after free over the tail is caught when the block leaves its list");

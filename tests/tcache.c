@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +133,21 @@ otherfree(void *arg)
 	return NULL;
 }
 
+/* A panic of the program's own: its line on stderr, exit status 3. */
+static void
+ownpanic(Pool *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)p;
+	fprintf(stderr, "own panic: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	_exit(3);
+}
+
 static int
 child(const char *mode)
 {
@@ -170,12 +186,24 @@ child(const char *mode)
 		return 0;
 	}
 	p = pooldbg_malloc(40);
+	q = pooldbg_malloc(200);
 	if (strcmp(mode, "double") == 0) {
 		pooldbg_free(p);	/* into this thread's cache */
 		pooldbg_free(p);
 	} else if (strcmp(mode, "overflow") == 0) {
 		p[40] = 'x';
+		pooldbg_free(p);	/* pending */
+		pooldbg_free(q);	/* checks it */
+		fprintf(stderr, "not reached\n");
+	} else if (strcmp(mode, "overflowexit") == 0) {
+		p[40] = 'x';
 		pooldbg_free(p);
+		exit(0);	/* the exit handlers check it */
+	} else if (strcmp(mode, "ownpanic") == 0) {
+		pooldbg_mainmem->panic = ownpanic;
+		p[40] = 'x';
+		pooldbg_free(p);	/* a panic not the library's: checked here */
+		fprintf(stderr, "not reached\n");
 	} else if (strcmp(mode, "afterfree") == 0) {
 		pooldbg_free(p);
 		memset(p + 8, 'x', 40);	/* over the guard bytes, after the free */
@@ -244,8 +272,15 @@ main(int argc, char **argv)
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "double-free"),
 	    "a double free of a cached block is a panic");
 	st = rerun("overflow", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && strstr(buf, "mem user overflow") && !strstr(buf, "not reached"),
+	    "an overflow is reported by the thread's next free");
+	st = rerun("overflowexit", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "mem user overflow"),
-	    "an overflow is reported at the free that caches the block");
+	    "an overflow freed last is reported at exit");
+	st = rerun("ownpanic", NULL, NULL, buf, sizeof buf);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 3 && strstr(buf, "own panic: ") &&
+	    strstr(buf, "mem user overflow") && !strstr(buf, "not reached"),
+	    "with a panic of the program's own the overflow is reported at its free");
 	st = rerun("afterfree", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "pool main"),
 	    "a write after free over the tail is caught when the block leaves the cache");
