@@ -47,9 +47,17 @@
 enum {
 	TAGBYTES	= 2 * sizeof(uintptr_t),
 	QCAP		= 1 << 20,	/* blocks waiting, at most */
+	AHEAD		= 8,		/* recycles between a block's prefetch and its own */
 	MAXTRIES	= 16,		/* an allocation tried again after errors, at most */
 	TAG_NEW		= 1,		/* realloc tag of operator new's blocks */
 	TAG_NEWARRAY	= 2,		/* and of new[]'s */
+};
+
+/* A block in the quarantine, with its size (to be fetched before the block is). */
+typedef struct Waiting Waiting;
+struct Waiting {
+	Bhdr	*b;
+	uintptr_t size;
 };
 
 #define DEFQUARANTINE	((size_t)32 << 20)
@@ -59,7 +67,7 @@ static struct {
 	pthread_mutex_t lock;
 	size_t	limit;		/* bytes; 0: off */
 	size_t	bytes;		/* waiting */
-	void	**fifo;		/* QCAP dead blocks, oldest at head */
+	Waiting	*fifo;		/* QCAP dead blocks, oldest at head */
 	size_t	head, n;
 } q = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -87,7 +95,7 @@ quarantine_init(void)
 		q.limit = 0;
 	if (q.limit == 0)
 		return;
-	v = mmap(NULL, QCAP * sizeof(void *), PROT_READ | PROT_WRITE,
+	v = mmap(NULL, QCAP * sizeof(Waiting), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (v == MAP_FAILED) {
 		q.limit = 0;
@@ -97,25 +105,32 @@ quarantine_init(void)
 }
 
 /*
- * Start the loads of what the next recycles will touch: the header of the
- * block after next, and the tail and right neighbour of the next one
- * (its header was fetched a recycle ago).  The waiting blocks are long
- * out of the caches, and a free waits for each of them otherwise.  q.lock
- * held.  noipa: the compiler takes a function of prefetches alone for one
- * without effects and drops its calls.
+ * Start the loads of what the recycle AHEAD recycles from now will touch:
+ * that block's header, its fill (checkblock reads it whole, up to
+ * DEADHEAD bytes), its tail and its right neighbour's header.  The
+ * waiting blocks are long out of the caches, and a free waited for each
+ * of them in turn otherwise; AHEAD frees give the loads time to arrive.
+ * q.lock held.  noipa: the compiler takes a function of prefetches alone
+ * for one without effects and drops its calls.
  */
 static __attribute__((noipa)) void
 prefetchnext(void)
 {
-	Bhdr *nb;
+	uchar *b, *end;
+	uintptr_t size;
+	Waiting *w;
 
-	if (q.n > 1)
-		__builtin_prefetch(q.fifo[(q.head + 1) % QCAP]);
-	if (q.n > 0) {
-		nb = q.fifo[q.head];
-		__builtin_prefetch(B2T(nb));
-		__builtin_prefetch(B2NB(nb));
-	}
+	if (q.n <= AHEAD)
+		return;
+	w = &q.fifo[(q.head + AHEAD) % QCAP];
+	b = (uchar *)w->b;
+	size = w->size;
+	end = b + (size < DEADHEAD + BLOCKOVERHEAD ? size : DEADHEAD + sizeof(Bhdr));
+	for (; b < end; b += 64)
+		__builtin_prefetch(b);
+	b = (uchar *)w->b;
+	__builtin_prefetch(b + size - sizeof(Btail));
+	__builtin_prefetch(b + size);
 }
 
 /* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  q.lock held. */
@@ -126,10 +141,10 @@ popoverl(int all)
 
 	if (q.n == 0 || !(all || q.n >= QCAP || q.bytes > q.limit))
 		return NULL;
-	b = q.fifo[q.head];
+	b = q.fifo[q.head].b;
+	q.bytes -= q.fifo[q.head].size;
 	q.head = (q.head + 1) % QCAP;
 	q.n--;
-	q.bytes -= b->size;
 	prefetchnext();
 	return b;
 }
@@ -173,7 +188,7 @@ quarantine(void *ptr)
 
 	b = poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES);
 	pthread_mutex_lock(&q.lock);
-	q.fifo[(q.head + q.n) % QCAP] = b;
+	q.fifo[(q.head + q.n) % QCAP] = (Waiting){ b, b->size };
 	q.n++;
 	q.bytes += b->size;
 	old = popoverl(0);
