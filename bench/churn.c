@@ -49,7 +49,9 @@ struct Mode {
 	void	(*free)(void *);
 };
 
-struct Worker {
+/* Each on a cache line of its own: its rng changes every step, and two
+ * threads' workers on one line would make each step wait for the other. */
+struct __attribute__((aligned(64))) Worker {
 	pthread_t thread;
 	uint64_t rng;		/* xorshift64* state */
 	char	**table;	/* the live blocks */

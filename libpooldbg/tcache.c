@@ -3,7 +3,7 @@
  *
  * Owns one cache per thread that uses the malloc family's fast path: a
  * LIFO bin per quick-list size (a multiple of 32 bytes up to 8192), each
- * bin bounded (64, 32 or 16 blocks by size) and the whole cache bounded
+ * bin bounded (128, 64 or 32 blocks by size) and the whole cache bounded
  * (TCMAXBYTES).  A block in a cache is a quick block as quick.c keeps
  * them: magic QUICK_MAGIC (so a second free of it is refused and goes to
  * the pool, which reports the double free), its first data word the link,
@@ -128,7 +128,7 @@ setnext(Bhdr *b, Bhdr *n)
 static inline unsigned
 bincap(uintptr_t bsize)
 {
-	return bsize <= 256 ? 64 : bsize <= 1024 ? 32 : 16;
+	return bsize <= 256 ? 128 : bsize <= 1024 ? 64 : 32;
 }
 
 /*
