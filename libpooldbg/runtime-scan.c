@@ -11,7 +11,8 @@
  *     maps one work area for them, and walks again to fill it: each
  *     block's user pointer (the pool's pointer, past any ALIGN_MAGIC
  *     words, plus malloc.c's two tag words) and user size, in address
- *     order, so a word is looked up with a range test and a binary search;
+ *     order, so a word is looked up with a range test, a bucket of the
+ *     range (below) and a binary search among the few blocks it spans;
  *  2. stops every other thread (runtime-stop.c);
  *  3. reads /proc/self/maps and scans the roots (below), word by aligned
  *     word, then the blocks reached, through an explicit mark stack;
@@ -101,6 +102,8 @@ enum {
 	PMBATCH		= 512,		/* pagemap entries read at once */
 	BIGMAP		= 64,		/* pages: a mapping this big is read through pagemap */
 	PREVIEW		= 32,
+	BUCKETS		= 4,		/* buckets of the lookup index per block, at most */
+	MINSHIFT	= 12,		/* a bucket is 4 KiB of address space or more */
 };
 
 typedef struct Range Range;
@@ -120,6 +123,9 @@ struct Work {
 	uint32_t *stack;	/* the mark stack, room for n */
 	size_t	top;
 	uintptr_t lo, hi;	/* every user range lies in [lo, hi) */
+	uint32_t *first;	/* per bucket of [lo, hi): the blocks that start below it */
+	size_t	nbucket;	/* buckets, and one more (the end) */
+	unsigned shift;		/* a bucket is 1 << shift bytes */
 	uintptr_t ldlo, ldhi;	/* the dynamic linker's text: its blocks are roots */
 	Range	*excl;		/* excluded from the roots: arenas, then the extra ranges; sorted */
 	size_t	nexcl, narenas, capexcl;
@@ -208,6 +214,31 @@ roundpage(size_t n)
 	return (n + pg - 1) & ~(pg - 1);
 }
 
+/*
+ * The lookup index: [lo, hi) cut into buckets of 1 << shift bytes, the
+ * smallest power of two from 4 KiB up that makes no more than BUCKETS per
+ * block (a sparse heap gets coarse buckets, never a big index); first[k]
+ * is the number of blocks that start below bucket k.  A word's block is
+ * then the last one starting at or below it among those that start in its
+ * bucket, or the one before them.
+ */
+static void
+mkindex(void)
+{
+	size_t i, k;
+	uintptr_t span;
+
+	span = w.hi - w.lo;
+	for (w.shift = MINSHIFT; (span >> w.shift) + 2 > BUCKETS * w.n + 2; w.shift++)
+		;
+	w.nbucket = (span >> w.shift) + 2;
+	for (i = 0, k = 0; k < w.nbucket; k++) {
+		while (i < w.n && (w.ptr[i] - w.lo) >> w.shift < k)
+			i++;
+		w.first[k] = (uint32_t)i;
+	}
+}
+
 /* Count, map the work area, fill it.  Pool locked.  0, or -1 (damaged pool, no memory). */
 static int
 collect(void)
@@ -219,7 +250,8 @@ collect(void)
 	if (poolwalkl(pooldbg_mainmem, countarena, countblock, NULL) != 0)
 		return -1;
 	w.capexcl = w.narenas + MAXEXTRA;
-	len = w.n * (2 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + w.capexcl * sizeof(Range) + 64;
+	len = w.n * (2 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + w.capexcl * sizeof(Range) +
+	    (BUCKETS * w.n + 2) * sizeof(uint32_t) + 64;
 	w.arealen = roundpage(len);
 	a = mmap(NULL, w.arealen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 	    -1, 0);
@@ -235,6 +267,8 @@ collect(void)
 	off += w.capexcl * sizeof(Range);
 	w.stack = (uint32_t *)(a + off);
 	off += w.n * sizeof(uint32_t);
+	w.first = (uint32_t *)(a + off);
+	off += (BUCKETS * w.n + 2) * sizeof(uint32_t);
 	w.state = (uint8_t *)(a + off);
 	w.top = w.fill = w.nexcl = 0;
 	if (poolwalkl(pooldbg_mainmem, fillarena, fillblock, NULL) != 0 || w.fill != w.n ||
@@ -242,6 +276,7 @@ collect(void)
 		return -1;
 	w.lo = w.n > 0 ? w.ptr[0] : 0;
 	w.hi = w.n > 0 ? w.ptr[w.n - 1] + (w.size[w.n - 1] > 0 ? w.size[w.n - 1] : 1) : 0;
+	mkindex();
 	return 0;
 }
 
@@ -249,12 +284,14 @@ collect(void)
 static inline ssize_t
 lookup(uintptr_t a)
 {
-	size_t l, h, m;
+	size_t l, h, m, k;
 
 	if (a < w.lo || a >= w.hi)
 		return -1;
-	l = 0;
-	h = w.n;	/* the answer is in [l, h): ptr[l] <= a */
+	k = (a - w.lo) >> w.shift;
+	/* the answer is in [l, h): ptr[l] <= a, and every block from h on starts above a */
+	l = w.first[k] > 0 ? w.first[k] - 1 : 0;
+	h = w.first[k + 1] > l ? w.first[k + 1] : l + 1;
 	while (h - l > 1) {
 		m = l + (h - l) / 2;
 		if (w.ptr[m] <= a)
