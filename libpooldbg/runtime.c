@@ -147,16 +147,6 @@ static void	threadend(void *);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* CLOCK_MONOTONIC ns, through the vDSO.  Any thread, any time. */
-uint64_t
-rt_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t
 realnow(void)
 {

@@ -70,7 +70,7 @@ void	rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintpt
 typedef void *ReallocFn(void *ptr, size_t n, size_t size);
 void	*rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc);
 
-/* CLOCK_MONOTONIC in ns (vDSO: no system call). */
+/* CLOCK_MONOTONIC in ns, no system call; any thread, any time, a signal handler too (runtime-clock.c). */
 uint64_t	rt_now(void);
 /* A size from the environment: digits, then k, m or g if any; -1 if it is none.  Heap-free. */
 long	rt_size(const char *s);

@@ -13,7 +13,7 @@
  *   module pid= seq= path= base= lo= hi= buildid=
  *   unload pid= seq= base= lo=
  *   frame pid= seq= id= parent= pc=
- *   alloc pid= seq= tid= call= flags= ptr= size= align= stack= pcs=
+ *   alloc pid= seq= tid= call= flags= ptr= size= align= time= stack= pcs=
  *   free pid= seq= tid= call= flags= ptr= size= stack= pcs=
  *   realloc pid= seq= tid= call= old= new= size= stack= pcs=
  *   thread pid= seq= tid= ending=
@@ -201,8 +201,8 @@ printrec(Dump *d, const RecHdr *h)
 		const RecAlloc *a = (const RecAlloc *)h;
 
 		printf(" tid=%d call=%s flags=%s ptr=0x%" PRIx64 " size=%" PRIu64 " align=%" PRIu64
-		    " stack=%u", a->tid, callname(a->kind), flagnames(a->flags), a->ptr, a->size,
-		    a->align, a->stack);
+		    " time=%" PRIu64 " stack=%u", a->tid, callname(a->kind), flagnames(a->flags), a->ptr,
+		    a->size, a->align, a->time, a->stack);
 		pcs(d, a->stack);
 		break;
 	}

@@ -371,6 +371,31 @@ st=$?
 [ "$st" -eq 7 ] && [ -z "$(ls -A "$tmp/off")" ]
 ok $? "no session: the program runs as before and no file is made"
 
+# ---- event times ----------------------------------------------------------
+
+# The times in the records are the clock's: each marker's alloc is timed
+# between the clock readings the program took around its malloc (with 50
+# us to spare), the first after a sleep, the others after 20 ms of
+# allocations (times the runtime derives from the counter, where it can).
+run clock clock
+bad=0
+marks=0
+while read -r _ ptr before after; do
+	ptr=${ptr#ptr=}
+	before=${before#before=}
+	after=${after#after=}
+	t=$(grep "^alloc .* ptr=$ptr size=7771 " "$tmp/clock.dump" | head -n 1 | tr ' ' '\n' | sed -n 's/^time=//p')
+	marks=$((marks + 1))
+	if [ -z "$t" ] || [ "$t" -lt $((before - 50000)) ] || [ "$t" -gt $((after + 50000)) ]; then
+		echo "# mark $ptr: time ${t:-none}, clock $before to $after"
+		bad=$((bad + 1))
+	fi
+done <<EOF_MARKS
+$(grep '^mark ' "$tmp/clock.out")
+EOF_MARKS
+[ "$rc" -eq 0 ] && [ "$marks" -eq 3 ] && [ "$bad" -eq 0 ]
+ok $? "event times are the clock's, within 50 us, after a sleep and after 20 ms of events ($marks marks)"
+
 # ---- the namespace ---------------------------------------------------------
 
 if command -v nm >/dev/null 2>&1; then

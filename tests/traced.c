@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pooldbg/pool.h>
@@ -223,6 +224,46 @@ usage(void)
 	return 2;
 }
 
+static uint64_t
+monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Allocations whose recorded times are to be checked against the clock:
+ * a marker after a sleep, then 20 ms of allocations, one each 20 us, then
+ * another marker, and so on; each marker's line gives the clock just
+ * before and just after its malloc.
+ */
+static void
+clockmarks(void)
+{
+	uint64_t t0, t1, end, spin;
+	void *p, *q;
+	int k;
+
+	usleep(20000);
+	for (k = 0; k < 3; k++) {
+		t0 = monotonic();
+		p = malloc(7771);
+		t1 = monotonic();
+		printf("mark ptr=%p before=%" PRIu64 " after=%" PRIu64 "\n", p, t0, t1);
+		end = t1 + 20000000;
+		while (monotonic() < end) {
+			/* one pair each 20 us: the ring, which no one reads here, holds them all */
+			sink = q = malloc(24);	/* through sink, or the pair is optimised away */
+			free(q);
+			for (spin = monotonic() + 20000; monotonic() < spin;)
+				;
+		}
+		sink = p;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -357,6 +398,8 @@ main(int argc, char **argv)
 			return 1;
 		held = p = malloc(4441);
 		printf("block %p\n", p);
+	} else if (strcmp(mode, "clock") == 0) {
+		clockmarks();
 	} else if (strcmp(mode, "sleep") == 0) {
 		sink = p = malloc(3331);
 		printf("ready %p\n", p);
