@@ -104,6 +104,14 @@ quarantine_init(void)
 	q.fifo = v;
 }
 
+/* Start loading, for writing, the lines of [c, end). */
+static inline void
+prefetchrange(const char *c, const char *end)
+{
+	for (; c < end; c += 64)
+		__builtin_prefetch(c, 1);
+}
+
 /*
  * Start the loads of what the recycle AHEAD recycles from now will touch:
  * that block's header, its fill (checkblock reads it whole, up to
@@ -116,21 +124,18 @@ quarantine_init(void)
 static __attribute__((noipa)) void
 prefetchnext(void)
 {
-	uchar *b, *end;
+	const char *b;
 	uintptr_t size;
 	Waiting *w;
 
 	if (q.n <= AHEAD)
 		return;
 	w = &q.fifo[(q.head + AHEAD) % QCAP];
-	b = (uchar *)w->b;
+	b = (const char *)w->b;
 	size = w->size;
-	end = b + (size < DEADHEAD + BLOCKOVERHEAD ? size : DEADHEAD + sizeof(Bhdr));
-	for (; b < end; b += 64)
-		__builtin_prefetch(b);
-	b = (uchar *)w->b;
-	__builtin_prefetch(b + size - sizeof(Btail));
-	__builtin_prefetch(b + size);
+	prefetchrange(b, b + (size < DEADHEAD + BLOCKOVERHEAD ? size : DEADHEAD + sizeof(Bhdr)));
+	__builtin_prefetch(b + size - sizeof(Btail), 1);	/* the tail */
+	__builtin_prefetch(b + size);	/* the right neighbour's header */
 }
 
 /* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  q.lock held. */
@@ -189,12 +194,10 @@ recycle(Bhdr *b, int all)
 static __attribute__((noipa)) void
 prefetchfill(const void *ptr)
 {
-	const char *c, *end;
+	const char *d;
 
-	c = (const char *)ptr - TAGBYTES - sizeof(Bhdr);
-	end = (const char *)ptr - TAGBYTES + DEADHEAD;
-	for (; c < end; c += 64)
-		__builtin_prefetch(c, 1);
+	d = (const char *)ptr - TAGBYTES;	/* the pool's data */
+	prefetchrange(d - sizeof(Bhdr), d + DEADHEAD);
 }
 
 /* ptr, a checked block of the pool, into the quarantine; the oldest out if that puts it over. */
