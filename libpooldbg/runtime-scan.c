@@ -229,7 +229,7 @@ mkindex(void)
 	uintptr_t span;
 
 	span = w.hi - w.lo;
-	for (w.shift = MINSHIFT; (span >> w.shift) + 2 > BUCKETS * w.n + 2; w.shift++)
+	for (w.shift = MINSHIFT; (span >> w.shift) > BUCKETS * w.n; w.shift++)
 		;
 	w.nbucket = (span >> w.shift) + 2;
 	for (i = 0, k = 0; k < w.nbucket; k++) {

@@ -2,7 +2,7 @@
  * libpooldbg/tcache.c -- per-thread caches in front of the quick lists.
  *
  * Owns one cache per thread that uses the malloc family's fast path: a
- * LIFO bin per quick-list size (a multiple of 32 bytes up to 8192), each
+ * LIFO bin per quick-list size (a multiple of 16 bytes up to 8192), each
  * bin bounded (128, 64 or 32 blocks by size) and the whole cache bounded
  * (TCMAXBYTES).  A block in a cache is a quick block as quick.c keeps
  * them: magic QUICK_MAGIC (so a second free of it is refused and goes to
