@@ -207,11 +207,18 @@ PoolFault *pooldbg_poolfault(void);
 
 /*
  * Free v as POOL_NOREUSE would whatever the flags: checked, filled and
- * made dead; returns the block (its header) for poolrecycle.  Damage and
- * non-blocks go to p->panic as for poolfree.  The quick lists stay on:
- * a block that leaves the quarantine goes onto its list (quick_recyclel).
+ * made dead; returns the block (its header).  Damage and non-blocks go to
+ * p->panic as for poolfree.  Both calls are made with p locked, and must
+ * not call the pool: accept (if not NULL), once v's block has passed its
+ * check, with v and arg; when it returns 0 the block is left as it was
+ * and poolquarantine returns NULL.  Then swap (if not NULL) with the dead
+ * block: a block it returns, dead from an earlier poolquarantine, is
+ * recycled as by poolrecycle before the lock is let go.  The quick lists
+ * stay on: a block that leaves the quarantine goes onto its list
+ * (quick_recyclel).
  */
-void	*poolquarantine(struct Pool *p, void *v);
+void	*poolquarantine(struct Pool *p, void *v, int (*accept)(void *, void *), void *arg,
+	    void *(*swap)(void *));
 /*
  * Give the dead block b (from poolquarantine) back to its quick list or
  * the free blocks, after checking its fill: damage goes to p->panic and b

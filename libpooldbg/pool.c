@@ -415,21 +415,15 @@ poolfreel(Pool *p, void *v)
 	freeblockl(p, b);
 }
 
-/* poolquarantine's worker: as poolfreel under POOL_NOREUSE. */
-static Bhdr *
-poolquarantinel(Pool *p, void *v)
+/* poolquarantine's worker: as poolfreel under POOL_NOREUSE, of b, checked already. */
+static void
+poolquarantinel(Pool *p, Bhdr *b)
 {
-	Arena *a;
-	Bhdr *b;
-
-	b = D2B(p, v, &a);
-	checkblock(p, b, a);
 	p->nfree++;
 	p->curalloc -= b->size;
 	/* the head is where stale pointers write; POOL_PARANOIA pays for all of it */
 	b->magic = p->flags & POOL_PARANOIA ? DEAD_MAGIC : DEADHEAD_MAGIC;
 	memset(B2D(b), DEAD_FILL, (size_t)(deadend(b) - (uchar *)B2D(b)));
-	return b;
 }
 
 /* poolrecycle's worker: b must be a dead block of p; its fill is checked first. */
@@ -849,16 +843,33 @@ poolrealloc(Pool *p, void *v, size_t n)
 	return nv;
 }
 
-/* See internal.h: free v into a dead block kept out of use; returns the block. */
+/*
+ * See internal.h: free v into a dead block kept out of use, and recycle
+ * the block swap gives back, all in one hold of the lock; returns v's
+ * block, or NULL when accept turned it down.
+ */
 EXPORT void *
-poolquarantine(Pool *p, void *v)
+poolquarantine(Pool *p, void *v, int (*accept)(void *, void *), void *arg, void *(*swap)(void *))
 {
-	Bhdr *b;
+	Arena *a;
+	Bhdr *b, *old;
 
 	enter(p);
-	b = poolquarantinel(p, v);
+	b = D2B(p, v, &a);
+	checkblock(p, b, a);
+	if (accept != NULL && !accept(v, arg)) {
+		leave(p);
+		unlock(p);
+		return NULL;
+	}
+	poolquarantinel(p, b);
+	old = swap != NULL ? swap(b) : NULL;
+	if (old != NULL)
+		poolrecyclel(p, old);
 	leave(p);
 	LOG(p, "poolquarantine %p %p\n", (void *)p, v);
+	if (old != NULL)
+		LOG(p, "poolrecycle %p %p\n", (void *)p, (void *)old);
 	unlock(p);
 	return b;
 }

@@ -200,20 +200,38 @@ prefetchfill(const void *ptr)
 	prefetchrange(d - sizeof(Bhdr), d + DEADHEAD);
 }
 
-/* ptr, a checked block of the pool, into the quarantine; the oldest out if that puts it over. */
-static void
-quarantine(void *ptr)
+/*
+ * poolquarantine's swap: the dead block b joins the FIFO, and the oldest
+ * comes out if that puts it over.  The pool is locked.
+ */
+static void *
+fifoswap(void *v)
 {
 	Bhdr *b, *old;
 
-	b = poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES);
+	b = v;
 	pthread_mutex_lock(&q.lock);
 	q.fifo[(q.head + q.n) % QCAP] = (Waiting){ b, b->size };
 	q.n++;
 	q.bytes += b->size;
 	old = popoverl(0);
 	pthread_mutex_unlock(&q.lock);
-	recycle(old, 0);
+	return old;
+}
+
+/*
+ * ptr into the quarantine, and the oldest waiting block out, recycled, in
+ * one hold of the pool's lock; the block is checked there first, and
+ * accept (if not NULL) with it.  Returns -1, with nothing done, when
+ * accept turned it down.
+ */
+static int
+quarantine(void *ptr, int (*accept)(void *, void *), void *arg)
+{
+	if (poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES, accept, arg, fifoswap) == NULL)
+		return -1;
+	recycle(NULL, 0);
+	return 0;
 }
 
 static const char *
@@ -230,6 +248,37 @@ callname(unsigned kind)
 	}
 }
 
+enum {
+	TAGS_OK,
+	TAGS_DAMAGED,	/* a word no tag can be */
+	TAGS_FAMILY,	/* a block of new, new[] or malloc given to another family's free */
+};
+
+/* What the tag words in front of ptr say of its free by kind. */
+static int
+tagstate(unsigned kind, const void *ptr)
+{
+	const uintptr_t *u;
+	uintptr_t mt, rt, want;
+
+	u = ptr;
+	mt = u[-2];
+	rt = u[-1];
+	if ((mt != 0 && (mt < 4096 || mt >= TAGMAX)) || (rt > TAG_NEWARRAY && (rt < 4096 || rt >= TAGMAX)))
+		return TAGS_DAMAGED;
+	want = kind == CALL_DELETE ? TAG_NEW : kind == CALL_DELETE_ARRAY ? TAG_NEWARRAY : 0;
+	if ((want == 0 && (rt == TAG_NEW || rt == TAG_NEWARRAY)) || (want != 0 && rt != want))
+		return TAGS_FAMILY;
+	return TAGS_OK;
+}
+
+/* poolquarantine's accept: a free of kind (*arg) whose tags are in order; data is the pool's. */
+static int
+tagsok(void *data, void *arg)
+{
+	return tagstate(*(unsigned *)arg, (char *)data + TAGBYTES) == TAGS_OK;
+}
+
 /*
  * The checks of a free (or realloc) of ptr beyond the pool's: 0 to go on,
  * -1 when the free must be dropped (its tag words are damaged).  A family
@@ -238,17 +287,17 @@ callname(unsigned kind)
 static int
 checktags(unsigned kind, void *ptr)
 {
-	uintptr_t *u, mt, rt, want;
+	uintptr_t *u, rt;
 	char msg[160];
 	const char *made;
 	unsigned char *c;
-	int i;
+	int i, state;
 
 	poolblockcheck(pooldbg_mainmem, (char *)ptr - TAGBYTES);
 	u = ptr;
-	mt = u[-2];
 	rt = u[-1];
-	if ((mt != 0 && (mt < 4096 || mt >= TAGMAX)) || (rt > TAG_NEWARRAY && (rt < 4096 || rt >= TAGMAX))) {
+	state = tagstate(kind, ptr);
+	if (state == TAGS_DAMAGED) {
 		/* the first damaged byte: the highest impossible one below ptr */
 		c = (unsigned char *)ptr;
 		for (i = 1; i <= (int)TAGBYTES && c[-i] == 0; i++)
@@ -261,8 +310,7 @@ checktags(unsigned kind, void *ptr)
 		u[-2] = 0;
 		return -1;
 	}
-	want = kind == CALL_DELETE ? TAG_NEW : kind == CALL_DELETE_ARRAY ? TAG_NEWARRAY : 0;
-	if ((want == 0 && (rt == TAG_NEW || rt == TAG_NEWARRAY)) || (want != 0 && rt != want)) {
+	if (state == TAGS_FAMILY) {
 		made = rt == TAG_NEW ? "new" : rt == TAG_NEWARRAY ? "new[]" : "malloc";
 		snprintf(msg, sizeof msg, "a block from %s given to %s", made, callname(kind));
 		err_raise(ERR_MISMATCHED_FREE, kind, ptr, ptr, 0, 0, 0, ptr, (uintptr_t)ptr - TAGBYTES,
@@ -314,11 +362,18 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 		errno = e;
 		return;	/* reported; the free is dropped */
 	}
-	if (checktags(kind, ptr) == 0) {
+	/*
+	 * The common case in one hold of the pool's lock: block and tags
+	 * checked, the block made dead, the oldest waiting one recycled.  In
+	 * leaks mode the block leaves the live table in between.
+	 */
+	if (q.limit != 0 && !late && quarantine(ptr, tagsok, &kind) == 0)
+		;
+	else if (checktags(kind, ptr) == 0) {
 		if (late)
 			rt_free(kind, flags, ptr, size, pc);
 		if (q.limit != 0)
-			quarantine(ptr);
+			quarantine(ptr, NULL, NULL);
 		else
 			pooldbg_free(ptr);
 	}
