@@ -198,14 +198,20 @@ void	tcache_freezel(Pool *p);
 /* Let the owners of the caches tcache_freezel froze use them again.  Pool locked. */
 void	tcache_thawl(Pool *p);
 /*
+ * Put b, a listed block of p (QUICK_MAGIC, its tail laid out), in the
+ * calling thread's cache when the cache is p's and its bin has room: 1,
+ * or 0 when b must go on its quick list.  Pool locked.
+ */
+int	tcache_recyclel(Pool *p, Bhdr *b);
+/*
  * Check the quick lists of p against the walked blocks of magic
  * QUICK_MAGIC (walked of them); reports through p->panic.  Pool locked.
  */
 void	quick_checkl(Pool *p, unsigned long walked);
 /*
- * Put b, a dead block just checked on leaving a quarantine, on its quick
- * list when quick lists serve p and it fits: 1, or 0 when it must go to
- * the free tree.  Pool locked.
+ * Put b, a dead block just checked on leaving a quarantine, in the calling
+ * thread's cache or on its quick list when quick lists serve p and it
+ * fits: 1, or 0 when it must go to the free tree.  Pool locked.
  */
 int	quick_recyclel(Pool *p, Bhdr *b);
 

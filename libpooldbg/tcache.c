@@ -531,6 +531,27 @@ prefill(Pool *p, size_t n, uintptr_t bsize)
 	}
 }
 
+/* See pool-impl.h.  Pool locked. */
+int
+tcache_recyclel(Pool *p, Bhdr *b)
+{
+	uintptr_t bsize;
+	TCache *c;
+	size_t i;
+
+	bsize = b->size;
+	if (p != tc.pool || bsize > TCMAXBLOCK || bsize % TCQ != 0 || (c = ownl(p)) == NULL)
+		return 0;
+	i = bsize / TCQ;
+	if (c->count[i] >= bincap(bsize) || c->bytes + bsize > TCMAXBYTES)
+		return 0;
+	setnext(b, c->head[i]);
+	c->head[i] = b;
+	c->count[i]++;
+	c->bytes += bsize;
+	return 1;
+}
+
 /* See internal.h. */
 void *
 tcache_alloc(Pool *p, size_t n)
