@@ -23,13 +23,13 @@
  * (runtime-guard.c) and to go on after a damaged block found by
  * POOL_PARANOIA was set aside.
  *
- * Must never: hold the FIFO's lock while calling the pool (its panic may
- * jump out), or allocate outside the pool.
+ * The FIFO is guarded by the pool's own lock, so a fork finds it whole.
+ *
+ * Must never: allocate outside the pool.
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>	/* snprintf only: never a FILE */
 #include <stdlib.h>
@@ -64,14 +64,11 @@ struct Waiting {
 #define TAGMAX		((uintptr_t)1 << 47)
 
 static struct {
-	pthread_mutex_t lock;
 	size_t	limit;		/* bytes; 0: off */
 	size_t	bytes;		/* waiting */
 	Waiting	*fifo;		/* QCAP dead blocks, oldest at head */
 	size_t	head, n;
-} q = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-};
+} q;
 
 static long
 envsize(const char *name, long def)
@@ -118,7 +115,7 @@ prefetchrange(const char *c, const char *end)
  * DEADHEAD bytes), its tail and its right neighbour's header.  The
  * waiting blocks are long out of the caches, and a free waited for each
  * of them in turn otherwise; AHEAD frees give the loads time to arrive.
- * q.lock held.  noipa: the compiler takes a function of prefetches alone
+ * Pool locked.  noipa: the compiler takes a function of prefetches alone
  * for one without effects and drops its calls.
  */
 static __attribute__((noipa)) void
@@ -138,7 +135,7 @@ prefetchnext(void)
 	__builtin_prefetch(b + size);	/* the right neighbour's header */
 }
 
-/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  q.lock held. */
+/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  Pool locked. */
 static Bhdr *
 popoverl(int all)
 {
@@ -159,9 +156,9 @@ popover(int all)
 {
 	Bhdr *b;
 
-	pthread_mutex_lock(&q.lock);
+	pooldbg_mainmem->lock(pooldbg_mainmem);
 	b = popoverl(all);
-	pthread_mutex_unlock(&q.lock);
+	pooldbg_mainmem->unlock(pooldbg_mainmem);
 	return b;
 }
 
@@ -207,16 +204,13 @@ prefetchfill(const void *ptr)
 static void *
 fifoswap(void *v)
 {
-	Bhdr *b, *old;
+	Bhdr *b;
 
 	b = v;
-	pthread_mutex_lock(&q.lock);
 	q.fifo[(q.head + q.n) % QCAP] = (Waiting){ b, b->size };
 	q.n++;
 	q.bytes += b->size;
-	old = popoverl(0);
-	pthread_mutex_unlock(&q.lock);
-	return old;
+	return popoverl(0);
 }
 
 /*
