@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -118,7 +119,7 @@ static __thread int unwound RT_TLS;		/* the thread has used libunwind */
 
 /* The runtime's state; ring, trie and module fields are guarded by lock. */
 static struct {
-	pthread_mutex_t lock;
+	atomic_int lock;	/* 0 free, 1 held: see ringlock */
 	_Atomic int owner;	/* tid holding lock, 0 if none */
 	Ring	ring;
 	int	pid;		/* the process that owns ring */
@@ -135,9 +136,7 @@ static struct {
 	unsigned triegen;
 	Whole	*wholes;	/* WHOLES entries, mapped at first use; NULL if that failed */
 	int	nowholes;
-} rt = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-};
+} rt;
 
 static Pending pend[NPENDING];
 static int npend;
@@ -178,6 +177,36 @@ say(const char *a, const char *b)
 
 /* ---- the lock and the ring ---------------------------------------------- */
 
+/*
+ * The ring lock is a word, 0 or 1, taken by an exchange and given back by
+ * a plain store: an atomic write there would wait for every store the
+ * event before it left in flight (a block's header, tail and fill, on
+ * lines just fetched).  A taker that finds it held spins a while, then
+ * sleeps on it in slices of SLICE ns; with no one to wake it, giving the
+ * lock back stays a store.  Held only across an event's interning and
+ * its ring write (which sleeps, itself, while the ring is full).
+ */
+enum {
+	SPINS	= 100,		/* pauses before the first sleep */
+	SLICE	= 50000,	/* ns a taker sleeps, at most, before it looks again */
+};
+
+static void
+ringlock(atomic_int *l)
+{
+	static const struct timespec slice = { 0, SLICE };
+	int spins;
+
+	spins = 0;
+	while (atomic_exchange_explicit(l, 1, memory_order_acquire) != 0)
+		while (atomic_load_explicit(l, memory_order_relaxed) != 0) {
+			if (++spins < SPINS)
+				__builtin_ia32_pause();
+			else
+				(void)syscall(SYS_futex, l, FUTEX_WAIT_PRIVATE, 1, &slice, NULL, 0);
+		}
+}
+
 /* Take the ring lock; 1 if this thread already holds it (a signal inside the runtime). */
 int
 rt_lock(void)
@@ -187,7 +216,7 @@ rt_lock(void)
 	me = rt_gettid();
 	if (atomic_load_explicit(&rt.owner, memory_order_relaxed) == me)
 		return 1;
-	pthread_mutex_lock(&rt.lock);
+	ringlock(&rt.lock);
 	atomic_store_explicit(&rt.owner, me, memory_order_relaxed);
 	return 0;
 }
@@ -196,7 +225,7 @@ rt_lock(void)
 int
 rt_trylock(void)
 {
-	if (pthread_mutex_trylock(&rt.lock) != 0)
+	if (atomic_exchange_explicit(&rt.lock, 1, memory_order_acquire) != 0)
 		return -1;
 	atomic_store_explicit(&rt.owner, rt_gettid(), memory_order_relaxed);
 	return 0;
@@ -216,7 +245,7 @@ rt_unlock(int nested)
 	if (nested)
 		return;
 	atomic_store_explicit(&rt.owner, 0, memory_order_relaxed);
-	pthread_mutex_unlock(&rt.lock);
+	atomic_store_explicit(&rt.lock, 0, memory_order_release);
 }
 
 /* Append a record to this image's ring if it is live; lock held.  May wait while the ring is full. */
@@ -961,9 +990,7 @@ rt_reopen(int forked)
 
 	rt_inside++;
 	if (forked) {
-		static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-		rt.lock = fresh;
+		atomic_store(&rt.lock, 0);
 		atomic_store(&rt.owner, 0);
 		mytid = 0;
 		ring_detach(&rt.ring);
