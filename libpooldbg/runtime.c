@@ -45,7 +45,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -62,6 +61,7 @@
 #include <pooldbg/malloc.h>
 
 #include "runtime.h"
+#include "wordlock.h"
 
 enum {
 	NPENDING	= 1024,		/* events kept before initialisation */
@@ -119,7 +119,7 @@ static __thread int unwound RT_TLS;		/* the thread has used libunwind */
 
 /* The runtime's state; ring, trie and module fields are guarded by lock. */
 static struct {
-	atomic_int lock;	/* 0 free, 1 held: see ringlock */
+	atomic_int lock;	/* the ring lock (wordlock.h) */
 	_Atomic int owner;	/* tid holding lock, 0 if none */
 	Ring	ring;
 	int	pid;		/* the process that owns ring */
@@ -177,36 +177,6 @@ say(const char *a, const char *b)
 
 /* ---- the lock and the ring ---------------------------------------------- */
 
-/*
- * The ring lock is a word, 0 or 1, taken by an exchange and given back by
- * a plain store: an atomic write there would wait for every store the
- * event before it left in flight (a block's header, tail and fill, on
- * lines just fetched).  A taker that finds it held spins a while, then
- * sleeps on it in slices of SLICE ns; with no one to wake it, giving the
- * lock back stays a store.  Held only across an event's interning and
- * its ring write (which sleeps, itself, while the ring is full).
- */
-enum {
-	SPINS	= 100,		/* pauses before the first sleep */
-	SLICE	= 50000,	/* ns a taker sleeps, at most, before it looks again */
-};
-
-static void
-ringlock(atomic_int *l)
-{
-	static const struct timespec slice = { 0, SLICE };
-	int spins;
-
-	spins = 0;
-	while (atomic_exchange_explicit(l, 1, memory_order_acquire) != 0)
-		while (atomic_load_explicit(l, memory_order_relaxed) != 0) {
-			if (++spins < SPINS)
-				__builtin_ia32_pause();
-			else
-				(void)syscall(SYS_futex, l, FUTEX_WAIT_PRIVATE, 1, &slice, NULL, 0);
-		}
-}
-
 /* Take the ring lock; 1 if this thread already holds it (a signal inside the runtime). */
 int
 rt_lock(void)
@@ -216,7 +186,7 @@ rt_lock(void)
 	me = rt_gettid();
 	if (atomic_load_explicit(&rt.owner, memory_order_relaxed) == me)
 		return 1;
-	ringlock(&rt.lock);
+	wordlock(&rt.lock);
 	atomic_store_explicit(&rt.owner, me, memory_order_relaxed);
 	return 0;
 }
@@ -225,7 +195,7 @@ rt_lock(void)
 int
 rt_trylock(void)
 {
-	if (atomic_exchange_explicit(&rt.lock, 1, memory_order_acquire) != 0)
+	if (wordtrylock(&rt.lock) != 0)
 		return -1;
 	atomic_store_explicit(&rt.owner, rt_gettid(), memory_order_relaxed);
 	return 0;
@@ -245,7 +215,7 @@ rt_unlock(int nested)
 	if (nested)
 		return;
 	atomic_store_explicit(&rt.owner, 0, memory_order_relaxed);
-	atomic_store_explicit(&rt.lock, 0, memory_order_release);
+	wordunlock(&rt.lock);
 }
 
 /* Append a record to this image's ring if it is live; lock held.  May wait while the ring is full. */
