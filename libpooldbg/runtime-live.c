@@ -161,13 +161,13 @@ unlock(Shard *s)
 }
 
 /*
- * Zeroed memory for a table of len bytes.  One of HUGE bytes or more is
- * aligned to HUGE and marked for huge pages: a program with a million
- * blocks alive has 64 tables of 2 MiB, and with small pages each add and
- * free would miss the TLB as well as the cache.  NULL when no memory.
+ * See runtime.h.  Huge pages because the tables are read at random: a
+ * program with a million blocks alive has 64 live tables of 2 MiB, and
+ * with small pages each add and free would miss the TLB as well as the
+ * cache; so would each event's look in the stack tables.
  */
-static void *
-tablemap(size_t len)
+void *
+rt_tablemap(size_t len)
 {
 	uintptr_t p, a;
 
@@ -197,7 +197,7 @@ grow(Shard *s)
 	Ent *t, *o;
 
 	cap = s->cap == 0 ? SHARDINIT : s->cap * 2;
-	if ((t = tablemap(cap * sizeof(Ent))) == NULL)
+	if ((t = rt_tablemap(cap * sizeof(Ent))) == NULL)
 		return -1;
 	o = s->tab;
 	for (i = 0; i < s->cap; i++) {

@@ -65,7 +65,7 @@
 
 enum {
 	NPENDING	= 1024,		/* events kept before initialisation */
-	TRIEINIT	= 1 << 16,	/* first trie size, entries */
+	TRIEINIT	= 1 << 16,	/* first trie size, entries; huge pages once it is 2 MiB */
 	WHOLES		= 1 << 16,	/* entries of the whole-stack cache (1 MiB) */
 	CMDSIZE		= 4096,		/* command line bytes kept in REC_PROC */
 };
@@ -263,9 +263,7 @@ triegrowl(void)
 	size_t cap, i, j;
 
 	cap = rt.triecap == 0 ? TRIEINIT : rt.triecap * 2;
-	t = mmap(NULL, cap * sizeof(Trie), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t == MAP_FAILED)
+	if ((t = rt_tablemap(cap * sizeof(Trie))) == NULL)
 		return -1;
 	o = rt.trie;
 	for (i = 0; i < rt.triecap; i++) {
@@ -360,7 +358,7 @@ wholel(uint64_t key)
 		}
 		rt.wholes = v;
 	}
-	return &rt.wholes[key & (WHOLES - 1)];
+	return &rt.wholes[(key >> 1) & (WHOLES - 1)];	/* key's low bit is always set */
 }
 
 /*

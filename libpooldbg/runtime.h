@@ -276,6 +276,12 @@ int	scan_runl(unsigned why, uint32_t snapshot, uintptr_t isp);
 
 /* ---- runtime-live.c ----------------------------------------------------- */
 
+/*
+ * Zeroed memory for a table of len bytes; one of 2 MiB or more is aligned
+ * to 2 MiB and marked for huge pages.  NULL when no memory; munmap frees.
+ */
+void	*rt_tablemap(size_t len);
+
 /* The live-block table is kept (leaks mode or sampling); leaks mode; the sample rate in bytes (0: none). */
 extern int live_on;
 extern int live_leaks;
