@@ -36,6 +36,15 @@ int	pooldbg_maintrylock(void);
  */
 void	pooldbg_mainprefetch(const void *v, int tail);
 /*
+ * Whether the user pointer v looks like an allocated block of the default
+ * pool: aligned, inside its arenas, header magic ALLOC_MAGIC, a size that
+ * stays inside them.  Lock-free and never faults; a hint that its tag
+ * words can be read, for the tracing runtime, whose free then lets the
+ * pool check the block whole.
+ */
+int	pooldbg_mainlooksalloc(const void *v);
+#define POOLDBG_ALLOC_MAGIC	((uintptr_t)0x0A110C09)	/* pool-impl.h's ALLOC_MAGIC */
+/*
  * The default pool's own panic: prints the line (on fd 2 and the
  * descriptor named by MALLOCFD) and aborts.  While a pool's panic is this
  * one, tcache.c may check a freed block's tail at the thread's next call.

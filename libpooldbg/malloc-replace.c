@@ -93,12 +93,13 @@ calloc(size_t n, size_t size)
 
 /*
  * Tag v, the result of reallocating ptr, for the caller at pc: the
- * realloc tag, and the malloc tag too when ptr was NULL.
+ * realloc tag, and the malloc tag too when ptr was NULL.  A block leaks
+ * mode follows keeps its marks instead (runtime-live.c).
  */
 static void *
 tagrealloc(void *ptr, void *v, uintptr_t pc)
 {
-	if (v != NULL) {
+	if (v != NULL && !(live_intags && live_tagged(v))) {
 		pooldbg_setrealloctag(v, pc);
 		if (ptr == NULL)
 			pooldbg_setmalloctag(v, pc);

@@ -477,6 +477,19 @@ pooldbg_mainprefetch(const void *v, int tail)
 		__builtin_prefetch((const char *)h + h[1] - 1);
 }
 
+/* See internal.h. */
+EXPORT int
+pooldbg_mainlooksalloc(const void *v)
+{
+	const uintptr_t *h;
+
+	if (((uintptr_t)v & 15) != 0)
+		return 0;
+	h = (const uintptr_t *)((const char *)v - TAGBYTES) - 2;	/* the header: magic, size */
+	return inarena(h) && inarena(v) && h[0] == POOLDBG_ALLOC_MAGIC && h[1] % 16 == 0 &&
+	    h[1] >= 4 * sizeof(uintptr_t) + TAGBYTES && inarena((const char *)h + h[1] - 1);
+}
+
 /* ---- blocks and tags ---------------------------------------------------- */
 
 static inline void *

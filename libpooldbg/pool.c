@@ -27,6 +27,8 @@
 
 #include "pool-impl.h"
 
+_Static_assert(POOLDBG_ALLOC_MAGIC == ALLOC_MAGIC, "malloc.c's copy of ALLOC_MAGIC");
+
 #define DPRINT(p, ...)	do { if ((p)->flags & POOL_DEBUGGING) (p)->print((p), __VA_ARGS__); } while (0)
 
 enum { NOCOMPACT, CANCOMPACT };

@@ -12,12 +12,24 @@
  * With sampling (POOLDBG_SAMPLE=BYTES, either mode) only sampled blocks
  * are followed, and in trace mode the table says which frees to record.
  *
- * Why a side table and not a word in the block's header: the two words
- * malloc.c keeps in front of a block are the malloc(2) tag API's
- * (getmalloctag, setrealloctag; the runtime uses the realloc tag for the
- * family of operator new), and a third word would change the layout of
- * every block of the pool, traced or not.  The table costs a hash and a
- * short critical section per allocation and free, only while tracing.
+ * Leaks mode without sampling-out keeps no table: what it knows of a
+ * followed block is in the block's own two tag words, which malloc.c
+ * keeps in front of every block and the shims have just written -- the
+ * malloc tag becomes LIVE_MARK | call << 32 | stack id, the realloc tag
+ * LIVE_MARK | ordinal << 2 | family (runtime.h).  A free then touches
+ * nothing but the block's header line, which it reads anyway, where a
+ * table of a million blocks misses the cache (and the TLB) on every add
+ * and every free.  The words stay the malloc(2) tag API's in every other
+ * mode; in leaks mode pooldbg_getmalloctag of a followed block returns
+ * its mark, and a block whose words the program sets itself is no longer
+ * followed (both words must carry the mark).  The block's site (the
+ * malloc tag the scan would report, the caller's pc) is its stack's
+ * innermost frame, which the recorder fills in.  Ordinals are never
+ * reset: a fork child takes the ordinals up to the fork for its parent's
+ * and counts its own from there.
+ *
+ * Sampling in trace mode needs the table (a free is recorded only if its
+ * block was sampled, and the block's words are the tag API's there).
  *
  * The table is NSHARD open-addressing hash tables (linear probing,
  * backward-shift deletion, doubled when half full) in anonymous mmap'd
@@ -77,10 +89,12 @@ struct Shard {
 
 int live_on;
 int live_leaks;
+int live_intags;
 double live_rate;
 
 static Shard shard[NSHARD];
 static _Atomic uint64_t nextseq;
+static uint64_t forkseq;	/* tag mode: ordinals up to here are a fork parent's */
 static uint64_t seed;
 static _Atomic uint64_t nthreads;	/* threads that have drawn, for their streams */
 
@@ -215,6 +229,65 @@ grow(Shard *s)
 	return 0;
 }
 
+/* ---- tag mode ------------------------------------------------------------ */
+
+/*
+ * Mark the block at u (its user pointer) as followed: the family comes
+ * from the realloc tag the shim wrote (1 or 2 for operator new) or from
+ * the block's old mark, except that a reallocation's block is malloc's,
+ * as the shims tag it.
+ */
+static void
+tagadd(uintptr_t *u, uint32_t stack, unsigned call)
+{
+	uintptr_t fam, seq, loader, lo, hi;
+
+	if (live_tagged(u)) {
+		fam = u[-1] & 3;
+		loader = u[-2] & LIVE_LOADER;
+	} else {
+		/* the scan's roots are the loader's blocks, told by their malloc tag */
+		fam = u[-1] <= 2 ? u[-1] : 0;
+		loader = unwind_loader(&lo, &hi) == 0 && u[-2] >= lo && u[-2] < hi ? LIVE_LOADER : 0;
+	}
+	if (call == CALL_REALLOC || call == CALL_REALLOCARRAY)
+		fam = 0;
+	seq = atomic_fetch_add_explicit(&nextseq, 1, memory_order_relaxed) + 1;
+	u[-2] = LIVE_MARK | loader | (uintptr_t)(call & 0xff) << 32 | stack;
+	u[-1] = LIVE_MARK | (seq & (((uintptr_t)1 << 54) - 1)) << 2 | fam;
+}
+
+/* What the marks of u say: 1 with *stack, *call and *seq (this image's ordinal), or 0. */
+static int
+tagget(const uintptr_t *u, uint32_t *stack, unsigned *call, uint64_t *seq)
+{
+	uint64_t n;
+
+	if (!live_tagged(u))
+		return 0;
+	n = (u[-1] & ~LIVE_RMASK) >> 2;
+	if (n <= forkseq)
+		return 0;	/* a fork parent's block */
+	if (stack != NULL)
+		*stack = (uint32_t)u[-2];
+	if (call != NULL)
+		*call = (unsigned)(u[-2] >> 32) & 0xff;
+	if (seq != NULL)
+		*seq = n - forkseq;
+	return 1;
+}
+
+/* See runtime.h: the realloc tag loses its mark (the shim then tags the block). */
+void
+live_forget(void *ptr)
+{
+	uintptr_t *u;
+
+	u = ptr;
+	if (live_intags && ptr != NULL && live_tagged(u))
+		u[-1] = u[-1] & 3;
+}
+
 /*
  * The table is far bigger than the caches in a program with many blocks
  * alive, so each add would wait for its slot; the caller asks for it
@@ -229,6 +302,8 @@ live_prefetch(const void *ptr)
 	Shard *s;
 	Ent *t;
 
+	if (live_intags)
+		return;
 	h = hash((uintptr_t)ptr);
 	s = shardof(h);
 	t = atomic_load_explicit((_Atomic(Ent *) *)&s->tab, memory_order_relaxed);
@@ -248,6 +323,10 @@ live_add(const void *ptr, uint32_t stack, unsigned call, size_t size)
 
 	if (ptr == NULL)
 		return;
+	if (live_intags) {
+		tagadd((uintptr_t *)ptr, stack, call);
+		return;
+	}
 	key = (uintptr_t)ptr ^ HIDE;
 	h = hash((uintptr_t)ptr);
 	s = shardof(h);
@@ -286,6 +365,13 @@ live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size)
 
 	if (ptr == NULL)
 		return 0;
+	if (live_intags) {
+		if (!tagget(ptr, stack, call, NULL))
+			return 0;
+		if (size != NULL)
+			*size = 0;	/* not kept: the block knows */
+		return 1;
+	}
 	key = (uintptr_t)ptr ^ HIDE;
 	h = hash((uintptr_t)ptr);
 	s = shardof(h);
@@ -339,6 +425,8 @@ live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq)
 	Shard *s;
 	Ent *t;
 
+	if (live_intags)
+		return tagget((const uintptr_t *)ptr, stack, call, seq);
 	key = ptr ^ HIDE;
 	h = hash(ptr);
 	s = shardof(h);
@@ -373,7 +461,10 @@ live_reset(void)
 		shard[i].cap = shard[i].len = 0;
 		atomic_flag_clear(&shard[i].lock);
 	}
-	atomic_store(&nextseq, 0);
+	if (live_intags)
+		forkseq = atomic_load(&nextseq);	/* the parent's blocks keep their marks */
+	else
+		atomic_store(&nextseq, 0);
 }
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -406,5 +497,6 @@ live_init(void)
 	s = getenv("POOLDBG_SAMPLE_SEED");
 	seed = s != NULL && *s != '\0' ? strtoull(s, NULL, 10) : (uint64_t)rt_now() ^ (uint64_t)getpid() << 32;
 	live_on = live_leaks || live_rate > 0;
+	live_intags = live_leaks;
 	(void)n;
 }

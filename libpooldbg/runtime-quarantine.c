@@ -258,6 +258,10 @@ tagstate(unsigned kind, const void *ptr)
 	u = ptr;
 	mt = u[-2];
 	rt = u[-1];
+	if (live_intags && live_tagged(ptr)) {
+		mt = 0;		/* leaks mode's marks: the family is in the low bits */
+		rt &= 3;
+	}
 	if ((mt != 0 && (mt < 4096 || mt >= TAGMAX)) || (rt > TAG_NEWARRAY && (rt < 4096 || rt >= TAGMAX)))
 		return TAGS_DAMAGED;
 	want = kind == CALL_DELETE ? TAG_NEW : kind == CALL_DELETE_ARRAY ? TAG_NEWARRAY : 0;
@@ -279,7 +283,7 @@ tagsok(void *data, void *arg)
  * mismatch is reported and the free goes on.
  */
 static int
-checktags(unsigned kind, void *ptr)
+checktags(unsigned kind, void *ptr, int freed)
 {
 	uintptr_t *u, rt;
 	char msg[160];
@@ -287,9 +291,16 @@ checktags(unsigned kind, void *ptr)
 	unsigned char *c;
 	int i, state;
 
-	poolblockcheck(pooldbg_mainmem, (char *)ptr - TAGBYTES);
+	/*
+	 * A free (freed) hands the block to the pool, which checks one that
+	 * looks allocated as it takes it back; any other block is checked
+	 * first, so that its tags are read only if it is one (the check
+	 * reports what it is not).
+	 */
+	if (!freed || !pooldbg_mainlooksalloc(ptr))
+		poolblockcheck(pooldbg_mainmem, (char *)ptr - TAGBYTES);
 	u = ptr;
-	rt = u[-1];
+	rt = live_intags && live_tagged(ptr) ? u[-1] & 3 : u[-1];
 	state = tagstate(kind, ptr);
 	if (state == TAGS_DAMAGED) {
 		/* the first damaged byte: the highest impossible one below ptr */
@@ -363,7 +374,7 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 	 */
 	if (q.limit != 0 && !late && quarantine(ptr, tagsok, &kind) == 0)
 		;
-	else if (checktags(kind, ptr) == 0) {
+	else if (checktags(kind, ptr, 1) == 0) {
 		if (late)
 			rt_free(kind, flags, ptr, size, pc);
 		if (q.limit != 0)
@@ -459,7 +470,7 @@ rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc)
 		errno = ENOMEM;
 		return NULL;	/* reported: a freed block, no block, or a damaged one */
 	}
-	bad = checktags(kind, ptr);
+	bad = checktags(kind, ptr, 0);
 	err_pop(&t);
 	if (bad) {
 		errno = ENOMEM;

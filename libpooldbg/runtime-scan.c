@@ -195,7 +195,8 @@ fillblock(void *arg, const PoolWalkBlock *b)
 	w.state[w.fill] = UNREACHED;
 	if (b->dsize >= TAGBYTES) {
 		tag = ((const uintptr_t *)w.ptr[w.fill])[-2];
-		if (tag >= w.ldlo && tag < w.ldhi) {
+		if ((tag >= w.ldlo && tag < w.ldhi) ||
+		    (live_intags && live_tagged((const void *)w.ptr[w.fill]) && (tag & LIVE_LOADER))) {
 			/* the dynamic linker's: a root (see the top of the file) */
 			w.state[w.fill] = CLASS_REACHABLE;
 			push(w.fill);
@@ -700,10 +701,12 @@ emitblock(void *arg, const PoolWalkBlock *b)
 	l.block = b->block;
 	l.bsize = b->bsize;
 	l.tag = b->dsize >= TAGBYTES ? ((const uintptr_t *)ptr)[-2] : 0;
+	if (live_intags && b->dsize >= TAGBYTES && live_tagged((const void *)ptr))
+		l.tag = 0;	/* leaks mode's marks: the recorder takes the stack's innermost pc */
 	l.cls = (uint8_t)cls;
 	l.previewlen = (uint8_t)(size < PREVIEW ? size : PREVIEW);
 	memcpy(l.preview, (const void *)ptr, l.previewlen);
-	if (live_on) {
+	if (live_on && (b->dsize >= TAGBYTES || !live_intags)) {
 		unsigned call;
 
 		if (live_get(ptr, &l.stack, &call, &l.seq)) {

@@ -701,6 +701,8 @@ liverealloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, size
 				live_add(ptr, ostack, ocall, osize);	/* failed: the old block stays */
 		} else if (v != NULL && want && live_leaks)
 			live_add(v, stackid(), kind, total);
+		else if (v != NULL && live_leaks)
+			live_forget(v);		/* in place, it would keep the old block's marks */
 		goto out;
 	}
 	stack = stackid();

@@ -286,6 +286,30 @@ void	*rt_tablemap(size_t len);
 extern int live_on;
 extern int live_leaks;
 extern double live_rate;
+/* Leaks mode: a followed block's stack, call and ordinal are in its tag words (runtime-live.c). */
+extern int live_intags;
+
+/*
+ * The marks of a block followed in its tag words: the malloc tag is
+ * LIVE_MARK | [LIVE_LOADER] | call << 32 | stack id, the realloc tag LIVE_MARK | ordinal
+ * << 2 | family (0 malloc, 1 new, 2 new[]).  No pc and no family tag has
+ * bits 56..63 set, so a marked word is never taken for a tag, nor a tag
+ * for a mark.
+ */
+#define LIVE_MARK	((uintptr_t)0x5A << 56)
+#define LIVE_LOADER	((uintptr_t)1 << 40)	/* in a marked malloc tag: the dynamic linker called */
+#define LIVE_MMASK	(~(uintptr_t)0 << 41)	/* the malloc tag's bits that must be the mark's */
+#define LIVE_RMASK	(~(uintptr_t)0 << 56)	/* the realloc tag's */
+
+/* Whether the tag words in front of ptr (present and readable) hold leaks mode's marks. */
+static inline int
+live_tagged(const void *ptr)
+{
+	const uintptr_t *u = ptr;
+
+	return (u[-2] & LIVE_MMASK) == LIVE_MARK && (u[-1] & LIVE_RMASK) == LIVE_MARK &&
+	    (u[-1] & 3) != 3;
+}
 
 /* Read POOLDBG_MODE, POOLDBG_SAMPLE, POOLDBG_SAMPLE_SEED; once, by the constructor. */
 void	live_init(void);
@@ -295,6 +319,8 @@ int	live_sample(size_t size);
 void	live_add(const void *ptr, uint32_t stack, unsigned call, size_t size);
 /* Start loading the slot live_add(ptr, ...) will take (a hint; no lock, no effect). */
 void	live_prefetch(const void *ptr);
+/* Leaks mode: ptr, reallocated in place and not sampled, is followed no more.  No lock held. */
+void	live_forget(void *ptr);
 /* Stop following ptr: 1 if it was followed, with its stack, call and size (each may be NULL).  No lock held. */
 int	live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size);
 /* For a scan (others stopped, no lock): 1 with what the table holds for ptr, or 0. */

@@ -26,6 +26,16 @@ static const char linksql[] =
 	"  WHERE p.pid = processes.ppid AND p.start <= processes.start"
 	"  ORDER BY p.start DESC, p.execseq DESC LIMIT 1) WHERE execseq = 0;";
 
+/*
+ * A block leaks mode followed has no malloc tag (its tag words held what
+ * the runtime knew of it): its site is its stack's innermost pc, which is
+ * what the tag would have been.
+ */
+static const char sitesql[] =
+	"UPDATE scan_blocks SET tag = (SELECT f.pc FROM scans c JOIN frames f"
+	"  ON f.process = c.process AND f.id = scan_blocks.stack WHERE c.id = scan_blocks.scan)"
+	"  WHERE tag = 0 AND stack > 0;";
+
 int
 derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t errlen)
 {
@@ -40,6 +50,9 @@ derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t er
 		goto fail;
 	what = "processes";
 	if ((*rc = sqlite3_exec(db, linksql, NULL, NULL, &msg)) != SQLITE_OK)
+		goto fail;
+	what = "sites";
+	if ((*rc = sqlite3_exec(db, sitesql, NULL, NULL, &msg)) != SQLITE_OK)
 		goto fail;
 	what = "blocks";
 	if ((*rc = life_finish(l)) != SQLITE_OK)

@@ -77,6 +77,26 @@ grep -q 'site_a direct.c:[0-9]' "$tmp/direct.txt" && grep -q 'site_b direct.c:[0
     grep -q 'definitely lost *320 bytes in 5 blocks' "$tmp/direct.txt"
 ok $? "direct: leaks mode's text report names site_a and site_b, 320 bytes in 5 blocks"
 
+# leaks mode keeps what it knows of a block in the block's tag words: the
+# sites (a block's malloc tag, there its stack's innermost pc) are trace
+# mode's, and delete still tells the family of a block made by new
+for m in trace leaks; do
+	"$leak" -s --kinds=all "$tmp/direct.$m.db" 2>/dev/null | tail -n +2 >"$tmp/direct.$m.sites"
+done
+[ -s "$tmp/direct.leaks.sites" ] && grep -q 'site_b direct.c:[0-9]' "$tmp/direct.leaks.sites" &&
+    cmp -s "$tmp/direct.trace.sites" "$tmp/direct.leaks.sites"
+ok $? "direct: leak -s gives the same sites in leaks mode as in trace mode"
+if [ -x "$b/tests/errors/mismatched" ]; then
+	for m in trace leaks; do
+		"$pooldbg" run --mode=$m -o "$tmp/mm.$m.db" -- "$b/tests/errors/mismatched" >/dev/null 2>&1
+	done
+	[ "$(q "$tmp/mm.leaks.db" "select count(*) from errors where kind = 'mismatched-free'")" = 3 ] &&
+	    [ "$(q "$tmp/mm.trace.db" "select count(*) from errors where kind = 'mismatched-free'")" = 3 ]
+	ok $? "mismatched: leaks mode reports the three mismatched frees trace mode reports"
+	[ "$(q "$tmp/mm.leaks.db" "select count(*) from errors where kind != 'mismatched-free'")" = 0 ]
+	ok $? "mismatched: leaks mode takes none of its marks for damaged tag words"
+fi
+
 # exec: the image after exec is traced in leaks mode too, with its own exit scan
 "$pooldbg" run --mode=leaks -o "$tmp/exec.db" -- /bin/sh -c "exec '$leaks/direct'" >/dev/null 2>&1
 [ "$(q "$tmp/exec.db" "select count(*) from scans s join processes p on p.id = s.process where s.snapshot = 0 and p.exe like '%direct'")" -ge 1 ] &&
