@@ -36,6 +36,10 @@ seek(Ui *u, int64_t seq)
 		snprintf(u->msg, sizeof u->msg, "nothing there");
 		return;
 	}
+	if (u->leaksmode) {
+		snprintf(u->msg, sizeof u->msg, "no events to move through: a --mode=leaks trace");
+		return;
+	}
 	if (model_seek(u->m, seq) < 0)
 		snprintf(u->msg, sizeof u->msg, "poolview: cannot move: out of memory");
 }

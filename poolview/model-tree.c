@@ -223,13 +223,42 @@ addvals(Node *n, const Stack *s)
 	n->v[COL_POS] += s->leak[CL_POSSIBLE];
 }
 
-/* The stacks of timeline_stacks with their leaks, hashed by (process, stack). */
+/* A new stack, hashed by (process, stack); NULL if out of memory.  *max: m->stacks' room. */
+static Stack *
+stacknew(Model *m, size_t *max, int64_t process, int64_t stack)
+{
+	Stack *s, **ns;
+	size_t i;
+
+	if (m->nstacks == *max) {
+		*max = *max == 0 ? 1024 : 2 * *max;
+		if ((ns = realloc(m->stacks, *max * sizeof *ns)) == NULL)
+			return NULL;
+		m->stacks = ns;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return NULL;
+	m->stacks[m->nstacks++] = s;
+	s->process = process;
+	s->stack = stack;
+	i = mix((uint64_t)s->stack * 31 + (uint64_t)s->process) & m->smask;
+	s->next = m->stab[i];
+	m->stab[i] = s;
+	return s;
+}
+
+/*
+ * The stacks of timeline_stacks with their leaks, hashed by (process,
+ * stack).  A trace recorded with --mode=leaks has no timeline: its stacks
+ * are those of the blocks the scans at exit found, counted from them.
+ */
 static int
 readstacks(Model *m)
 {
 	sqlite3_stmt *st;
-	Stack *s, **ns;
+	Stack *s;
 	size_t i, max;
+	int fromscan;
 
 	m->smask = tablesize(m->db, "SELECT count(*) FROM timeline_stacks");
 	if ((m->stab = calloc(m->smask + 1, sizeof *m->stab)) == NULL)
@@ -239,34 +268,33 @@ readstacks(Model *m)
 		return -1;
 	max = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (m->nstacks == max) {
-			max = max == 0 ? 1024 : 2 * max;
-			if ((ns = realloc(m->stacks, max * sizeof *ns)) == NULL)
-				goto nomem;
-			m->stacks = ns;
+		if ((s = stacknew(m, &max, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 1))) == NULL) {
+			sqlite3_finalize(st);
+			return -1;
 		}
-		if ((s = calloc(1, sizeof *s)) == NULL)
-			goto nomem;
-		m->stacks[m->nstacks++] = s;
-		s->process = sqlite3_column_int64(st, 0);
-		s->stack = sqlite3_column_int64(st, 1);
 		s->allocs = (uint64_t)sqlite3_column_int64(st, 2);
 		s->bytes = (uint64_t)sqlite3_column_int64(st, 3);
-		i = mix((uint64_t)s->stack * 31 + (uint64_t)s->process) & m->smask;
-		s->next = m->stab[i];
-		m->stab[i] = s;
 	}
 	sqlite3_finalize(st);
-	for (i = 0; i < m->nleakrows; i++)
-		if ((s = model_stack(m, m->leakrows[i].process, m->leakrows[i].stack)) != NULL)
-			s->leak[m->leakrows[i].cls] += m->leakrows[i].bytes;
+	fromscan = m->nstacks == 0;
+	for (i = 0; i < m->nleakrows; i++) {
+		s = model_stack(m, m->leakrows[i].process, m->leakrows[i].stack);
+		if (s == NULL && fromscan &&
+		    (s = stacknew(m, &max, m->leakrows[i].process, m->leakrows[i].stack)) == NULL)
+			return -1;
+		if (s == NULL)
+			continue;
+		s->leak[m->leakrows[i].cls] += m->leakrows[i].bytes;
+		if (fromscan) {
+			s->allocs++;
+			s->bytes += m->leakrows[i].bytes;
+		}
+	}
 	free(m->leakrows);
 	m->leakrows = NULL;
 	m->nleakrows = 0;
 	return 0;
-nomem:
-	sqlite3_finalize(st);
-	return -1;
 }
 
 int

@@ -320,6 +320,37 @@ loadend(Model *m)
 	return m->tab == NULL && m->nlive > 0 ? -1 : m->nomem ? -1 : 0;
 }
 
+int
+model_loadscan(Model *m)
+{
+	sqlite3_stmt *st;
+	const char *cls;
+	Blk *b;
+	int c;
+
+	liveclear(m);
+	if (sqlite3_prepare_v2(m->db, "SELECT b.alloc_seq, s.process, b.ptr, b.size, b.stack, s.time,"
+	    " b.call, b.class FROM scans s JOIN scan_blocks b ON b.scan = s.id"
+	    " WHERE s.snapshot = 0 AND b.alloc_seq IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* ordinals are each image's own: never looked up, only listed */
+		if ((b = tabnew(m, sqlite3_column_int64(st, 0))) == NULL) {
+			m->nomem = 1;
+			break;
+		}
+		fromblock(m, b, st, 1);
+		cls = (const char *)sqlite3_column_text(st, 7);
+		for (c = 1, b->cls = CL_NONE; cls != NULL && c < NCL; c++)
+			if (strcmp(cls, model_clsname(c)) == 0)
+				b->cls = c;
+		if (liveadd(m, b) < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return m->nomem ? -1 : 0;
+}
+
 /* Blocks alive after event seq, from the spans (seq a span's end or maxseq). */
 static int64_t
 aliveat(const Model *m, int64_t seq)

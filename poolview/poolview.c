@@ -53,18 +53,19 @@ load(Ui *u, Model *m, const char *path)
 	if (rc == 0)
 		rc = model_tree_load(m, &u->t, err, sizeof err);
 	phase[1] = now();
+	/* how it was recorded (pooldbg(1) --mode, --sample); older traces say nothing */
+	if (rc == 0 && trace_meta(m->db, "mode", err, sizeof err) == 0 && strcmp(err, "leaks") == 0)
+		u->leaksmode = 1;
 	if (rc == 0)
-		rc = model_seek(m, m->maxseq);
+		rc = u->leaksmode ? model_loadscan(m) : model_seek(m, m->maxseq);
 	phase[2] = now();
 	if (rc < 0) {
-		fprintf(stderr, "poolview: %s\n", m->nomem ? "out of memory" : err);
+		fprintf(stderr, "poolview: %s\n", m->nomem ? "out of memory" :
+		    u->leaksmode ? "the scans at exit could not be read" : err);
 		return -1;
 	}
 	if ((u->nerr = model_errors(m, &u->errs)) < 0)
 		u->nerr = 0;
-	/* how it was recorded (pooldbg(1) --mode, --sample); older traces say nothing */
-	if (trace_meta(m->db, "mode", err, sizeof err) == 0 && strcmp(err, "leaks") == 0)
-		u->leaksmode = 1;
 	if (trace_meta(m->db, "sample", err, sizeof err) == 0)
 		u->sample = strtod(err, NULL);
 	return 0;

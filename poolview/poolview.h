@@ -250,6 +250,12 @@ const char *model_clsname(int cls);
 
 /* Put the cursor at seq (clamped to 0 .. maxseq), updating the blocks alive. 0, or -1 (out of memory / SQL). */
 int	model_seek(Model *m, int64_t seq);
+/*
+ * A trace recorded with --mode=leaks has no events: the blocks alive are
+ * those the scans at exit found that a recorded call made, each with its
+ * class (its time the scan's).  0, or -1 (out of memory / SQL).
+ */
+int	model_loadscan(Model *m);
 /* The time of event seq relative to the first event, ns; the nearest span's if it is not at hand. */
 int64_t	model_time(Model *m, int64_t seq);
 /* Bytes in use after seq: exact for a short trace, else the span ending at or before it. */

@@ -273,8 +273,9 @@ draw_blocks(Ui *u)
 
 	l = &u->bl;
 	m = u->m;
-	snprintf(filt, sizeof filt, "%zu of %zu blocks alive at the cursor   sort: %s%s   filter:",
-	    l->n, m->nlive, names[l->sort], l->rev ? " (reversed)" : "");
+	snprintf(filt, sizeof filt, "%zu of %zu blocks alive %s   sort: %s%s   filter:",
+	    l->n, m->nlive, u->leaksmode ? "at exit" : "at the cursor", names[l->sort],
+	    l->rev ? " (reversed)" : "");
 	if (l->minsize > 0 || l->maxsize > 0)
 		snprintf(filt + strlen(filt), sizeof filt - strlen(filt), " size %llu-%llu",
 		    (unsigned long long)l->minsize, (unsigned long long)l->maxsize);
@@ -310,7 +311,8 @@ draw_blocks(Ui *u)
 			attroff(A_REVERSE);
 	}
 	if (l->n == 0)
-		mvaddstr(4, 2, "(no block alive at the cursor matches)");
+		mvaddstr(4, 2, u->leaksmode ? "(no block alive at exit matches)" :
+		    "(no block alive at the cursor matches)");
 }
 
 void

@@ -209,11 +209,31 @@ if command -v tmux >/dev/null 2>&1 && [ -x "$b/poolview/poolview" ] && [ -s "$tm
 		sleep 0.1
 		i=$((i + 1))
 	done
+	cp "$tmp/screen" "$tmp/screen1"
+	# the stacks and blocks screens show what the scan at exit found
+	screen() {
+		tmux -S "$sock" send-keys -t pv "$1"
+		i=0
+		while [ $i -lt 50 ]; do
+			sleep 0.1
+			tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
+			grep -q -- "$2" "$tmp/screen" && break
+			i=$((i + 1))
+		done
+	}
+	screen 2 'forget'
+	grep -E -q 'forget +leaky\.c +4 +256 B +256 B +256 B' "$tmp/screen"
+	ok $? "poolview on a leaks-mode trace: the stacks screen counts forget's 4 definite blocks"
+	screen 3 'blocks alive at exit'
+	[ "$(grep -c -E '^0x[0-9a-f]+ +64 B .* definite +forget' "$tmp/screen")" = 4 ]
+	ok $? "poolview on a leaks-mode trace: the blocks screen lists them, definite, made by forget"
 	tmux -S "$sock" kill-server >/dev/null 2>&1
-	grep -q -- 'the timeline needs a trace recorded with --mode=trace' "$tmp/screen"
+	grep -q -- 'the timeline needs a trace recorded with --mode=trace' "$tmp/screen1"
 	ok $? "poolview on a leaks-mode trace: the timeline says it needs --mode=trace"
 else
-	n=$((n + 1))
+	n=$((n + 3))
+	echo "ok $((n - 2)) # SKIP tmux or poolview missing"
+	echo "ok $((n - 1)) # SKIP tmux or poolview missing"
 	echo "ok $n # SKIP tmux or poolview missing"
 fi
 
