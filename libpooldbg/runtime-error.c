@@ -254,7 +254,7 @@ static int
 knownmagic(uintptr_t m)
 {
 	return m == ALLOC_MAGIC || m == FREE_MAGIC || m == UNALLOC_MAGIC || m == DEAD_MAGIC ||
-	    m == DEADHEAD_MAGIC ||
+	    m == DEADHEAD_MAGIC || m == QUICK_MAGIC ||
 	    m == ARENATAIL_MAGIC || m == ARENA_MAGIC;
 }
 
@@ -395,7 +395,7 @@ notblock(const PoolFault *pf, unsigned call, Fault *f)
 	f->dumpat = v;
 	b = (Bhdr *)(v - sizeof(Bhdr));
 	if (ISDEAD(b) || b->magic == FREE_MAGIC || b->magic == UNALLOC_MAGIC ||
-	    b->magic == NOT_MAGIC) {
+	    b->magic == NOT_MAGIC || b->magic == QUICK_MAGIC) {
 		f->kind = call == CALL_REALLOC || call == CALL_REALLOCARRAY ? ERR_REALLOC_FREED :
 		    ERR_DOUBLE_FREE;
 		f->flags |= ERRF_FREED;

@@ -96,6 +96,15 @@ if [ -x "$b/tests/errors/mismatched" ]; then
 	[ "$(q "$tmp/mm.leaks.db" "select count(*) from errors where kind != 'mismatched-free'")" = 0 ]
 	ok $? "mismatched: leaks mode takes none of its marks for damaged tag words"
 fi
+# without a quarantine, a second free of a block waiting in a thread's
+# cache is still a double free, and the run goes on to its end
+for p in double-free realloc-freed; do
+	[ -x "$b/tests/errors/$p" ] || continue
+	"$pooldbg" run --mode=leaks -o "$tmp/$p.db" -- "$b/tests/errors/$p" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 0 ] && [ "$(q "$tmp/$p.db" "select group_concat(kind) from errors")" = "$p" ]
+	ok $? "$p: leaks mode reports one $p and the program ends normally (status $rc)"
+done
 
 # exec: the image after exec is traced in leaks mode too, with its own exit scan
 "$pooldbg" run --mode=leaks -o "$tmp/exec.db" -- /bin/sh -c "exec '$leaks/direct'" >/dev/null 2>&1
