@@ -486,6 +486,7 @@ pooldbg_mainlooksalloc(const void *v)
 	if (((uintptr_t)v & 15) != 0)
 		return 0;
 	h = (const uintptr_t *)((const char *)v - TAGBYTES) - 2;	/* the header: magic, size */
+	/* at least header (2 words), tags and tail (2 words) */
 	return inarena(h) && inarena(v) && h[0] == POOLDBG_ALLOC_MAGIC && h[1] % 16 == 0 &&
 	    h[1] >= 4 * sizeof(uintptr_t) + TAGBYTES && inarena((const char *)h + h[1] - 1);
 }

@@ -300,7 +300,6 @@ checktags(unsigned kind, void *ptr, int freed)
 	if (!freed || !pooldbg_mainlooksalloc(ptr))
 		poolblockcheck(pooldbg_mainmem, (char *)ptr - TAGBYTES);
 	u = ptr;
-	rt = live_intags && live_tagged(ptr) ? u[-1] & 3 : u[-1];
 	state = tagstate(kind, ptr);
 	if (state == TAGS_DAMAGED) {
 		/* the first damaged byte: the highest impossible one below ptr */
@@ -316,6 +315,7 @@ checktags(unsigned kind, void *ptr, int freed)
 		return -1;
 	}
 	if (state == TAGS_FAMILY) {
+		rt = live_intags && live_tagged(ptr) ? u[-1] & 3 : u[-1];
 		made = rt == TAG_NEW ? "new" : rt == TAG_NEWARRAY ? "new[]" : "malloc";
 		snprintf(msg, sizeof msg, "a block from %s given to %s", made, callname(kind));
 		err_raise(ERR_MISMATCHED_FREE, kind, ptr, ptr, 0, 0, 0, ptr, (uintptr_t)ptr - TAGBYTES,

@@ -291,8 +291,8 @@ extern int live_intags;
 
 /*
  * The marks of a block followed in its tag words: the malloc tag is
- * LIVE_MARK | [LIVE_LOADER] | call << 32 | stack id, the realloc tag LIVE_MARK | ordinal
- * << 2 | family (0 malloc, 1 new, 2 new[]).  No pc and no family tag has
+ * LIVE_MARK | [LIVE_LOADER] | call << 32 | stack id, the realloc tag
+ * LIVE_MARK | ordinal << 2 | family (0 malloc, 1 new, 2 new[]).  No pc and no family tag has
  * bits 56..63 set, so a marked word is never taken for a tag, nor a tag
  * for a mark.
  */

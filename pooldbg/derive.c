@@ -37,7 +37,7 @@ static const char sitesql[] =
 	"  WHERE tag = 0 AND stack > 0;";
 
 int
-derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t errlen)
+derive(sqlite3 *db, Lifetimes *l, int leaks, DeriveStats *ds, int *rc, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	char *msg;
@@ -52,7 +52,7 @@ derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t er
 	if ((*rc = sqlite3_exec(db, linksql, NULL, NULL, &msg)) != SQLITE_OK)
 		goto fail;
 	what = "sites";
-	if ((*rc = sqlite3_exec(db, sitesql, NULL, NULL, &msg)) != SQLITE_OK)
+	if (leaks && (*rc = sqlite3_exec(db, sitesql, NULL, NULL, &msg)) != SQLITE_OK)
 		goto fail;
 	what = "blocks";
 	if ((*rc = life_finish(l)) != SQLITE_OK)

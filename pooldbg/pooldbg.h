@@ -252,12 +252,14 @@ struct DeriveStats {
 };
 
 /*
- * After recording: link processes to their parents, finish the blocks
+ * After recording: link processes to their parents, give the blocks
+ * leaks mode followed their sites (leaks), finish the blocks
  * (life_finish: the lifetimes still open, the threads seen only in
  * events), build the indexes and the time index (timeline.c; a failure of
  * that one is said and passed over).  One transaction; 0, or -1 with one line in
  * err (and SQLite's code in *rc).
  */
-int	derive(sqlite3 *db, Lifetimes *l, DeriveStats *ds, int *rc, char *err, size_t errlen);
+int	derive(sqlite3 *db, Lifetimes *l, int leaks, DeriveStats *ds, int *rc, char *err,
+	    size_t errlen);
 
 #endif /* POOLDBG_POOLDBG_H */

@@ -610,7 +610,7 @@ run(const Opts *o)
 		/* the symbols are looked up while the tables are built */
 		job = sym_start(db, symerr, sizeof symerr);
 		tables = seconds();
-		derived = derive(db, drain_lifetimes(d), &ds, &r, err, sizeof err) == 0;
+		derived = derive(db, drain_lifetimes(d), o->leaks, &ds, &r, err, sizeof err) == 0;
 		tables = seconds() - tables;
 		if (!derived) {
 			sym_abandon(job);

@@ -84,8 +84,8 @@ model_clsname(int cls)
 	return cls >= 0 && cls < NCL ? names[cls] : "-";
 }
 
-static int
-clsbyname(const char *s)
+int
+model_clsbyname(const char *s)
 {
 	int c;
 
@@ -321,7 +321,7 @@ readclasses(Model *m)
 	    NULL) != SQLITE_OK)
 		return 0;
 	for (n = 0; sqlite3_step(st) == SQLITE_ROW && n * 2 < (int64_t)m->clsmask; n++) {
-		c = clsbyname((const char *)sqlite3_column_text(st, 1));
+		c = model_clsbyname((const char *)sqlite3_column_text(st, 1));
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 			continue;	/* no recorded call made it: not the program's */
 		m->leaktotal[c] += (uint64_t)sqlite3_column_int64(st, 2);

@@ -324,9 +324,7 @@ int
 model_loadscan(Model *m)
 {
 	sqlite3_stmt *st;
-	const char *cls;
 	Blk *b;
-	int c;
 
 	liveclear(m);
 	if (sqlite3_prepare_v2(m->db, "SELECT b.alloc_seq, s.process, b.ptr, b.size, b.stack, s.time,"
@@ -340,10 +338,7 @@ model_loadscan(Model *m)
 			break;
 		}
 		fromblock(m, b, st, 1);
-		cls = (const char *)sqlite3_column_text(st, 7);
-		for (c = 1, b->cls = CL_NONE; cls != NULL && c < NCL; c++)
-			if (strcmp(cls, model_clsname(c)) == 0)
-				b->cls = c;
+		b->cls = model_clsbyname((const char *)sqlite3_column_text(st, 7));
 		if (liveadd(m, b) < 0)
 			break;
 	}

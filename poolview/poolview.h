@@ -245,6 +245,8 @@ void	model_close(Model *m);
 const char *model_intern(Model *m, const char *s);
 /* Name of a class: "definite", ..., "-" for CL_NONE. */
 const char *model_clsname(int cls);
+/* The class of a name model_clsname gives; CL_NONE for any other (or NULL). */
+int	model_clsbyname(const char *s);
 
 /* ---- model.c ---- */
 
