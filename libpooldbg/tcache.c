@@ -574,7 +574,11 @@ tcache_alloc(Pool *p, size_t n)
 		if (b != NULL && tailok(b, bsize)) {
 			if (b == c->pend)
 				c->pend = NULL;
-			c->head[i] = getnext(b);
+			if ((c->head[i] = getnext(b)) != NULL) {
+				/* the next of this size: its header and tail lines were likely evicted */
+				__builtin_prefetch(c->head[i], 1);
+				prefetchtail(c->head[i], bsize);
+			}
 			c->count[i]--;
 			c->bytes -= bsize;
 			c->hits++;
