@@ -67,6 +67,7 @@ enum {
 	NPENDING	= 1024,		/* events kept before initialisation */
 	TRIEINIT	= 1 << 16,	/* first trie size, entries; huge pages once it is 2 MiB */
 	WHOLES		= 1 << 16,	/* entries of the whole-stack cache (1 MiB) */
+	WAYS		= 4,		/* its entries one key may take: a cache line's */
 	CMDSIZE		= 4096,		/* command line bytes kept in REC_PROC */
 };
 
@@ -100,6 +101,7 @@ struct Whole {
 	uint32_t id;
 	unsigned gen;		/* rt.triegen when filled */
 };
+_Static_assert(sizeof(Whole) * WAYS == 64, "a set of the whole-stack cache is a cache line");
 
 typedef struct Pending Pending;
 struct Pending {
@@ -327,21 +329,39 @@ cacheget(void)
 	return mycache;
 }
 
-/* The whole-stack cache's key of pcs[0..n-1]; never 0. */
+/*
+ * The whole-stack cache's key of pcs[0..n-1]; never 0.  Four chains of
+ * multiplies, each over every fourth pc, then joined: one chain over a
+ * deep stack is a long wait, each step on the one before.
+ */
 static uint64_t
 stackkey(const uintptr_t *pcs, int n)
 {
-	uint64_t h;
+	uint64_t h0, h1, h2, h3;
 	int i;
 
-	h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
-	for (i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	return h | 1;
+	h0 = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+	h1 = h0 ^ 0x6a09e667f3bcc909ull;
+	h2 = h0 ^ 0xbb67ae8584caa73bull;
+	h3 = h0 ^ 0x3c6ef372fe94f82bull;
+	for (i = 0; i + 4 <= n; i += 4) {
+		h0 = (h0 ^ pcs[i]) * 0xff51afd7ed558ccdull;
+		h1 = (h1 ^ pcs[i + 1]) * 0xc4ceb9fe1a85ec53ull;
+		h2 = (h2 ^ pcs[i + 2]) * 0xff51afd7ed558ccdull;
+		h3 = (h3 ^ pcs[i + 3]) * 0xc4ceb9fe1a85ec53ull;
+	}
+	for (; i < n; i++)
+		h0 = (h0 ^ pcs[i]) * 0xff51afd7ed558ccdull;
+	h0 = (h0 ^ h1 >> 29 ^ h2 >> 17 ^ h3 >> 41) * 0x9e3779b97f4a7c15ull;
+	h0 ^= h1 ^ h2 << 7 ^ h3 << 13;
+	h0 ^= h0 >> 32;
+	return h0 | 1;
 }
 
-/* The entry of the whole-stack cache for key; NULL when there is no cache.  Lock held. */
+/*
+ * The set of WAYS entries of the whole-stack cache where key may be,
+ * most recently used first; NULL when there is no cache.  Lock held.
+ */
 static Whole *
 wholel(uint64_t key)
 {
@@ -358,15 +378,52 @@ wholel(uint64_t key)
 		}
 		rt.wholes = v;
 	}
-	return &rt.wholes[(key >> 1) & (WHOLES - 1)];	/* key's low bit is always set */
+	return &rt.wholes[((key >> 1) & (WHOLES / WAYS - 1)) * WAYS];	/* key's low bit is always set */
+}
+
+/*
+ * Key's entry in the set w, moved to its front; NULL when it is not in the
+ * set or is from an earlier trie.  One cache line: a stack programs use
+ * often stays when others come and go, where a single slot would lose it
+ * to any stack whose key it shares.
+ */
+static Whole *
+wholefind(Whole *w, uint64_t key)
+{
+	Whole e;
+	int i;
+
+	for (i = 0; i < WAYS; i++) {
+		if (w[i].key == key && w[i].gen == rt.triegen) {
+			e = w[i];
+			for (; i > 0; i--)
+				w[i] = w[i - 1];
+			w[0] = e;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* Enter key's id at the front of the set w, dropping the least recently used. */
+static void
+wholeput(Whole *w, uint64_t key, uint32_t id)
+{
+	int i;
+
+	for (i = WAYS - 1; i > 0; i--)
+		w[i] = w[i - 1];
+	w[0].key = key;
+	w[0].id = id;
+	w[0].gen = rt.triegen;
 }
 
 /*
  * The stack id of pcs[0..n-1] (innermost first).  A stack seen before
  * comes from the whole-stack cache.  Otherwise the outer frames the stack
  * shares with this thread's last one keep their ids and only the rest is
- * looked up in the trie.  Two stacks whose 64-bit keys collide in one
- * slot would share an id; with the pcs hashed whole that takes on the
+ * looked up in the trie.  Two stacks whose 64-bit keys are equal
+ * would share an id; with the pcs hashed whole that takes on the
  * order of 2^32 distinct stacks.  Lock held.
  */
 static uint32_t
@@ -374,13 +431,13 @@ internl(const uintptr_t *pcs, int n, Cache *c)
 {
 	uint64_t key;
 	uint32_t id;
-	Whole *w;
+	Whole *w, *e;
 	int k, m;
 
 	key = stackkey(pcs, n);
 	w = wholel(key);
-	if (w != NULL && w->key == key && w->gen == rt.triegen)
-		return w->id;
+	if (w != NULL && (e = wholefind(w, key)) != NULL)
+		return e->id;
 	id = 0;
 	m = 0;
 	if (c != NULL && c->gen == rt.triegen) {
@@ -400,11 +457,8 @@ internl(const uintptr_t *pcs, int n, Cache *c)
 		c->n = n;
 		c->gen = rt.triegen;
 	}
-	if (w != NULL) {
-		w->key = key;
-		w->id = id;
-		w->gen = rt.triegen;
-	}
+	if (w != NULL)
+		wholeput(w, key, id);
 	return id;
 }
 
