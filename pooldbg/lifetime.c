@@ -131,17 +131,9 @@ lookup(Lifetimes *l, int64_t process, uint64_t ptr)
 	return e->process != 0 && !e->ended ? e : NULL;
 }
 
-/*
- * Make room for one more entry, keeping the table at most half full.  When
- * ended lifetimes fill half of what it holds (and are 2 KEEPENDED at least),
- * the older half of them (by the seq that ended them) are forgotten and
- * the table rebuilt; it doubles
- * when they are fewer, or when forgetting them left it over 3/8 full, so a
- * rebuild is always followed by an eighth of the table's inserts at least.
- */
-/* Move the table to one of size slots, leaving out the ended lifetimes ended before cut. */
+/* Move the table to one of size slots. */
 static int
-rebuild(Lifetimes *l, size_t size, int64_t cut)
+rebuild(Lifetimes *l, size_t size)
 {
 	Live *old, *t;
 	size_t i, oldsize;
@@ -152,16 +144,54 @@ rebuild(Lifetimes *l, size_t size, int64_t cut)
 	oldsize = l->mask + 1;
 	l->slot = t;
 	l->mask = size - 1;
-	l->nended = 0;
-	for (i = 0; i < oldsize; i++) {
-		if (old[i].process == 0 || (old[i].ended && old[i].seq < cut))
-			continue;
-		*slotof(t, l->mask, old[i].process, old[i].ptr) = old[i];
-		l->nended += old[i].ended;
-	}
+	for (i = 0; i < oldsize; i++)
+		if (old[i].process != 0)
+			*slotof(t, l->mask, old[i].process, old[i].ptr) = old[i];
 	slotsfree(old, oldsize);
 	return 0;
 }
+
+/*
+ * Forget the ended lifetimes ended before cut, in place: a new table would
+ * be new pages, each cleared by the kernel, tens of megabytes every time.
+ * Each one forgotten leaves its slot empty; then, from an empty slot on
+ * round the table, every entry is taken out and put back, so that it lands
+ * where a probe from its hash meets it before any empty slot.
+ */
+static void
+purge(Lifetimes *l, int64_t cut)
+{
+	Live *t, e;
+	size_t i, k, first, size;
+
+	t = l->slot;
+	size = l->mask + 1;
+	for (i = 0; i < size; i++) {
+		if (t[i].process != 0 && t[i].ended && t[i].seq < cut) {
+			t[i].process = 0;
+			l->nended--;
+		}
+	}
+	for (first = 0; t[first].process != 0; first++)
+		;	/* the table is at most half full */
+	for (k = 1; k <= size; k++) {
+		i = (first + k) & l->mask;
+		if (t[i].process == 0)
+			continue;
+		e = t[i];
+		t[i].process = 0;
+		*slotof(t, l->mask, e.process, e.ptr) = e;
+	}
+}
+
+/*
+ * Make room for one more entry, keeping the table at most half full.  When
+ * ended lifetimes fill half of what it holds (and are 2 KEEPENDED at least),
+ * the older half of them (by the seq that ended them) are forgotten; the
+ * table doubles when they are fewer, or when forgetting them left it over
+ * 3/8 full, so a purge is always followed by an eighth of the table's
+ * inserts at least.
+ */
 
 static int
 room(Lifetimes *l)
@@ -182,12 +212,11 @@ room(Lifetimes *l)
 				if (l->slot[i].seq > hi)
 					hi = l->slot[i].seq;
 			}
-		if (rebuild(l, size, lo + (hi - lo) / 2 + 1) < 0)
-			return -1;
+		purge(l, lo + (hi - lo) / 2 + 1);
 		if ((l->nopen + l->nended + 1) * 8 <= size * 3)
 			return 0;
 	}
-	return rebuild(l, size * 2, 0);
+	return rebuild(l, size * 2);
 }
 
 /* Count size in (up) or out of (!up) the heap of process; keep its peak. */

@@ -568,6 +568,20 @@ test_volume(void)
 	cleantmp();
 
 	/*
+	 * 1200000 blocks, a thousand alive at a time: the recorder forgets
+	 * ended lifetimes in place while blocks are open, and every free
+	 * still finds the lifetime it ends
+	 */
+	r = RUN(NULL, "run", "-o", "t.db", fake, "mixed", "1200000");
+	ok(r == 0, "1200000 blocks freed out of order (%d: %s)", r, flat());
+	db = opentrace(tpath("t.db"));
+	is(qi(db, "SELECT count(*) FROM blocks WHERE free_seq IS NOT NULL"), 1199000,
+	    "every free ended its block's lifetime");
+	is(qi(db, "SELECT count(*) FROM live_at_exit"), 1000, "the last thousand live at exit");
+	sqlite3_close(db);
+	cleantmp();
+
+	/*
 	 * 300000 blocks with a thousand alive at a time, freed out of order:
 	 * each checkpoint of the time index holds, ascending and delta-coded,
 	 * exactly the alloc_seqs that blocks says are alive after it
