@@ -62,12 +62,17 @@ start() {
 	tm new-session -d -s pv -x 100 -y 30 "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $1; sleep 30"
 }
 screen() { tm capture-pane -p -t pv; }
-# waitfor TEXT: poll the pane until TEXT shows; 0 if it did
+# waitfor TEXT: poll the pane until TEXT shows and the screen has settled
+# (the rest of an update can reach the terminal after TEXT); 0 if it did
 waitfor() {
 	i=0
 	while [ $i -lt 100 ]; do
 		screen >"$tmp/screen" 2>/dev/null
-		grep -qF -- "$1" "$tmp/screen" && return 0
+		if grep -qF -- "$1" "$tmp/screen"; then
+			sleep 0.1
+			screen >"$tmp/screen.again" 2>/dev/null
+			cmp -s "$tmp/screen" "$tmp/screen.again" && return 0
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
