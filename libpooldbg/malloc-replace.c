@@ -99,7 +99,7 @@ calloc(size_t n, size_t size)
 static void *
 tagrealloc(void *ptr, void *v, uintptr_t pc)
 {
-	if (v != NULL && !(live_intags && live_tagged(v))) {
+	if (v != NULL && !live_marked(v)) {
 		pooldbg_setrealloctag(v, pc);
 		if (ptr == NULL)
 			pooldbg_setmalloctag(v, pc);

@@ -12,9 +12,9 @@
  * With sampling (POOLDBG_SAMPLE=BYTES, either mode) only sampled blocks
  * are followed, and in trace mode the table says which frees to record.
  *
- * Leaks mode without sampling-out keeps no table: what it knows of a
- * followed block is in the block's own two tag words, which malloc.c
- * keeps in front of every block and the shims have just written -- the
+ * Leaks mode keeps no table: what it knows of a followed block is in the
+ * block's own two tag words, which malloc.c keeps in front of every block
+ * and the shims have just written -- the
  * malloc tag becomes LIVE_MARK | call << 32 | stack id, the realloc tag
  * LIVE_MARK | ordinal << 2 | family (runtime.h).  A free then touches
  * nothing but the block's header line, which it reads anyway, where a
@@ -89,7 +89,6 @@ struct Shard {
 
 int live_on;
 int live_leaks;
-int live_intags;
 double live_rate;
 
 static Shard shard[NSHARD];
@@ -284,7 +283,7 @@ live_forget(void *ptr)
 	uintptr_t *u;
 
 	u = ptr;
-	if (live_intags && ptr != NULL && live_tagged(u))
+	if (ptr != NULL && live_marked(u))
 		u[-1] = u[-1] & 3;
 }
 
@@ -302,7 +301,7 @@ live_prefetch(const void *ptr)
 	Shard *s;
 	Ent *t;
 
-	if (live_intags)
+	if (live_leaks)
 		return;
 	h = hash((uintptr_t)ptr);
 	s = shardof(h);
@@ -323,7 +322,7 @@ live_add(const void *ptr, uint32_t stack, unsigned call, size_t size)
 
 	if (ptr == NULL)
 		return;
-	if (live_intags) {
+	if (live_leaks) {
 		tagadd((uintptr_t *)ptr, stack, call);
 		return;
 	}
@@ -365,7 +364,7 @@ live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size)
 
 	if (ptr == NULL)
 		return 0;
-	if (live_intags) {
+	if (live_leaks) {
 		if (!tagget(ptr, stack, call, NULL))
 			return 0;
 		if (size != NULL)
@@ -425,7 +424,7 @@ live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq)
 	Shard *s;
 	Ent *t;
 
-	if (live_intags)
+	if (live_leaks)
 		return tagget((const uintptr_t *)ptr, stack, call, seq);
 	key = ptr ^ HIDE;
 	h = hash(ptr);
@@ -461,7 +460,7 @@ live_reset(void)
 		shard[i].cap = shard[i].len = 0;
 		atomic_flag_clear(&shard[i].lock);
 	}
-	if (live_intags)
+	if (live_leaks)
 		forkseq = atomic_load(&nextseq);	/* the parent's blocks keep their marks */
 	else
 		atomic_store(&nextseq, 0);
@@ -497,6 +496,5 @@ live_init(void)
 	s = getenv("POOLDBG_SAMPLE_SEED");
 	seed = s != NULL && *s != '\0' ? strtoull(s, NULL, 10) : (uint64_t)rt_now() ^ (uint64_t)getpid() << 32;
 	live_on = live_leaks || live_rate > 0;
-	live_intags = live_leaks;
 	(void)n;
 }

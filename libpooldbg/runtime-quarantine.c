@@ -258,7 +258,7 @@ tagstate(unsigned kind, const void *ptr)
 	u = ptr;
 	mt = u[-2];
 	rt = u[-1];
-	if (live_intags && live_tagged(ptr)) {
+	if (live_marked(ptr)) {
 		mt = 0;		/* leaks mode's marks: the family is in the low bits */
 		rt &= 3;
 	}
@@ -315,7 +315,7 @@ checktags(unsigned kind, void *ptr, int freed)
 		return -1;
 	}
 	if (state == TAGS_FAMILY) {
-		rt = live_intags && live_tagged(ptr) ? u[-1] & 3 : u[-1];
+		rt = live_marked(ptr) ? u[-1] & 3 : u[-1];
 		made = rt == TAG_NEW ? "new" : rt == TAG_NEWARRAY ? "new[]" : "malloc";
 		snprintf(msg, sizeof msg, "a block from %s given to %s", made, callname(kind));
 		err_raise(ERR_MISMATCHED_FREE, kind, ptr, ptr, 0, 0, 0, ptr, (uintptr_t)ptr - TAGBYTES,

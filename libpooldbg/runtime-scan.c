@@ -196,7 +196,7 @@ fillblock(void *arg, const PoolWalkBlock *b)
 	if (b->dsize >= TAGBYTES) {
 		tag = ((const uintptr_t *)w.ptr[w.fill])[-2];
 		if ((tag >= w.ldlo && tag < w.ldhi) ||
-		    (live_intags && live_tagged((const void *)w.ptr[w.fill]) && (tag & LIVE_LOADER))) {
+		    (live_marked((const void *)w.ptr[w.fill]) && (tag & LIVE_LOADER))) {
 			/* the dynamic linker's: a root (see the top of the file) */
 			w.state[w.fill] = CLASS_REACHABLE;
 			push(w.fill);
@@ -701,12 +701,12 @@ emitblock(void *arg, const PoolWalkBlock *b)
 	l.block = b->block;
 	l.bsize = b->bsize;
 	l.tag = b->dsize >= TAGBYTES ? ((const uintptr_t *)ptr)[-2] : 0;
-	if (live_intags && b->dsize >= TAGBYTES && live_tagged((const void *)ptr))
+	if (b->dsize >= TAGBYTES && live_marked((const void *)ptr))
 		l.tag = 0;	/* leaks mode's marks: the recorder takes the stack's innermost pc */
 	l.cls = (uint8_t)cls;
 	l.previewlen = (uint8_t)(size < PREVIEW ? size : PREVIEW);
 	memcpy(l.preview, (const void *)ptr, l.previewlen);
-	if (live_on && (b->dsize >= TAGBYTES || !live_intags)) {
+	if (live_on && (b->dsize >= TAGBYTES || !live_leaks)) {
 		unsigned call;
 
 		if (live_get(ptr, &l.stack, &call, &l.seq)) {

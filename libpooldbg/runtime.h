@@ -286,8 +286,6 @@ void	*rt_tablemap(size_t len);
 extern int live_on;
 extern int live_leaks;
 extern double live_rate;
-/* Leaks mode: a followed block's stack, call and ordinal are in its tag words (runtime-live.c). */
-extern int live_intags;
 
 /*
  * The marks of a block followed in its tag words: the malloc tag is
@@ -309,6 +307,17 @@ live_tagged(const void *ptr)
 
 	return (u[-2] & LIVE_MMASK) == LIVE_MARK && (u[-1] & LIVE_RMASK) == LIVE_MARK &&
 	    (u[-1] & 3) != 3;
+}
+
+/*
+ * Whether ptr is a block leaks mode follows, which keeps a followed block's
+ * stack, call and ordinal in its tag words (runtime-live.c); in every other
+ * mode the words are the tag calls' own.
+ */
+static inline int
+live_marked(const void *ptr)
+{
+	return live_leaks && live_tagged(ptr);
 }
 
 /* Read POOLDBG_MODE, POOLDBG_SAMPLE, POOLDBG_SAMPLE_SEED; once, by the constructor. */
