@@ -211,24 +211,26 @@ if command -v tmux >/dev/null 2>&1 && [ -x "$b/poolview/poolview" ] && [ -s "$tm
 	sock=$tmp/tmux.sock
 	tmux -S "$sock" -f /dev/null new-session -d -s pv -x 160 -y 30 \
 	    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $b/poolview/poolview $tmp/leaky.leaks.db; sleep 30"
-	i=0
-	while [ $i -lt 100 ]; do
-		tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
-		grep -q -- 'recorded with --mode=leaks' "$tmp/screen" && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	# waitfor TEXT: poll the pane until TEXT shows and the screen has settled
+	waitfor() {
+		i=0
+		while [ $i -lt 100 ]; do
+			tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
+			if grep -q -- "$1" "$tmp/screen"; then
+				sleep 0.1
+				tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen.again" 2>/dev/null
+				cmp -s "$tmp/screen" "$tmp/screen.again" && return
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+	}
+	waitfor 'recorded with --mode=leaks'
 	cp "$tmp/screen" "$tmp/screen1"
 	# the stacks and blocks screens show what the scan at exit found
 	screen() {
 		tmux -S "$sock" send-keys -t pv "$1"
-		i=0
-		while [ $i -lt 50 ]; do
-			sleep 0.1
-			tmux -S "$sock" capture-pane -p -t pv >"$tmp/screen" 2>/dev/null
-			grep -q -- "$2" "$tmp/screen" && break
-			i=$((i + 1))
-		done
+		waitfor "$2"
 	}
 	screen 2 'forget'
 	grep -E -q 'forget +leaky\.c +4 +256 B +256 B +256 B' "$tmp/screen"
