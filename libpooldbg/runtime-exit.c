@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cfi-unwind.h"
 #include "runtime.h"
 
 extern char **environ;
@@ -130,6 +131,7 @@ catchsignals(void)
 static void
 forkchild(void)
 {
+	cfi_forked();
 	rt_reopen(1);
 }
 
@@ -330,6 +332,7 @@ dlclose(void *handle)
 	exit_resolve();
 	rescan();
 	r = realdlclose(handle);
+	cfi_flush();	/* the rules of its code are no longer true */
 	rescan();
 	return r;
 }

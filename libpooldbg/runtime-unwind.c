@@ -1,7 +1,9 @@
 /*
- * libpooldbg/runtime-unwind.c -- the runtime's backtraces: libunwind's
- * unw_backtrace with its per-thread cache, the runtime's own frames left
- * out.
+ * libpooldbg/runtime-unwind.c -- the runtime's backtraces, the runtime's
+ * own frames left out: walked over .eh_frame by cfi-unwind.c where every
+ * frame's rule is of the simple kind, else by libunwind's unw_backtrace
+ * with its per-thread cache.  POOLDBG_UNWIND=libunwind in the environment
+ * leaves every stack to libunwind.
  *
  * libunwind is loaded with dlopen(RTLD_LOCAL) by the constructor instead
  * of being linked: the Debian build of libunwind.so exports backtrace and
@@ -28,6 +30,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
@@ -37,6 +41,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "cfi-unwind.h"
 #include "runtime.h"
 
 #define STR2(x)	#x
@@ -129,6 +134,7 @@ unwind_init(void)
 {
 	int (*setpolicy)(unw_addr_space_t, unw_caching_policy_t);
 	unw_addr_space_t *as;
+	const char *env;
 	void *h;
 
 	(void)modules_bounds((const void *)unwind_init, &selflo, &selfhi);
@@ -145,6 +151,9 @@ unwind_init(void)
 	(void)modules_bounds((const void *)backtracefn, &unwlo, &unwhi);
 	if (setpolicy != NULL && as != NULL)
 		(void)setpolicy(*as, UNW_CACHE_PER_THREAD);
+	env = getenv("POOLDBG_UNWIND");
+	if (env == NULL || strcmp(env, "libunwind") != 0)
+		(void)cfi_init();
 	{
 		uintptr_t pcs[4];
 
@@ -164,6 +173,9 @@ unwind_stack(uintptr_t *pcs, int max)
 		return 0;
 	if (max > RT_MAXDEPTH)
 		max = RT_MAXDEPTH;
+	n = cfi_backtrace(pcs, max, unwind_isself);
+	if (n >= 0)
+		return n;
 	n = backtracefn(buf, max + SELFMAX);
 	for (i = 0; i < n && unwind_isself((uintptr_t)buf[i]); i++)
 		;

@@ -1,0 +1,180 @@
+/*
+ * tests/cfi-unwind.c -- the .eh_frame stack walker (libpooldbg/cfi-unwind.c)
+ * against libunwind's unw_backtrace, frame for frame, on stacks of every
+ * shape it meets: recursion of many depths, frames that keep their CFA in
+ * rbp (alloca), frames of the C library (qsort's comparison), a thread, a
+ * forked child, a cut at the maximum depth, and a signal handler (where it
+ * must either agree or give up).
+ *
+ * Both walks start in compare(); the walker's first pc is its return
+ * address into compare and libunwind's is that of its own call, so the
+ * stacks are compared from compare's caller outward.
+ */
+#include "config.h"
+
+#include <alloca.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "../libpooldbg/cfi-unwind.h"
+#include "tap.h"
+
+enum { MAXD = 256 };
+
+static volatile int sink;
+
+/* 1 if both walks agree from compare's caller outward; the walker's -1 counts as agreement if giveup is allowed. */
+static __attribute__((noinline)) int
+compare(const char *what, int giveup)
+{
+	uintptr_t mine[MAXD];
+	void *theirs[MAXD];
+	int n, m, i;
+
+	n = cfi_backtrace(mine, MAXD, NULL);
+	m = unw_backtrace(theirs, MAXD);
+	if (n < 0) {
+		if (!giveup)
+			tap_diag("%s: the walker gave up", what);
+		return giveup;
+	}
+	if (n != m) {
+		tap_diag("%s: %d frames walked, libunwind %d", what, n, m);
+		return 0;
+	}
+	for (i = 1; i < n; i++)
+		if (mine[i] != (uintptr_t)theirs[i]) {
+			tap_diag("%s: frame %d: %#lx, libunwind %p", what, i,
+			    (unsigned long)mine[i], theirs[i]);
+			return 0;
+		}
+	return n > 1;
+}
+
+static __attribute__((noinline)) int
+recurse(int k, int (*leaf)(void))
+{
+	int r;
+
+	if (k == 0)
+		return leaf();
+	r = recurse(k - 1, leaf);
+	sink = r;	/* no tail call */
+	return r;
+}
+
+static int
+plain(void)
+{
+	return compare("recursion", 0);
+}
+
+/* A frame whose size is known only at run time keeps its CFA in rbp. */
+static __attribute__((noinline)) int
+dynamic(int n)
+{
+	volatile char *p;
+	int r;
+
+	p = alloca((size_t)n);
+	p[0] = 1;
+	r = n > 40 ? dynamic(n / 2) : compare("alloca frames", 0);
+	sink = p[0];
+	return r;
+}
+
+static int sorted;
+
+static int
+bycmp(const void *a, const void *b)
+{
+	if (!sorted)
+		sorted = compare("inside qsort", 0) ? 1 : -1;
+	return *(const int *)a - *(const int *)b;
+}
+
+static void *
+inthread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)recurse(7, plain);
+}
+
+static int
+maxcut(void)
+{
+	uintptr_t pcs[4], all[MAXD];
+	int n, m;
+
+	n = cfi_backtrace(pcs, 4, NULL);
+	m = cfi_backtrace(all, MAXD, NULL);
+	return n == 4 && m > 4 && memcmp(pcs + 1, all + 1, 3 * sizeof pcs[0]) == 0;
+}
+
+static volatile int inhandler = -1;
+
+static void
+onsignal(int sig)
+{
+	(void)sig;
+	inhandler = compare("signal handler", 1);
+}
+
+static int
+skipall(uintptr_t pc)
+{
+	(void)pc;
+	return 1;
+}
+
+int
+main(void)
+{
+	int d, good, a[64], i, status;
+	pthread_t t;
+	void *r;
+	pid_t pid;
+	uintptr_t pcs[8];
+
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (cfi_init() < 0) {
+		tap_skip(11, "no .eh_frame walker on this platform");
+		return tap_done();
+	}
+	ok(compare("main", 0), "walk from main agrees with libunwind");
+	good = 1;
+	for (d = 0; d <= 200 && good; d += 7)
+		good = recurse(d, plain);
+	ok(good, "walks at recursion depths 0 to 200 agree with libunwind");
+	ok(recurse(3, plain) && recurse(3, plain), "a second walk, from the cached rules, agrees");
+	ok(dynamic(4000), "walks through frames whose CFA is in rbp agree");
+	for (i = 0; i < 64; i++)
+		a[i] = (i * 37) % 64;
+	qsort(a, 64, sizeof a[0], bycmp);
+	ok(sorted == 1, "a walk from qsort's comparison, through the C library, agrees");
+	ok(pthread_create(&t, NULL, inthread, NULL) == 0 && pthread_join(t, &r) == 0 &&
+	    r == (void *)1, "a walk in a second thread agrees");
+	ok(recurse(10, maxcut), "a walk cut at max frames keeps the innermost");
+	pid = fork();
+	if (pid == 0) {
+		cfi_forked();
+		_exit(recurse(5, plain) ? 0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "a walk in a forked child agrees");
+	signal(SIGUSR1, onsignal);
+	raise(SIGUSR1);
+	ok(inhandler == 1, "in a signal handler the walker agrees or gives up");
+	cfi_flush();
+	ok(recurse(4, plain), "after a flush the rules are found again");
+	ok(cfi_backtrace(pcs, 8, skipall) == 0, "a skip that takes every frame leaves none");
+	return tap_done();
+}
