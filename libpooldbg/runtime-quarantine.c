@@ -17,7 +17,9 @@
  * pass POOLDBG_QUARANTINE (default 32m); then the oldest are recycled,
  * each checked (poolrecycle): a fill that changed is a write-after-free.
  * With POOL_NOREUSE no block is ever recycled and the quarantine is off.
- * At exit every waiting block is checked, and the whole pool.
+ * At exit the whole pool is checked, the waiting blocks with it, where
+ * they lie: poolcheck checks a dead block's fill as a recycle would, and
+ * giving them back to the free blocks first would only be work.
  *
  * Allocations come here too, to be put on guard pages when asked
  * (runtime-guard.c) and to go on after a damaged block found by
@@ -135,13 +137,13 @@ prefetchnext(void)
 	__builtin_prefetch(b + size);	/* the right neighbour's header */
 }
 
-/* The oldest waiting block if the quarantine is over its limit (or all is set), else NULL.  Pool locked. */
+/* The oldest waiting block if the quarantine is over its limit, else NULL.  Pool locked. */
 static Bhdr *
-popoverl(int all)
+popoverl(void)
 {
 	Bhdr *b;
 
-	if (q.n == 0 || !(all || q.n >= QCAP || q.bytes > q.limit))
+	if (q.n == 0 || !(q.n >= QCAP || q.bytes > q.limit))
 		return NULL;
 	b = q.fifo[q.head].b;
 	q.bytes -= q.fifo[q.head].size;
@@ -152,32 +154,32 @@ popoverl(int all)
 }
 
 static Bhdr *
-popover(int all)
+popover(void)
 {
 	Bhdr *b;
 
 	pooldbg_mainmem->lock(pooldbg_mainmem);
-	b = popoverl(all);
+	b = popoverl();
 	pooldbg_mainmem->unlock(pooldbg_mainmem);
 	return b;
 }
 
 /*
- * Recycle b (NULL: none), then waiting blocks while over the limit (all
- * of them with all); an error jumps out.  The limit is first looked at
+ * Recycle b (NULL: none), then waiting blocks while over the limit; an
+ * error jumps out.  The limit is first looked at
  * without the lock: in the steady state a free pops the one block its
  * push put over, and no lock is taken for the look that finds no more.
  */
 static void
-recycle(Bhdr *b, int all)
+recycle(Bhdr *b)
 {
 	for (;;) {
 		if (b != NULL && !err_isaside(b))
 			poolrecycle(pooldbg_mainmem, b);
-		if (!all && __atomic_load_n(&q.bytes, __ATOMIC_RELAXED) <= q.limit &&
+		if (__atomic_load_n(&q.bytes, __ATOMIC_RELAXED) <= q.limit &&
 		    __atomic_load_n(&q.n, __ATOMIC_RELAXED) < QCAP)
 			return;
-		if ((b = popover(all)) == NULL)
+		if ((b = popover()) == NULL)
 			return;
 	}
 }
@@ -210,7 +212,7 @@ fifoswap(void *v)
 	q.fifo[(q.head + q.n) % QCAP] = (Waiting){ b, b->size };
 	q.n++;
 	q.bytes += b->size;
-	return popoverl(0);
+	return popoverl();
 }
 
 /*
@@ -224,7 +226,7 @@ quarantine(void *ptr, int (*accept)(void *, void *), void *arg)
 {
 	if (poolquarantine(pooldbg_mainmem, (char *)ptr - TAGBYTES, accept, arg, fifoswap) == NULL)
 		return -1;
-	recycle(NULL, 0);
+	recycle(NULL);
 	return 0;
 }
 
@@ -495,8 +497,6 @@ again:
 			goto again;
 		return;
 	}
-	if (q.limit != 0)
-		recycle(NULL, 1);
 	poolcheck(pooldbg_mainmem);
 	err_pop(&t);
 }
