@@ -97,13 +97,18 @@ static __thread struct {
 /* What a rule says of one register while the instructions run. */
 enum { U_SAME, U_UNDEF, U_OFFSET, U_OTHER };
 
+typedef struct Reg Reg;
+struct Reg {
+	int	how;		/* U_* */
+	int64_t	off;		/* U_OFFSET: where it is saved, from the CFA */
+};
+
 typedef struct State State;
 struct State {
 	int	cfareg;
 	int64_t	cfaoff;
 	int	cfaexpr;	/* the CFA is an expression */
-	int	rbp, ra;	/* U_* */
-	int64_t	rbpoff, raoff;
+	Reg	rbp, ra;
 };
 
 typedef struct Cursor Cursor;
@@ -138,8 +143,9 @@ fixed(Cursor *c, size_t n)
 	return v;
 }
 
+/* A LEB128 number, sign-extended if sign. */
 static uint64_t
-uleb(Cursor *c)
+leb(Cursor *c, int sign)
 {
 	uint64_t v, b;
 	unsigned shift;
@@ -152,26 +158,33 @@ uleb(Cursor *c)
 			v |= (b & 0x7f) << shift;
 		shift += 7;
 	} while ((b & 0x80) && !c->bad);
+	if (sign && shift < 64 && (b & 0x40))
+		v |= ~(uint64_t)0 << shift;
 	return v;
 }
 
-static int64_t
-sleb(Cursor *c)
-{
-	uint64_t v, b;
-	unsigned shift;
+#define uleb(c)	leb((c), 0)
+#define sleb(c)	((int64_t)leb((c), 1))
 
-	v = 0;
-	shift = 0;
-	do {
-		b = u8(c);
-		if (shift < 64)
-			v |= (b & 0x7f) << shift;
-		shift += 7;
-	} while ((b & 0x80) && !c->bad);
-	if (shift < 64 && (b & 0x40))
-		v |= ~(uint64_t)0 << shift;
-	return (int64_t)v;
+/* Step over a block of bytes counted by a ULEB128 first. */
+static void
+block(Cursor *c)
+{
+	uint64_t n;
+
+	n = uleb(c);
+	if ((uint64_t)(c->end - c->p) < n) {
+		c->bad = 1;
+		c->p = c->end;
+	} else
+		c->p += n;
+}
+
+/* The rule of DWARF register reg in s if it is one the walker needs (rbp, the return address), else NULL. */
+static Reg *
+tracked(State *s, int reg)
+{
+	return reg == REG_RBP ? &s->rbp : reg == REG_RA ? &s->ra : NULL;
 }
 
 /* A pointer in DW_EH_PE encoding enc; data is the base of datarel.  Sets bad for what it cannot read. */
@@ -215,7 +228,7 @@ run(Cursor *c, State *s, const State *init, uintptr_t loc, uintptr_t target,
 	State stack[MAXSTATES];
 	int depth, op, reg;
 	int64_t off;
-	uint64_t n;
+	Reg *t;
 
 	depth = 0;
 	while (c->p < c->end && !c->bad) {
@@ -255,20 +268,13 @@ run(Cursor *c, State *s, const State *init, uintptr_t loc, uintptr_t target,
 			goto restore;
 		case 0x07:	/* undefined */
 		case 0x08:	/* same_value */
-			reg = (int)uleb(c);
-			if (reg == REG_RBP)
-				s->rbp = op == 0x07 ? U_UNDEF : U_SAME;
-			else if (reg == REG_RA)
-				s->ra = op == 0x07 ? U_UNDEF : U_OTHER;
+			if ((t = tracked(s, (int)uleb(c))) != NULL)
+				t->how = op == 0x07 ? U_UNDEF : U_SAME;
 			break;
 		case 0x09:	/* register */
 			reg = (int)uleb(c);
 			(void)uleb(c);
-			if (reg == REG_RBP)
-				s->rbp = U_OTHER;
-			else if (reg == REG_RA)
-				s->ra = U_OTHER;
-			break;
+			goto other;
 		case 0x0a:	/* remember_state */
 			if (depth == MAXSTATES)
 				return -1;
@@ -293,23 +299,13 @@ run(Cursor *c, State *s, const State *init, uintptr_t loc, uintptr_t target,
 			break;
 		case 0x0f:	/* def_cfa_expression */
 			s->cfaexpr = 1;
-			n = uleb(c);
-			if ((uint64_t)(c->end - c->p) < n)
-				return -1;
-			c->p += n;
+			block(c);
 			break;
 		case 0x10:	/* expression */
 		case 0x16:	/* val_expression */
 			reg = (int)uleb(c);
-			n = uleb(c);
-			if ((uint64_t)(c->end - c->p) < n)
-				return -1;
-			c->p += n;
-			if (reg == REG_RBP)
-				s->rbp = U_OTHER;
-			else if (reg == REG_RA)
-				s->ra = U_OTHER;
-			break;
+			block(c);
+			goto other;
 		case 0x11:	/* offset_extended_sf */
 			reg = (int)uleb(c);
 			off = sleb(c) * dataalign;
@@ -325,15 +321,8 @@ run(Cursor *c, State *s, const State *init, uintptr_t loc, uintptr_t target,
 		case 0x14:	/* val_offset */
 		case 0x15:	/* val_offset_sf */
 			reg = (int)uleb(c);
-			if (op == 0x14)
-				(void)uleb(c);
-			else
-				(void)sleb(c);
-			if (reg == REG_RBP)
-				s->rbp = U_OTHER;
-			else if (reg == REG_RA)
-				s->ra = U_OTHER;
-			break;
+			(void)uleb(c);	/* either form: its bytes are skipped alike */
+			goto other;
 		case 0x2e:	/* GNU_args_size */
 			(void)uleb(c);
 			break;
@@ -346,24 +335,20 @@ run(Cursor *c, State *s, const State *init, uintptr_t loc, uintptr_t target,
 		}
 		continue;
 offset:
-		if (reg == REG_RBP) {
-			s->rbp = U_OFFSET;
-			s->rbpoff = off;
-		} else if (reg == REG_RA) {
-			s->ra = U_OFFSET;
-			s->raoff = off;
+		if ((t = tracked(s, reg)) != NULL) {
+			t->how = U_OFFSET;
+			t->off = off;
 		}
+		continue;
+other:
+		if ((t = tracked(s, reg)) != NULL)
+			t->how = U_OTHER;
 		continue;
 restore:
 		if (init == NULL)
 			return -1;
-		if (reg == REG_RBP) {
-			s->rbp = init->rbp;
-			s->rbpoff = init->rbpoff;
-		} else if (reg == REG_RA) {
-			s->ra = init->ra;
-			s->raoff = init->raoff;
-		}
+		if ((t = tracked(s, reg)) != NULL)
+			*t = t == &s->rbp ? init->rbp : init->ra;
 	}
 	return c->bad ? -1 : 0;
 }
@@ -477,8 +462,8 @@ ruleat(uintptr_t at)
 		return 0;
 	memset(&s, 0, sizeof s);
 	s.cfareg = -1;
-	s.rbp = U_SAME;
-	s.ra = U_SAME;
+	s.rbp.how = U_SAME;
+	s.ra.how = U_SAME;
 	if (run(&c, &s, NULL, 0, UINTPTR_MAX, codealign, dataalign) < 0)
 		return 0;
 	init = s;
@@ -492,26 +477,23 @@ ruleat(uintptr_t at)
 	range = encoded(&c, fdeenc & 0x0f, 0);
 	if (c.bad || at < begin || at - begin >= range)
 		return 0;
-	if (cie[9] == 'z') {	/* augmentation string right after version */
-		len = uleb(&c);
-		if (c.bad || (uint64_t)(c.end - c.p) < len)
-			return 0;
-		c.p += len;
-	}
+	if (cie[9] == 'z')	/* augmentation string right after version */
+		block(&c);
 	if (run(&c, &s, &init, begin, at, codealign, dataalign) < 0)
 		return 0;
 
-	if (s.ra == U_UNDEF)
+	if (s.ra.how == U_UNDEF)
 		return RULE(R_OK | R_END, 0, 0);
 	if (s.cfaexpr || (s.cfareg != REG_RSP && s.cfareg != REG_RBP) ||
 	    s.cfaoff <= 0 || s.cfaoff > MAXFRAME)
 		return 0;
-	if (s.ra != U_OFFSET || s.raoff != -8)
+	if (s.ra.how != U_OFFSET || s.ra.off != -8)
 		return 0;
-	if (s.rbp == U_OTHER || (s.rbp == U_OFFSET && (s.rbpoff < INT16_MIN || s.rbpoff > INT16_MAX)))
+	if (s.rbp.how == U_OTHER ||
+	    (s.rbp.how == U_OFFSET && (s.rbp.off < INT16_MIN || s.rbp.off > INT16_MAX)))
 		return 0;
-	return RULE(R_OK | (s.cfareg == REG_RBP ? R_RBP : 0) | (s.rbp == U_OFFSET ? R_SAVED : 0),
-	    s.cfaoff, s.rbp == U_OFFSET ? s.rbpoff : 0);
+	return RULE(R_OK | (s.cfareg == REG_RBP ? R_RBP : 0) | (s.rbp.how == U_OFFSET ? R_SAVED : 0),
+	    s.cfaoff, s.rbp.how == U_OFFSET ? s.rbp.off : 0);
 }
 
 /* ---- the cache -------------------------------------------------------- */
@@ -626,22 +608,20 @@ cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
 	j = k = 0;
 	for (;;) {
 		/* the rule of the frame at ip, sp: a return address's is the call's */
-		if (old != NULL) {
+		if (old != NULL)
 			while (j < old->n && old->sp[j] < sp)
 				j++;
-			if (j < old->n && old->sp[j] == sp && old->ip[j] == ip)
-				r = old->rule[j];
-			else
-				r = rule(first ? ip : ip - 1);
-			if (k < LASTN) {
-				new->ip[k] = ip;
-				new->sp[k] = sp;
-				new->rule[k] = r;
-				k++;
-			}
-		} else
+		if (old != NULL && j < old->n && old->sp[j] == sp && old->ip[j] == ip)
+			r = old->rule[j];
+		else
 			r = rule(first ? ip : ip - 1);
 		first = 0;
+		if (new != NULL && k < LASTN) {
+			new->ip[k] = ip;
+			new->sp[k] = sp;
+			new->rule[k] = r;
+			k++;
+		}
 		if ((r & R_OK) == 0) {
 			n = -1;
 			break;
