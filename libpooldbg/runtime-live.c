@@ -242,7 +242,7 @@ tagadd(uintptr_t *u, uint32_t stack, unsigned call)
 	uintptr_t fam, seq, loader, lo, hi;
 
 	if (live_tagged(u)) {
-		fam = u[-1] & 3;
+		fam = u[-1] & LIVE_FAMILY;
 		loader = u[-2] & LIVE_LOADER;
 	} else {
 		/* the scan's roots are the loader's blocks, told by their malloc tag */
@@ -284,7 +284,7 @@ live_forget(void *ptr)
 
 	u = ptr;
 	if (ptr != NULL && live_marked(u))
-		u[-1] = u[-1] & 3;
+		u[-1] &= LIVE_FAMILY;
 }
 
 /*

@@ -250,6 +250,16 @@ enum {
 	TAGS_FAMILY,	/* a block of new, new[] or malloc given to another family's free */
 };
 
+/* The realloc tag in front of ptr; for a block leaks mode marks, the family its mark carries. */
+static uintptr_t
+realloctag(const void *ptr)
+{
+	const uintptr_t *u;
+
+	u = ptr;
+	return live_marked(ptr) ? u[-1] & LIVE_FAMILY : u[-1];
+}
+
 /* What the tag words in front of ptr say of its free by kind. */
 static int
 tagstate(unsigned kind, const void *ptr)
@@ -258,12 +268,8 @@ tagstate(unsigned kind, const void *ptr)
 	uintptr_t mt, rt, want;
 
 	u = ptr;
-	mt = u[-2];
-	rt = u[-1];
-	if (live_marked(ptr)) {
-		mt = 0;		/* leaks mode's marks: the family is in the low bits */
-		rt &= 3;
-	}
+	mt = live_marked(ptr) ? 0 : u[-2];	/* a mark is no malloc tag */
+	rt = realloctag(ptr);
 	if ((mt != 0 && (mt < 4096 || mt >= TAGMAX)) || (rt > TAG_NEWARRAY && (rt < 4096 || rt >= TAGMAX)))
 		return TAGS_DAMAGED;
 	want = kind == CALL_DELETE ? TAG_NEW : kind == CALL_DELETE_ARRAY ? TAG_NEWARRAY : 0;
@@ -317,7 +323,7 @@ checktags(unsigned kind, void *ptr, int freed)
 		return -1;
 	}
 	if (state == TAGS_FAMILY) {
-		rt = live_marked(ptr) ? u[-1] & 3 : u[-1];
+		rt = realloctag(ptr);
 		made = rt == TAG_NEW ? "new" : rt == TAG_NEWARRAY ? "new[]" : "malloc";
 		snprintf(msg, sizeof msg, "a block from %s given to %s", made, callname(kind));
 		err_raise(ERR_MISMATCHED_FREE, kind, ptr, ptr, 0, 0, 0, ptr, (uintptr_t)ptr - TAGBYTES,

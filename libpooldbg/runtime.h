@@ -298,6 +298,7 @@ extern double live_rate;
 #define LIVE_LOADER	((uintptr_t)1 << 40)	/* in a marked malloc tag: the dynamic linker called */
 #define LIVE_MMASK	(~(uintptr_t)0 << 41)	/* the malloc tag's bits that must be the mark's */
 #define LIVE_RMASK	(~(uintptr_t)0 << 56)	/* the realloc tag's */
+#define LIVE_FAMILY	((uintptr_t)3)		/* the realloc tag's bits that hold the family */
 
 /* Whether the tag words in front of ptr (present and readable) hold leaks mode's marks. */
 static inline int
@@ -306,7 +307,7 @@ live_tagged(const void *ptr)
 	const uintptr_t *u = ptr;
 
 	return (u[-2] & LIVE_MMASK) == LIVE_MARK && (u[-1] & LIVE_RMASK) == LIVE_MARK &&
-	    (u[-1] & 3) != 3;
+	    (u[-1] & LIVE_FAMILY) != LIVE_FAMILY;
 }
 
 /*

@@ -192,7 +192,6 @@ purge(Lifetimes *l, int64_t cut)
  * 3/8 full, so a purge is always followed by an eighth of the table's
  * inserts at least.
  */
-
 static int
 room(Lifetimes *l)
 {
