@@ -358,6 +358,13 @@ stackkey(const uintptr_t *pcs, int n)
 	return h0 | 1;
 }
 
+/* The index of key's first entry in the whole-stack cache; key's low bit is always set. */
+static inline size_t
+wholeset(uint64_t key)
+{
+	return ((key >> 1) & (WHOLES / WAYS - 1)) * WAYS;
+}
+
 /*
  * The set of WAYS entries of the whole-stack cache where key may be,
  * most recently used first; NULL when there is no cache.  Lock held.
@@ -378,7 +385,21 @@ wholel(uint64_t key)
 		}
 		rt.wholes = v;
 	}
-	return &rt.wholes[((key >> 1) & (WHOLES / WAYS - 1)) * WAYS];	/* key's low bit is always set */
+	return &rt.wholes[wholeset(key)];
+}
+
+/*
+ * Start loading key's set of the whole-stack cache, so that the miss
+ * overlaps what an event does before it takes the lock.  No lock needed:
+ * a prefetch of a stale table is harmless.
+ */
+static inline void
+wholeprefetch(uint64_t key)
+{
+	Whole *t;
+
+	if ((t = rt.wholes) != NULL)
+		__builtin_prefetch(&t[wholeset(key)]);
 }
 
 /*
@@ -427,14 +448,12 @@ wholeput(Whole *w, uint64_t key, uint32_t id)
  * order of 2^32 distinct stacks.  Lock held.
  */
 static uint32_t
-internl(const uintptr_t *pcs, int n, Cache *c)
+internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
 {
-	uint64_t key;
 	uint32_t id;
 	Whole *w, *e;
 	int k, m;
 
-	key = stackkey(pcs, n);
 	w = wholel(key);
 	if (w != NULL && (e = wholefind(w, key)) != NULL)
 		return e->id;
@@ -539,12 +558,15 @@ pendadd(uint8_t type, unsigned kind, unsigned flags, const void *ptr, const void
 
 /*
  * Unwind, then under the lock set the record's stack and append it.  rec
- * is one of RecAlloc, RecFree, RecRealloc; stack and tid point into it.
+ * is one of RecAlloc, RecFree, RecRealloc; time, stack and tid point into
+ * it.  The stack's key is computed and its cache set prefetched before the
+ * lock is taken, so that the miss overlaps the clock and the lock.
  */
 static void
-event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
+event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid)
 {
 	uintptr_t pcs[RT_MAXDEPTH];
+	uint64_t key;
 	Cache *c;
 	int n, e, nested;
 
@@ -552,13 +574,16 @@ event(void *rec, size_t len, uint32_t *stack, int32_t *tid)
 	rt_inside++;
 	n = unwind_stack(pcs, rt.depth);
 	unwound = 1;
+	key = stackkey(pcs, n);
+	wholeprefetch(key);
+	*time = rt_now();
 	*tid = rt_gettid();
 	if (seengen != rt.ringgen)
 		threadfirst();
 	c = cacheget();
 	nested = rt_lock();
 	if (rt_state == RT_LIVE) {
-		*stack = internl(pcs, n, c);
+		*stack = internl(pcs, n, key, c);
 		rt_putl(rec, len);
 	}
 	rt_unlock(nested);
@@ -595,6 +620,7 @@ static inline __attribute__((always_inline)) uint32_t
 stackid(void)
 {
 	uintptr_t pcs[RT_MAXDEPTH];
+	uint64_t key;
 	uint32_t id;
 	Cache *c;
 	int n, nested;
@@ -606,9 +632,11 @@ stackid(void)
 	c = cacheget();
 	if ((id = samestack(pcs, n, c)) != 0)
 		return id;
+	key = stackkey(pcs, n);
+	wholeprefetch(key);
 	nested = rt_lock();
 	if (rt_state == RT_LIVE)
-		id = internl(pcs, n, c);
+		id = internl(pcs, n, key, c);
 	rt_unlock(nested);
 	return id;
 }
@@ -682,14 +710,13 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 	}
 	a.h.type = REC_ALLOC;
 	a.h.len = sizeof a;
-	a.time = rt_now();
 	a.ptr = (uintptr_t)ptr;
 	a.size = size;
 	a.align = align;
 	a.kind = (uint16_t)kind;
 	a.flags = (uint16_t)flags;
 	a.zone = rt_zone;
-	event(&a, sizeof a, &a.stack, &a.tid);
+	event(&a, sizeof a, &a.time, &a.stack, &a.tid);
 }
 
 /* Record a free before the block goes back (see runtime.h); NULL is not recorded. */
@@ -712,13 +739,12 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 	}
 	f.h.type = REC_FREE;
 	f.h.len = sizeof f;
-	f.time = rt_now();
 	f.ptr = (uintptr_t)ptr;
 	f.size = size;
 	f.kind = (uint16_t)kind;
 	f.flags = (uint16_t)flags;
 	f.zone = rt_zone;
-	event(&f, sizeof f, &f.stack, &f.tid);
+	event(&f, sizeof f, &f.time, &f.stack, &f.tid);
 }
 
 /*
@@ -802,6 +828,7 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 {
 	uintptr_t pcs[RT_MAXDEPTH];
 	RecRealloc r;
+	uint64_t key;
 	Cache *c;
 	size_t total;
 	void *v;
@@ -825,6 +852,8 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 	rt_inside++;
 	nd = unwind_stack(pcs, rt.depth);
 	unwound = 1;
+	key = stackkey(pcs, nd);
+	wholeprefetch(key);
 	if (seengen != rt.ringgen)
 		threadfirst();
 	c = cacheget();
@@ -842,7 +871,7 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 	if (rt_state == RT_LIVE) {
 		r.time = rt_now();
 		r.newptr = (uintptr_t)v;
-		r.stack = internl(pcs, nd, c);
+		r.stack = internl(pcs, nd, key, c);
 		rt_putl(&r, sizeof r);
 	}
 	rt_unlock(nested);
@@ -1072,7 +1101,7 @@ rt_unwind(uintptr_t *pcs)
 uint32_t
 rt_internl(const uintptr_t *pcs, int n)
 {
-	return internl(pcs, n, NULL);
+	return internl(pcs, n, stackkey(pcs, n), NULL);
 }
 
 /* ---- initialisation ----------------------------------------------------- */
