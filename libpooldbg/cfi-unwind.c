@@ -578,20 +578,21 @@ cfi_forked(void)
 	atomic_flag_clear(&cache.writing);
 }
 
-int
-cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
+/*
+ * The walk from the frame at ip, sp, bp: first when ip is where that
+ * frame is now (the walker's own), not a return address.  The pcs of the
+ * frames above it go into pcs, those skip holds for left out at the top.
+ */
+static inline __attribute__((always_inline)) int
+walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp,
+    uintptr_t bp, int first)
 {
-	uintptr_t ip, sp, bp, cfa;
+	uintptr_t cfa;
 	uint64_t r;
-	int n, top, first, j, k;
+	int n, top, j, k;
 	unsigned gen;
 	Walk *old, *new;
 
-	if (!cache.on)
-		return -1;
-	/* this frame's registers, all at one instruction */
-	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-	    : "=r"(ip), "=r"(sp), "=r"(bp));
 	old = new = NULL;
 	if (!last.busy) {
 		last.busy = 1;
@@ -604,7 +605,7 @@ cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
 		}
 	}
 	n = 0;
-	top = first = 1;
+	top = 1;
 	j = k = 0;
 	for (;;) {
 		/* the rule of the frame at ip, sp: a return address's is the call's */
@@ -654,6 +655,35 @@ cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
 	return n;
 }
 
+int
+cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
+{
+	uintptr_t ip, sp, bp;
+
+	if (!cache.on)
+		return -1;
+	/* this frame's registers, all at one instruction */
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+	    : "=r"(ip), "=r"(sp), "=r"(bp));
+	return walk(pcs, max, skip, ip, sp, bp, 1);
+}
+
+int
+cfi_backtrace_from(uintptr_t *pcs, int max, uintptr_t ip, uintptr_t sp, uintptr_t bp)
+{
+	int n;
+
+	if (!cache.on)
+		return -1;
+	if (max <= 0 || ip == 0)
+		return 0;
+	pcs[0] = ip;
+	if (max == 1)
+		return 1;
+	n = walk(pcs + 1, max - 1, NULL, ip, sp, bp, 0);
+	return n < 0 ? -1 : n + 1;
+}
+
 #else
 
 int
@@ -662,6 +692,17 @@ cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t))
 	(void)pcs;
 	(void)max;
 	(void)skip;
+	return -1;
+}
+
+int
+cfi_backtrace_from(uintptr_t *pcs, int max, uintptr_t ip, uintptr_t sp, uintptr_t bp)
+{
+	(void)pcs;
+	(void)max;
+	(void)ip;
+	(void)sp;
+	(void)bp;
 	return -1;
 }
 

@@ -16,6 +16,12 @@
  * caller then asks a general unwinder.  Never allocates, takes no lock.
  */
 int	cfi_backtrace(uintptr_t *pcs, int max, int (*skip)(uintptr_t));
+/*
+ * The same, from a caller's frame: ip is the return address a call
+ * pushed, sp the stack pointer once that call returns (the callee's CFA)
+ * and bp the caller's rbp then; ip is the first pc.
+ */
+int	cfi_backtrace_from(uintptr_t *pcs, int max, uintptr_t ip, uintptr_t sp, uintptr_t bp);
 /* Start walking (0), or say the walker cannot work here (-1).  Call once
  * the dynamic linker has finished starting the program. */
 int	cfi_init(void);

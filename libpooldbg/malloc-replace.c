@@ -66,7 +66,7 @@ malloc(size_t size)
 	if (TRACING()) {
 		v = rt_allocate(CALL_MALLOC, 1, size, 0);
 		pooldbg_setmalloctag(v, CALLERPC());
-		rt_alloc(CALL_MALLOC, 0, v, size, 0, CALLERPC());
+		rt_alloc(CALL_MALLOC, 0, v, size, 0, RT_FROM());
 		return v;
 	}
 	v = pooldbg_malloc(size);
@@ -86,7 +86,7 @@ calloc(size_t n, size_t size)
 	if (TRACING()) {
 		if (__builtin_mul_overflow(n, size, &total))
 			total = SIZE_MAX;
-		rt_alloc(CALL_CALLOC, 0, v, total, 0, CALLERPC());
+		rt_alloc(CALL_CALLOC, 0, v, total, 0, RT_FROM());
 	}
 	return v;
 }
@@ -114,7 +114,7 @@ realloc(void *ptr, size_t size)
 	void *v;
 
 	if (TRACING())
-		v = rt_reallocate(CALL_REALLOC, ptr, 1, size, CALLERPC());
+		v = rt_reallocate(CALL_REALLOC, ptr, 1, size, RT_FROM());
 	else
 		v = pooldbg_realloc(ptr, size);
 	return tagrealloc(ptr, v, CALLERPC());
@@ -127,7 +127,7 @@ reallocarray(void *ptr, size_t n, size_t size)
 	void *v;
 
 	if (TRACING())
-		v = rt_reallocate(CALL_REALLOCARRAY, ptr, n, size, CALLERPC());
+		v = rt_reallocate(CALL_REALLOCARRAY, ptr, n, size, RT_FROM());
 	else
 		v = pooldbg_reallocarray(ptr, n, size);
 	return tagrealloc(ptr, v, CALLERPC());
@@ -138,7 +138,7 @@ EXPORT void
 free(void *ptr)
 {
 	if (TRACING())
-		rt_release(CALL_FREE, 0, ptr, 0, CALLERPC());
+		rt_release(CALL_FREE, 0, ptr, 0, RT_FROM());
 	else
 		pooldbg_free(ptr);
 }
@@ -153,7 +153,7 @@ posix_memalign(void **memptr, size_t align, size_t size)
 	if (e == 0)
 		pooldbg_setmalloctag(*memptr, CALLERPC());
 	if (TRACING())
-		rt_alloc(CALL_POSIX_MEMALIGN, 0, e == 0 ? *memptr : NULL, size, align, CALLERPC());
+		rt_alloc(CALL_POSIX_MEMALIGN, 0, e == 0 ? *memptr : NULL, size, align, RT_FROM());
 	return e;
 }
 
@@ -166,7 +166,7 @@ aligned_alloc(size_t align, size_t size)
 	v = pooldbg_aligned_alloc(align, size);
 	pooldbg_setmalloctag(v, CALLERPC());
 	if (TRACING())
-		rt_alloc(CALL_ALIGNED_ALLOC, 0, v, size, align, CALLERPC());
+		rt_alloc(CALL_ALIGNED_ALLOC, 0, v, size, align, RT_FROM());
 	return v;
 }
 
@@ -179,7 +179,7 @@ memalign(size_t align, size_t size)
 	v = pooldbg_memalign(align, size);
 	pooldbg_setmalloctag(v, CALLERPC());
 	if (TRACING())
-		rt_alloc(CALL_MEMALIGN, 0, v, size, align, CALLERPC());
+		rt_alloc(CALL_MEMALIGN, 0, v, size, align, RT_FROM());
 	return v;
 }
 
@@ -192,7 +192,7 @@ valloc(size_t size)
 	v = pooldbg_valloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
 	if (TRACING())
-		rt_alloc(CALL_VALLOC, 0, v, size, (size_t)getpagesize(), CALLERPC());
+		rt_alloc(CALL_VALLOC, 0, v, size, (size_t)getpagesize(), RT_FROM());
 	return v;
 }
 
@@ -205,7 +205,7 @@ pvalloc(size_t size)
 	v = pooldbg_pvalloc(size);
 	pooldbg_setmalloctag(v, CALLERPC());
 	if (TRACING())
-		rt_alloc(CALL_PVALLOC, 0, v, size, (size_t)getpagesize(), CALLERPC());
+		rt_alloc(CALL_PVALLOC, 0, v, size, (size_t)getpagesize(), RT_FROM());
 	return v;
 }
 
@@ -317,7 +317,7 @@ newblock(unsigned kind, size_t size, size_t align, int nothrow)
 	if (TRACING()) { \
 		/* the family, for delete to check: realloc tag 1 for new, 2 for new[] */ \
 		pooldbg_setrealloctag(v_, (kind) == CALL_NEW ? 1 : 2); \
-		rt_alloc((kind), (flags), v_, (size), (align), CALLERPC()); \
+		rt_alloc((kind), (flags), v_, (size), (align), RT_FROM()); \
 	} \
 	if (v_ == NULL && !(nothrow)) \
 		badalloc(); \
@@ -326,7 +326,7 @@ newblock(unsigned kind, size_t size, size_t align, int nothrow)
 
 #define DELBODY(kind, flags, ptr, size) do { \
 	if (TRACING()) \
-		rt_release((kind), (flags), (ptr), (size), CALLERPC()); \
+		rt_release((kind), (flags), (ptr), (size), RT_FROM()); \
 	else \
 		pooldbg_free(ptr); \
 } while (0)

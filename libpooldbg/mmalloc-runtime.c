@@ -40,14 +40,14 @@ reallocmd(void *ptr, size_t n, size_t size)
 EXPORT void
 pooldbg_mm_alloc(unsigned call, const void *ptr, size_t size, size_t align, uintptr_t pc)
 {
-	rt_alloc(call, 0, ptr, size, align, pc);
+	rt_alloc(call, 0, ptr, size, align, RT_FROMPC(pc));
 }
 
 /* See internal.h: traced, a RecFree of kind CALL_MFREE. */
 EXPORT void
 pooldbg_mm_free(const void *ptr, uintptr_t pc)
 {
-	rt_free(CALL_MFREE, 0, ptr, 0, pc);
+	rt_free(CALL_MFREE, 0, ptr, 0, RT_FROMPC(pc));
 }
 
 /* See internal.h: traced, the reallocation under rt_realloc (CALL_MREALLOC). */
@@ -58,7 +58,7 @@ pooldbg_mm_realloc(void *md, void *ptr, size_t size, uintptr_t pc)
 
 	outer = curmd;
 	curmd = md;
-	v = rt_realloc(CALL_MREALLOC, reallocmd, ptr, 1, size, pc);
+	v = rt_realloc(CALL_MREALLOC, reallocmd, ptr, 1, size, RT_FROMPC(pc));
 	curmd = outer;
 	return v;
 }

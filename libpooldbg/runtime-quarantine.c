@@ -335,7 +335,7 @@ checktags(unsigned kind, void *ptr, int freed)
 }
 
 void
-rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
+rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, const RtFrom *from)
 {
 	ErrTry t;
 	int e, late;
@@ -357,7 +357,7 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 	if (late)
 		live_prefetch(ptr);
 	else
-		rt_free(kind, flags, ptr, size, pc);
+		rt_free(kind, flags, ptr, size, from);
 	pooldbg_mainprefetch(ptr, 1);
 	if (rt_state != RT_LIVE || rt_inside) {
 		pooldbg_free(ptr);
@@ -366,7 +366,7 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 	e = errno;
 	if (guard_on && guard_owns(ptr, NULL)) {
 		if (late)
-			rt_free(kind, flags, ptr, size, pc);
+			rt_free(kind, flags, ptr, size, from);
 		guard_free(kind, ptr);
 		errno = e;
 		return;
@@ -384,7 +384,7 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc)
 		;
 	else if (checktags(kind, ptr, 1) == 0) {
 		if (late)
-			rt_free(kind, flags, ptr, size, pc);
+			rt_free(kind, flags, ptr, size, from);
 		if (q.limit != 0)
 			quarantine(ptr, NULL, NULL);
 		else
@@ -465,15 +465,15 @@ doreallocarray(void *ptr, size_t n, size_t size)
 }
 
 void *
-rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc)
+rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *from)
 {
 	ErrTry t;
 	int bad;
 
 	if (ptr == NULL || rt_state != RT_LIVE || rt_inside)
-		return rt_realloc(kind, doreallocarray, ptr, n, size, pc);
+		return rt_realloc(kind, doreallocarray, ptr, n, size, from);
 	if (guard_on && guard_owns(ptr, NULL))
-		return rt_realloc(kind, guardrealloc, ptr, n, size, pc);
+		return rt_realloc(kind, guardrealloc, ptr, n, size, from);
 	if (ERR_TRY(&t, kind, ptr)) {
 		errno = ENOMEM;
 		return NULL;	/* reported: a freed block, no block, or a damaged one */
@@ -484,7 +484,7 @@ rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return rt_realloc(kind, doreallocarray, ptr, n, size, pc);
+	return rt_realloc(kind, doreallocarray, ptr, n, size, from);
 }
 
 void

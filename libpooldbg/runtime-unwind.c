@@ -157,14 +157,14 @@ unwind_init(void)
 	{
 		uintptr_t pcs[4];
 
-		(void)unwind_stack(pcs, 4);	/* libunwind's own set-up, now */
+		(void)unwind_stack(pcs, 4, NULL);	/* libunwind's own set-up, now */
 	}
 	return 0;
 }
 
 /* Up to max return addresses of the caller, innermost first, this library's frames skipped; the count. */
 int
-unwind_stack(uintptr_t *pcs, int max)
+unwind_stack(uintptr_t *pcs, int max, const RtFrom *from)
 {
 	void *buf[RT_MAXDEPTH + SELFMAX];
 	int n, i, k;
@@ -173,7 +173,10 @@ unwind_stack(uintptr_t *pcs, int max)
 		return 0;
 	if (max > RT_MAXDEPTH)
 		max = RT_MAXDEPTH;
-	n = cfi_backtrace(pcs, max, unwind_isself);
+	if (from != NULL && from->sp != 0)
+		n = cfi_backtrace_from(pcs, max, from->pc, from->sp, from->bp);
+	else
+		n = cfi_backtrace(pcs, max, unwind_isself);
 	if (n >= 0)
 		return n;
 	n = backtracefn(buf, max + SELFMAX);

@@ -563,7 +563,7 @@ pendadd(uint8_t type, unsigned kind, unsigned flags, const void *ptr, const void
  * lock is taken, so that the miss overlaps the clock and the lock.
  */
 static void
-event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid)
+event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid, const RtFrom *from)
 {
 	uintptr_t pcs[RT_MAXDEPTH];
 	uint64_t key;
@@ -572,7 +572,7 @@ event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid)
 
 	e = errno;
 	rt_inside++;
-	n = unwind_stack(pcs, rt.depth);
+	n = unwind_stack(pcs, rt.depth, from);
 	unwound = 1;
 	key = stackkey(pcs, n);
 	wholeprefetch(key);
@@ -617,7 +617,7 @@ samestack(const uintptr_t *pcs, int n, const Cache *c)
  * unwind walks two frames fewer of the runtime's own.
  */
 static inline __attribute__((always_inline)) uint32_t
-stackid(void)
+stackid(const RtFrom *from)
 {
 	uintptr_t pcs[RT_MAXDEPTH];
 	uint64_t key;
@@ -625,7 +625,7 @@ stackid(void)
 	Cache *c;
 	int n, nested;
 
-	n = unwind_stack(pcs, rt.depth);
+	n = unwind_stack(pcs, rt.depth, from);
 	unwound = 1;
 	if (seengen != rt.ringgen)
 		threadfirst();
@@ -668,7 +668,7 @@ poolcall(unsigned kind)
 
 /* Leaks mode: follow the block ptr, made by kind, with the caller's stack; no record. */
 static inline __attribute__((always_inline)) void
-follow(unsigned kind, const void *ptr, size_t size)
+follow(unsigned kind, const void *ptr, size_t size, const RtFrom *from)
 {
 	uint32_t stack;
 	int e;
@@ -676,7 +676,7 @@ follow(unsigned kind, const void *ptr, size_t size)
 	e = errno;
 	rt_inside++;
 	live_prefetch(ptr);	/* its slot comes in while the stack is unwound */
-	stack = stackid();
+	stack = stackid(from);
 	live_add(ptr, stack, kind, size);
 	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&
 	    !rt_holdslock())
@@ -687,13 +687,14 @@ follow(unsigned kind, const void *ptr, size_t size)
 
 /* Record an allocation (see runtime.h); keeps errno; no lock held by the caller. */
 void
-rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align, uintptr_t pc)
+rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align,
+    const RtFrom *from)
 {
 	RecAlloc a;
 
 	if (rt_state != RT_LIVE || rt_inside) {
 		if (rt_state == RT_UNINIT && !rt_inside)
-			pendadd(REC_ALLOC, kind, flags, ptr, NULL, size, align, pc);
+			pendadd(REC_ALLOC, kind, flags, ptr, NULL, size, align, from->pc);
 		return;
 	}
 	if (live_on && poolcall(kind)) {
@@ -703,7 +704,7 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 			return;
 		}
 		if (live_leaks) {
-			follow(kind, ptr, size);
+			follow(kind, ptr, size, from);
 			return;
 		}
 		live_add(ptr, 0, kind, size);
@@ -716,12 +717,12 @@ rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t ali
 	a.kind = (uint16_t)kind;
 	a.flags = (uint16_t)flags;
 	a.zone = rt_zone;
-	event(&a, sizeof a, &a.time, &a.stack, &a.tid);
+	event(&a, sizeof a, &a.time, &a.stack, &a.tid, from);
 }
 
 /* Record a free before the block goes back (see runtime.h); NULL is not recorded. */
 void
-rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t pc)
+rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, const RtFrom *from)
 {
 	RecFree f;
 
@@ -729,7 +730,7 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 		return;
 	if (rt_state != RT_LIVE || rt_inside) {
 		if (rt_state == RT_UNINIT && !rt_inside)
-			pendadd(REC_FREE, kind, flags, ptr, NULL, size, 0, pc);
+			pendadd(REC_FREE, kind, flags, ptr, NULL, size, 0, from->pc);
 		return;
 	}
 	/* leaks mode: never a record; sampling: only the frees of sampled blocks */
@@ -744,7 +745,7 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
 	f.kind = (uint16_t)kind;
 	f.flags = (uint16_t)flags;
 	f.zone = rt_zone;
-	event(&f, sizeof f, &f.time, &f.stack, &f.tid);
+	event(&f, sizeof f, &f.time, &f.stack, &f.tid, from);
 }
 
 /*
@@ -756,7 +757,8 @@ rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t p
  * of the new one, with fn run under the ring lock as rt_realloc does.
  */
 static void *
-liverealloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, size_t total)
+liverealloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, size_t total,
+    const RtFrom *from)
 {
 	union {
 		RecAlloc a;
@@ -780,12 +782,12 @@ liverealloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, size
 			if (was)
 				live_add(ptr, ostack, ocall, osize);	/* failed: the old block stays */
 		} else if (v != NULL && want && live_leaks)
-			live_add(v, stackid(), kind, total);
+			live_add(v, stackid(from), kind, total);
 		else if (v != NULL && live_leaks)
 			live_forget(v);		/* in place, it would keep the old block's marks */
 		goto out;
 	}
-	stack = stackid();
+	stack = stackid(from);
 	memset(&u, 0, sizeof u);
 	nested = rt_lock();
 	v = fn(ptr, n, size);
@@ -824,7 +826,7 @@ out:
 
 /* Run fn and record it under the ring lock (see runtime.h); returns fn's result and errno. */
 void *
-rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc)
+rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, const RtFrom *from)
 {
 	uintptr_t pcs[RT_MAXDEPTH];
 	RecRealloc r;
@@ -839,18 +841,18 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintp
 	if (ptr == NULL || rt_state != RT_LIVE || rt_inside) {
 		v = fn(ptr, n, size);
 		if (ptr == NULL)
-			rt_alloc(kind, 0, v, total, 0, pc);
+			rt_alloc(kind, 0, v, total, 0, from);
 		else if (rt_state == RT_UNINIT && !rt_inside) {
 			e = errno;
-			pendadd(REC_REALLOC, kind, 0, ptr, v, total, 0, pc);
+			pendadd(REC_REALLOC, kind, 0, ptr, v, total, 0, from->pc);
 			errno = e;
 		}
 		return v;
 	}
 	if (live_on && kind != CALL_MREALLOC)
-		return liverealloc(kind, fn, ptr, n, size, total);
+		return liverealloc(kind, fn, ptr, n, size, total, from);
 	rt_inside++;
-	nd = unwind_stack(pcs, rt.depth);
+	nd = unwind_stack(pcs, rt.depth, from);
 	unwound = 1;
 	key = stackkey(pcs, nd);
 	wholeprefetch(key);
@@ -1094,7 +1096,7 @@ rt_setsnapshotsl(uint32_t n)
 int
 rt_unwind(uintptr_t *pcs)
 {
-	return unwound ? unwind_stack(pcs, rt.depth) : 0;
+	return unwound ? unwind_stack(pcs, rt.depth, NULL) : 0;
 }
 
 /* The stack id of pcs[0..n-1]; lock held. */

@@ -51,16 +51,38 @@ extern int rt_state;
 extern __thread int rt_inside RT_TLS;
 
 /*
+ * Where a shim was called from: the return address its call pushed, the
+ * stack pointer once it returns (the shim's CFA) and the caller's rbp
+ * then.  The unwinder starts its walk there instead of going through the
+ * runtime's own frames first; with sp 0 it starts where it is and leaves
+ * the runtime's frames out.  RT_FROM() is the calling shim's (on x86-64 it
+ * gives the shim a frame pointer); RT_FROMPC(pc) knows the pc only.
+ */
+typedef struct RtFrom RtFrom;
+struct RtFrom {
+	uintptr_t pc;
+	uintptr_t sp;		/* 0: not known */
+	uintptr_t bp;
+};
+#if defined(__x86_64__)
+#define RT_FP()		((const uintptr_t *)__builtin_frame_address(0))	/* saved rbp, return address */
+#define RT_FROM()	(&(const RtFrom){ RT_FP()[1], (uintptr_t)(RT_FP() + 2), RT_FP()[0] })
+#else
+#define RT_FROM()	RT_FROMPC((uintptr_t)__builtin_return_address(0))
+#endif
+#define RT_FROMPC(pc)	(&(const RtFrom){ (pc), 0, 0 })
+
+/*
  * The events, called by the shims after the pool has answered (rt_free:
  * before the block is given back, so that its next owner is recorded
- * after it).  pc is the
- * shim's caller (used only for events before initialisation).  Each
+ * after it).  from is where the shim was called from (its pc is the
+ * stack of events before initialisation).  Each
  * records nothing when tracing is off, the ring is closed, or the thread
  * is inside the runtime; each keeps errno as it was.
  */
 void	rt_alloc(unsigned kind, unsigned flags, const void *ptr, size_t size, size_t align,
-	    uintptr_t pc);
-void	rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintptr_t pc);
+	    const RtFrom *from);
+void	rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, const RtFrom *from);
 /*
  * Reallocation is recorded around the call itself: fn(ptr, n, size) runs
  * under the ring lock, so no other thread can be handed the old block and
@@ -68,7 +90,8 @@ void	rt_free(unsigned kind, unsigned flags, const void *ptr, size_t size, uintpt
  * with its errno.
  */
 typedef void *ReallocFn(void *ptr, size_t n, size_t size);
-void	*rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, uintptr_t pc);
+void	*rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size,
+	    const RtFrom *from);
 
 /* CLOCK_MONOTONIC in ns, no system call; any thread, any time, a signal handler too (runtime-clock.c). */
 uint64_t	rt_now(void);
@@ -184,11 +207,11 @@ void	quarantine_init(void);
  * checks it (a freed block, no block, a damaged one, the wrong family),
  * then frees it into the quarantine or the pool.  Keeps errno.
  */
-void	rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, uintptr_t pc);
+void	rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, const RtFrom *from);
 /* An allocation for a shim (kind CALL_*, n*size bytes, align 0 if none), guarded pages or the pool; tags not set. */
 void	*rt_allocate(unsigned kind, size_t n, size_t size, size_t align);
 /* realloc/reallocarray for a shim with the checks of rt_release; records it. */
-void	*rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, uintptr_t pc);
+void	*rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *from);
 /* At exit, before the scan: recycle the quarantine and check the whole pool (freed blocks included). */
 void	quarantine_atexit(void);
 
@@ -211,8 +234,11 @@ void	guard_free(unsigned kind, void *ptr);
 
 /* Load libunwind privately; 0, or -1 (then stacks are empty). */
 int	unwind_init(void);
-/* The calling thread's return addresses, innermost first, the runtime's own frames left out. */
-int	unwind_stack(uintptr_t *pcs, int max);
+/*
+ * The calling thread's return addresses, innermost first, the runtime's
+ * own frames left out: from from's frame when it is known (from may be NULL).
+ */
+int	unwind_stack(uintptr_t *pcs, int max, const RtFrom *from);
 /* Whether pc lies in libpooldbg-malloc.so itself. */
 int	unwind_isself(uintptr_t pc);
 /*

@@ -88,13 +88,16 @@ pooldbg_zone_created(const void *zone, const char *name, size_t size)
 EXPORT void
 pooldbg_zone_item(uint32_t id, int what, const void *item, size_t size)
 {
+	const RtFrom *from;
+
 	if (rt_state != RT_LIVE)
 		return;
+	from = RT_FROMPC((uintptr_t)__builtin_return_address(0));
 	rt_zone = id;
 	if (what == 1)
-		rt_alloc(CALL_ZALLOC, 0, item, size, 0, (uintptr_t)__builtin_return_address(0));
+		rt_alloc(CALL_ZALLOC, 0, item, size, 0, from);
 	else
-		rt_free(CALL_ZFREE, 0, item, 0, (uintptr_t)__builtin_return_address(0));
+		rt_free(CALL_ZFREE, 0, item, 0, from);
 	rt_zone = 0;
 }
 

@@ -3,8 +3,9 @@
  * against libunwind's unw_backtrace, frame for frame, on stacks of every
  * shape it meets: recursion of many depths, frames that keep their CFA in
  * rbp (alloca), frames of the C library (qsort's comparison), a thread, a
- * forked child, a cut at the maximum depth, and a signal handler (where it
- * must either agree or give up).
+ * forked child, a cut at the maximum depth, a signal handler (where it
+ * must either agree or give up), and walks that start from a shim's
+ * caller as the runtime's do.
  *
  * Both walks start in compare(); the walker's first pc is its return
  * address into compare and libunwind's is that of its own call, so the
@@ -59,6 +60,36 @@ compare(const char *what, int giveup)
 	return n > 1;
 }
 
+/*
+ * As a shim starts the walk: from its caller's frame, told by its own
+ * frame pointer (the return address, the CFA, the caller's rbp).  The
+ * walk's first pc is the return address into that caller, libunwind's
+ * second; from there the two agree.
+ */
+static __attribute__((noinline)) int
+fromshim(const char *what)
+{
+	const uintptr_t *fp;
+	uintptr_t mine[MAXD];
+	void *theirs[MAXD];
+	int n, m, i;
+
+	fp = __builtin_frame_address(0);
+	n = cfi_backtrace_from(mine, MAXD, fp[1], (uintptr_t)(fp + 2), fp[0]);
+	m = unw_backtrace(theirs, MAXD);
+	if (n != m - 1) {
+		tap_diag("%s: %d frames walked, libunwind %d after the shim", what, n, m - 1);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (mine[i] != (uintptr_t)theirs[i + 1]) {
+			tap_diag("%s: frame %d: %#lx, libunwind %p", what, i,
+			    (unsigned long)mine[i], theirs[i + 1]);
+			return 0;
+		}
+	return n > 1;
+}
+
 static __attribute__((noinline)) int
 recurse(int k, int (*leaf)(void))
 {
@@ -77,16 +108,25 @@ plain(void)
 	return compare("recursion", 0);
 }
 
+static int
+fromplain(void)
+{
+	return fromshim("from a shim");
+}
+
 /* A frame whose size is known only at run time keeps its CFA in rbp. */
 static __attribute__((noinline)) int
-dynamic(int n)
+dynamic(int n, int shim)
 {
 	volatile char *p;
 	int r;
 
 	p = alloca((size_t)n);
 	p[0] = 1;
-	r = n > 40 ? dynamic(n / 2) : compare("alloca frames", 0);
+	if (n > 40)
+		r = dynamic(n / 2, shim);
+	else
+		r = shim ? fromshim("alloca frames, from a shim") : compare("alloca frames", 0);
 	sink = p[0];
 	return r;
 }
@@ -146,7 +186,7 @@ main(void)
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	if (cfi_init() < 0) {
-		tap_skip(11, "no .eh_frame walker on this platform");
+		tap_skip(14, "no .eh_frame walker on this platform");
 		return tap_done();
 	}
 	ok(compare("main", 0), "walk from main agrees with libunwind");
@@ -155,7 +195,7 @@ main(void)
 		good = recurse(d, plain);
 	ok(good, "walks at recursion depths 0 to 200 agree with libunwind");
 	ok(recurse(3, plain) && recurse(3, plain), "a second walk, from the cached rules, agrees");
-	ok(dynamic(4000), "walks through frames whose CFA is in rbp agree");
+	ok(dynamic(4000, 0), "walks through frames whose CFA is in rbp agree");
 	for (i = 0; i < 64; i++)
 		a[i] = (i * 37) % 64;
 	qsort(a, 64, sizeof a[0], bycmp);
@@ -176,5 +216,12 @@ main(void)
 	cfi_flush();
 	ok(recurse(4, plain), "after a flush the rules are found again");
 	ok(cfi_backtrace(pcs, 8, skipall) == 0, "a skip that takes every frame leaves none");
+	good = 1;
+	for (d = 0; d <= 100 && good; d += 9)
+		good = recurse(d, fromplain);
+	ok(good, "walks from a shim's caller agree with libunwind");
+	ok(dynamic(4000, 1), "walks from a shim whose caller keeps its CFA in rbp agree");
+	ok(cfi_backtrace_from(pcs, 1, 0x1234, (uintptr_t)pcs, 0) == 1 && pcs[0] == 0x1234,
+	    "a walk from a frame cut at one pc gives that pc alone");
 	return tap_done();
 }
