@@ -612,9 +612,10 @@ samestack(const uintptr_t *pcs, int n, const Cache *c)
 }
 
 /*
- * The calling thread's stack as an id: unwound, then interned (REC_FRAME
- * for new nodes).  Guard set.  Inlined, as follow is, so that each
- * unwind walks two frames fewer of the runtime's own.
+ * The calling thread's stack as an id: unwound from from's frame, then
+ * interned (REC_FRAME for new nodes).  Guard set.  Inlined, as follow
+ * is, so that a walk without from goes through two frames fewer of the
+ * runtime's own.
  */
 static inline __attribute__((always_inline)) uint32_t
 stackid(const RtFrom *from)
