@@ -23,7 +23,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /*
  * A lifetime at an address: open, or the last one ended there (kept for
@@ -71,34 +70,18 @@ struct Lifetimes {
 };
 
 enum {
-	HUGEBYTES = 4 << 20,	/* tables this big or more go in huge pages where the kernel has them */
 	KEEPENDED = 1 << 18,	/* ended lifetimes kept, at least, when older ones are forgotten */
 };
 
+/*
+ * A table of n empty slots.  Small pages: asking for huge ones
+ * (MADV_HUGEPAGE) made the kernel compact memory while the recorder
+ * waited, long enough for the rings to fill and the programs to wait.
+ */
 static Live *
 slotsnew(size_t n)
 {
-	void *p;
-
-	if (n * sizeof(Live) < HUGEBYTES)
-		return calloc(n, sizeof(Live));
-	p = mmap(NULL, n * sizeof(Live), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	(void)madvise(p, n * sizeof(Live), MADV_HUGEPAGE);
-	return p;
-}
-
-static void
-slotsfree(Live *t, size_t n)
-{
-	if (t == NULL)
-		return;
-	if (n * sizeof(Live) < HUGEBYTES)
-		free(t);
-	else
-		munmap(t, n * sizeof(Live));
+	return calloc(n, sizeof(Live));
 }
 
 static size_t
@@ -147,7 +130,7 @@ rebuild(Lifetimes *l, size_t size)
 	for (i = 0; i < oldsize; i++)
 		if (old[i].process != 0)
 			*slotof(t, l->mask, old[i].process, old[i].ptr) = old[i];
-	slotsfree(old, oldsize);
+	free(old);
 	return 0;
 }
 
@@ -322,7 +305,7 @@ life_free(Lifetimes *l)
 	if (l == NULL)
 		return;
 	timeline_free(l->tl);
-	slotsfree(l->slot, l->mask + 1);
+	free(l->slot);
 	free(l->seen);
 	free(l->inuse);
 	free(l->peak);
