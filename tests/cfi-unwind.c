@@ -32,13 +32,35 @@ enum { MAXD = 256 };
 
 static volatile int sink;
 
+/*
+ * 1 if the walker's n pcs and libunwind's m are as many and the same from
+ * pcs[first] on (and more than one); what names the walk in a diagnostic.
+ */
+static int
+agree(const char *what, const uintptr_t *mine, int n, void *const *theirs, int m, int first)
+{
+	int i;
+
+	if (n != m) {
+		tap_diag("%s: %d frames walked, libunwind %d", what, n, m);
+		return 0;
+	}
+	for (i = first; i < n; i++)
+		if (mine[i] != (uintptr_t)theirs[i]) {
+			tap_diag("%s: frame %d: %#lx, libunwind %p", what, i,
+			    (unsigned long)mine[i], theirs[i]);
+			return 0;
+		}
+	return n > 1;
+}
+
 /* 1 if both walks agree from compare's caller outward; the walker's -1 counts as agreement if giveup is allowed. */
 static __attribute__((noinline)) int
 compare(const char *what, int giveup)
 {
 	uintptr_t mine[MAXD];
 	void *theirs[MAXD];
-	int n, m, i;
+	int n, m;
 
 	n = cfi_backtrace(mine, MAXD, NULL);
 	m = unw_backtrace(theirs, MAXD);
@@ -47,17 +69,7 @@ compare(const char *what, int giveup)
 			tap_diag("%s: the walker gave up", what);
 		return giveup;
 	}
-	if (n != m) {
-		tap_diag("%s: %d frames walked, libunwind %d", what, n, m);
-		return 0;
-	}
-	for (i = 1; i < n; i++)
-		if (mine[i] != (uintptr_t)theirs[i]) {
-			tap_diag("%s: frame %d: %#lx, libunwind %p", what, i,
-			    (unsigned long)mine[i], theirs[i]);
-			return 0;
-		}
-	return n > 1;
+	return agree(what, mine, n, theirs, m, 1);
 }
 
 /*
@@ -72,22 +84,12 @@ fromshim(const char *what)
 	const uintptr_t *fp;
 	uintptr_t mine[MAXD];
 	void *theirs[MAXD];
-	int n, m, i;
+	int n, m;
 
 	fp = __builtin_frame_address(0);
 	n = cfi_backtrace_from(mine, MAXD, fp[1], (uintptr_t)(fp + 2), fp[0]);
 	m = unw_backtrace(theirs, MAXD);
-	if (n != m - 1) {
-		tap_diag("%s: %d frames walked, libunwind %d after the shim", what, n, m - 1);
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		if (mine[i] != (uintptr_t)theirs[i + 1]) {
-			tap_diag("%s: frame %d: %#lx, libunwind %p", what, i,
-			    (unsigned long)mine[i], theirs[i + 1]);
-			return 0;
-		}
-	return n > 1;
+	return agree(what, mine, n, theirs + 1, m - 1, 0);
 }
 
 static __attribute__((noinline)) int
