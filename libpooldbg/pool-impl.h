@@ -161,6 +161,13 @@ void	treedelete(Pool *p, Free *f);
 Free	*treetake(Pool *p, uintptr_t size);
 long	treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintptr_t *bytes);
 
+/*
+ * Return b, a block off the quick lists (checked already, its bytes still
+ * counted in p->curalloc), to the free tree, joined with its free
+ * neighbours.  Pool locked.
+ */
+void	poolunlistl(Pool *p, Bhdr *b);
+
 /* pool-check.c */
 Arena	*arenaof(Pool *p, const void *v);
 void	checkblock(Pool *p, Bhdr *b, Arena *a);
@@ -175,17 +182,20 @@ extern const uchar guardbyte[4];
 /* Lay out b's tail and guard bytes for dsize bytes, as poolalloc would. */
 void	quick_settail(Bhdr *b, uintptr_t dsize);
 /*
- * Take up to max blocks of size bsize off their quick list (they keep
- * QUICK_MAGIC); the chain is linked through the first data word, *n says
- * how many.  Pool locked.
+ * Take at least one and at most max blocks of size bsize off their quick
+ * list (they keep QUICK_MAGIC): the run on top, or its first max blocks.
+ * The chain is linked through the first data word and ends in NULL; *n
+ * says how many.  Pool locked.
  */
 Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n);
 /*
- * Put a chain of QUICK_MAGIC blocks (linked through the first data word)
- * back on their lists, whatever the lists hold, and count hits and puts
- * made away from them (puts are frees: p->nfree).  Pool locked.
+ * Put run, n QUICK_MAGIC blocks of one size linked through the first
+ * data word and ending in NULL (or NULL and 0), back on their list, or
+ * into the free tree when the lists would hold more than their cap; and
+ * count hits and puts made away from the lists (puts are frees:
+ * p->nfree).  Pool locked.
  */
-void	quick_givel(Pool *p, Bhdr *chain, unsigned long hits, unsigned long puts);
+void	quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts);
 
 /* tcache.c */
 /*

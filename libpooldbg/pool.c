@@ -417,6 +417,15 @@ poolfreel(Pool *p, void *v)
 	freeblockl(p, b);
 }
 
+/* See pool-impl.h. */
+void
+poolunlistl(Pool *p, Bhdr *b)
+{
+	p->curalloc -= b->size;
+	b->magic = UNALLOC_MAGIC;
+	freeblockl(p, b);
+}
+
 /* poolquarantine's worker: as poolfreel under POOL_NOREUSE, of b, checked already. */
 static void
 poolquarantinel(Pool *p, Bhdr *b)

@@ -13,7 +13,19 @@
  * A block on a quick list stays a block of its arena, with magic
  * QUICK_MAGIC (so poolfree, poolrealloc and poolmsize refuse it as a
  * non-block: a double free is still caught) and its tail and guard bytes
- * as its last owner left them; its first data word links the list.  A
+ * as its last owner left them; its first two data words link the list
+ * (the malloc family's tag words, so never its owner's bytes).
+ *
+ * Each list is a stack of runs, so that a batch moves on or off it in
+ * one step rather than a walk of its blocks.  A run's blocks are linked
+ * through their first data word, its last one linking NULL; the first
+ * block of a run keeps in its second data word the first block of the
+ * next run (bits 0 to 47: the arenas lie below 2^48, as user space on
+ * Linux does) and the run's length (bits 48 to 63).  A thread cache's
+ * half bin goes on as one run and a refill takes one run off; a single
+ * block joins the run on top while that is shorter than RUNMAX.  A
+ * walk of the blocks themselves (poolcheck's, a flush's) follows several
+ * runs side by side, so that their cache misses overlap.  A
  * free checks the block as poolfree does (and counts in p->nfree); the
  * tail and guard bytes are checked again when the block leaves its list,
  * so a write past the end made after the free is caught there.
@@ -48,7 +60,13 @@ enum {
 	QUICKQ		= 16,			/* the default pool's quantum */
 	QUICKMAXBLOCK	= 8192,			/* largest block kept on a list */
 	NQUICK		= QUICKMAXBLOCK / QUICKQ + 1,
+	RUNSHIFT	= 48,			/* a run's length above its next run's address */
+	RUNMAX		= 64,			/* the longest run single blocks make */
+	RUNLENMAX	= 0xFFFF,		/* the longest run there is */
+	NWALK		= 16,			/* runs a check follows side by side */
 };
+
+#define RUNADDR	(((uintptr_t)1 << RUNSHIFT) - 1)
 
 #define QUICKCAP	((uintptr_t)64 << 20)	/* bytes all the lists may hold */
 
@@ -83,20 +101,53 @@ setnext(Bhdr *b, Bhdr *n)
 	*(Bhdr **)B2D(b) = n;
 }
 
-/* Put the allocated block b of p on its list.  Pool locked. */
-static void
-listl(Pool *p, Bhdr *b)
+/* The first block of the run after the run b starts. */
+static inline Bhdr *
+runnext(Bhdr *b)
 {
-	size_t i;
+	return (Bhdr *)(((uintptr_t *)B2D(b))[1] & RUNADDR);
+}
 
-	i = b->size / QUICKQ;
-	q.pool = p;
-	b->magic = QUICK_MAGIC;
-	setnext(b, q.head[i]);
+/* The length of the run b starts. */
+static inline unsigned long
+runlen(Bhdr *b)
+{
+	return ((uintptr_t *)B2D(b))[1] >> RUNSHIFT;
+}
+
+static inline void
+setrun(Bhdr *b, Bhdr *next, unsigned long len)
+{
+	((uintptr_t *)B2D(b))[1] = (uintptr_t)next | (uintptr_t)len << RUNSHIFT;
+}
+
+/* Push b onto list i: into the run on top, or as a run of its own.  Lock held. */
+static void
+pushl(size_t i, Bhdr *b)
+{
+	Bhdr *top;
+
+	top = q.head[i];
+	if (top != NULL && runlen(top) < RUNMAX) {
+		setnext(b, top);
+		setrun(b, runnext(top), runlen(top) + 1);
+	} else {
+		setnext(b, NULL);
+		setrun(b, top, 1);
+	}
 	q.head[i] = b;
 	q.count[i]++;
 	q.nblocks++;
 	q.bytes += b->size;
+}
+
+/* Put the allocated block b of p on its list.  Pool locked. */
+static void
+listl(Pool *p, Bhdr *b)
+{
+	q.pool = p;
+	b->magic = QUICK_MAGIC;
+	pushl(b->size / QUICKQ, b);
 	q.puts++;
 }
 
@@ -143,13 +194,18 @@ detachl(void)
 	Bhdr *chain, *b, *n;
 	int i;
 
+	Bhdr *r, *nr;
+
 	chain = NULL;
 	for (i = 0; i < NQUICK; i++) {
-		for (b = q.head[i]; b != NULL; b = n) {
-			n = getnext(b);
-			b->magic = ALLOC_MAGIC;
-			setnext(b, chain);
-			chain = b;
+		for (r = q.head[i]; r != NULL; r = nr) {
+			nr = runnext(r);
+			for (b = r; b != NULL; b = n) {
+				n = getnext(b);
+				b->magic = ALLOC_MAGIC;
+				setnext(b, chain);
+				chain = b;
+			}
 		}
 		q.head[i] = NULL;
 		q.count[i] = 0;
@@ -184,50 +240,74 @@ quick_flush(Pool *p)
 Bhdr *
 quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 {
-	Bhdr *chain, *b;
+	Bhdr *run, *b, *rest;
+	unsigned long len;
+	unsigned k;
 	size_t i;
 
 	*n = 0;
-	if ((q.pool != NULL && q.pool != p) || bsize > QUICKMAXBLOCK || bsize % QUICKQ != 0)
+	if ((q.pool != NULL && q.pool != p) || bsize > QUICKMAXBLOCK || bsize % QUICKQ != 0 ||
+	    max == 0)
 		return NULL;
 	i = bsize / QUICKQ;
-	chain = NULL;
-	while (*n < max && (b = q.head[i]) != NULL) {
-		q.head[i] = getnext(b);
-		q.count[i]--;
-		q.nblocks--;
-		q.bytes -= b->size;
-		setnext(b, chain);
-		chain = b;
-		(*n)++;
-	}
-	if (*n == 0)
+	if ((run = q.head[i]) == NULL) {
 		q.misses++;
-	else
-		q.pool = p;
-	return chain;
+		return NULL;
+	}
+	q.pool = p;
+	len = runlen(run);
+	if (len <= max) {
+		q.head[i] = runnext(run);	/* the whole run, without a walk */
+		*n = (unsigned)len;
+	} else {
+		/* the first max blocks; the rest stays on top as a shorter run */
+		for (b = run, k = 1; k < max; k++)
+			b = getnext(b);
+		rest = getnext(b);
+		setnext(b, NULL);
+		setrun(rest, runnext(run), len - max);
+		q.head[i] = rest;
+		*n = max;
+	}
+	q.count[i] -= *n;
+	q.nblocks -= *n;
+	q.bytes -= (uintptr_t)*n * bsize;
+	return run;
 }
 
 /* See pool-impl.h.  Pool locked. */
 void
-quick_givel(Pool *p, Bhdr *chain, unsigned long hits, unsigned long puts)
+quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts)
 {
-	Bhdr *b, *n;
+	Bhdr *b, *next;
 	size_t i;
 
 	q.pool = p;
 	q.hits += hits;
 	q.puts += puts;
 	p->nfree += puts;
-	for (b = chain; b != NULL; b = n) {
-		n = getnext(b);
-		i = b->size / QUICKQ;
-		setnext(b, q.head[i]);
-		q.head[i] = b;
-		q.count[i]++;
-		q.nblocks++;
-		q.bytes += b->size;
+	if (run == NULL || n == 0)
+		return;
+	if (q.bytes + (uintptr_t)n * run->size > QUICKCAP) {
+		for (b = run; b != NULL; b = next) {
+			next = getnext(b);
+			poolunlistl(p, b);	/* over the cap: coalesced in the tree */
+		}
+		return;
 	}
+	if (n > RUNLENMAX) {
+		for (b = run; b != NULL; b = next) {
+			next = getnext(b);
+			pushl(b->size / QUICKQ, b);
+		}
+		return;
+	}
+	i = run->size / QUICKQ;
+	setrun(run, q.head[i], n);
+	q.head[i] = run;
+	q.count[i] += n;
+	q.nblocks += n;
+	q.bytes += (uintptr_t)n * run->size;
 }
 
 /* See internal.h. */
@@ -269,7 +349,11 @@ quick_alloc(Pool *p, size_t n)
 		p->unlock(p);
 		return NULL;
 	}
-	q.head[i] = getnext(b);
+	if (runlen(b) > 1) {
+		setrun(getnext(b), runnext(b), runlen(b) - 1);
+		q.head[i] = getnext(b);
+	} else
+		q.head[i] = runnext(b);
 	q.count[i]--;
 	q.nblocks--;
 	q.bytes -= b->size;
@@ -333,15 +417,75 @@ quick_recyclel(Pool *p, Bhdr *b)
 	return 1;
 }
 
+/* Check that b, reached through list i, is a listed block of its size. */
+static void
+checklinkl(Pool *p, Bhdr *b, size_t i)
+{
+	Arena *a;
+
+	a = arenaof(p, b);
+	if (a == NULL || ((uintptr_t)b & (ALIGNQ - 1)) != 0 || b->magic != QUICK_MAGIC)
+		panicblock(p, b, a, "bad quick list link");
+	if (b->size != (uintptr_t)i * QUICKQ)
+		panicblock(p, b, a, "quick block on the wrong list");
+}
+
+/*
+ * Check list i, its runs NWALK at a time: the run heads one after the
+ * other (each says how long its run is), then the blocks of those runs
+ * side by side, one step of each in turn.  Returns the blocks found.
+ */
+static unsigned long
+checklistl(Pool *p, size_t i)
+{
+	Bhdr *cur[NWALK], *r, *b;
+	unsigned long left[NWALK], n, len;
+	int k, j, going;
+
+	n = 0;
+	r = q.head[i];
+	while (r != NULL) {
+		for (k = 0; k < NWALK && r != NULL; k++) {
+			checklinkl(p, r, i);
+			len = runlen(r);
+			if (len == 0 || len > q.count[i] - n)
+				panicblock(p, r, arenaof(p, r), "quick list longer than its count");
+			n += len;
+			cur[k] = r;
+			left[k] = len;
+			r = runnext(r);
+		}
+		do {
+			going = 0;
+			for (j = 0; j < k; j++) {
+				if (left[j] == 0)
+					continue;
+				b = getnext(cur[j]);
+				if (--left[j] == 0) {
+					if (b != NULL)
+						panicblock(p, cur[j], arenaof(p, cur[j]),
+						    "quick list run longer than its length");
+					continue;
+				}
+				if (b == NULL)
+					panicblock(p, cur[j], arenaof(p, cur[j]),
+					    "quick list run shorter than its length");
+				checklinkl(p, b, i);
+				cur[j] = b;
+				going = 1;
+			}
+		} while (going);
+	}
+	return n;
+}
+
 /* See pool-impl.h.  Pool locked. */
 void
 quick_checkl(Pool *p, unsigned long walked)
 {
 	unsigned long n, total;
 	uintptr_t bytes;
-	Arena *a;
-	Bhdr *b;
-	int i;
+	size_t i;
 
 	if (q.pool != p) {
 		if (walked != 0) {
@@ -354,22 +498,13 @@ quick_checkl(Pool *p, unsigned long walked)
 	total = 0;
 	bytes = 0;
 	for (i = 0; i < NQUICK; i++) {
-		n = 0;
-		for (b = q.head[i]; b != NULL; b = getnext(b)) {
-			a = arenaof(p, b);
-			if (a == NULL || b->magic != QUICK_MAGIC)
-				panicblock(p, b, a, "bad quick list link");
-			if (b->size != (uintptr_t)i * QUICKQ)
-				panicblock(p, b, a, "quick block on the wrong list");
-			if (++n > q.count[i])
-				panicblock(p, b, a, "quick list longer than its count");
-			bytes += b->size;
-		}
+		n = checklistl(p, i);
 		if (n != q.count[i]) {
-			p->panic(p, "pool %s: quick list %d: %lu blocks, count says %lu\n", pname(p),
+			p->panic(p, "pool %s: quick list %zu: %lu blocks, count says %lu\n", pname(p),
 			    i * QUICKQ, n, q.count[i]);
 			abort();
 		}
+		bytes += (uintptr_t)n * i * QUICKQ;
 		total += n;
 	}
 	if (total != walked || total != q.nblocks || bytes != q.bytes) {

@@ -318,24 +318,19 @@ settlel(Pool *p, TCache *c)
 static void
 emptyl(Pool *p, TCache *c)
 {
-	Bhdr *chain, *b, *n;
 	int i;
 
 	c->pend = NULL;	/* checked with the rest */
 	for (i = 0; i < NBIN; i++)
 		checkbinl(p, c->head[i], -1);
-	chain = NULL;
 	for (i = 0; i < NBIN; i++) {
-		for (b = c->head[i]; b != NULL; b = n) {
-			n = getnext(b);
-			setnext(b, chain);
-			chain = b;
-		}
+		if (c->head[i] != NULL)
+			quick_givel(p, c->head[i], c->count[i], 0, 0);	/* the bin as one run */
 		c->head[i] = NULL;
 		c->count[i] = 0;
 	}
-	if (chain != NULL || c->hits != 0 || c->puts != 0)
-		quick_givel(p, chain, c->hits, c->puts);
+	if (c->hits != 0 || c->puts != 0)
+		quick_givel(p, NULL, 0, c->hits, c->puts);
 	c->bytes = 0;
 	c->hits = 0;
 	c->puts = 0;
@@ -602,7 +597,7 @@ slowfree(Pool *p, void *v, int inarena)
 	TCache *c;
 	Bhdr *b, *chain, *x;
 	Arena *a;
-	unsigned k;
+	unsigned k, moved;
 	size_t i;
 
 	if (!inarena || !quick_enabled(p) || (tc.pool != NULL && tc.pool != p)) {
@@ -626,24 +621,26 @@ slowfree(Pool *p, void *v, int inarena)
 	i = bsize / TCQ;
 	b->magic = QUICK_MAGIC;
 	if (c->count[i] >= bincap(bsize) || c->bytes + bsize > TCMAXBYTES) {
-		/* half the bin, or this block alone, onto the quick list */
+		/* the top half of the bin as one run, or this block alone, onto the quick list */
 		chain = NULL;
-		checkbinl(p, c->head[i], c->count[i] / 2);
-		for (k = c->count[i] / 2; k > 0; k--) {
-			x = c->head[i];
+		moved = c->count[i] / 2;
+		if (moved > 0) {
+			checkbinl(p, c->head[i], moved);
+			chain = c->head[i];
+			for (x = chain, k = 1; k < moved; k++)
+				x = getnext(x);
 			c->head[i] = getnext(x);
-			c->count[i]--;
-			c->bytes -= bsize;
-			setnext(x, chain);
-			chain = x;
+			setnext(x, NULL);
+			c->count[i] -= moved;
+			c->bytes -= moved * bsize;
 		}
 		if (c->bytes + bsize > TCMAXBYTES) {
 			setnext(b, chain);
-			quick_givel(p, b, 0, 1);
+			quick_givel(p, b, moved + 1, 0, 1);
 			p->unlock(p);
 			return 1;
 		}
-		quick_givel(p, chain, 0, 0);
+		quick_givel(p, chain, moved, 0, 0);
 	}
 	setnext(b, c->head[i]);
 	c->head[i] = b;

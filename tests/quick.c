@@ -4,11 +4,14 @@
  * checks listed blocks; a double free and an overflow are still caught;
  * large and aligned blocks bypass the lists; mallocsummary prints the
  * quick, tree and total lines; POOLDBG_FLAGS=paranoia (and noreuse) and
- * POOLDBG_QUICK=0 turn the lists off.  Runs itself again in a child for
- * what aborts or needs another environment.
+ * POOLDBG_QUICK=0 turn the lists off.  Blocks a thread left on the lists
+ * in runs come back, each once, and poolcheck finds a link of theirs
+ * broken after the free.  Runs itself again in a child for what aborts
+ * or needs another environment.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +26,44 @@
 
 #include "tap.h"
 
+enum {
+	NRUN	= 3000,		/* blocks a thread frees, in runs, onto the lists */
+	RUNSIZE	= 2000,	/* no other block of the test has its block size */
+};
+
 static const char *self;
+static void *freed[NRUN];
+
+/* A thread that frees NRUN blocks of RUNSIZE bytes; its end puts its cache on the lists. */
+static void *
+freer(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < NRUN; i++)
+		freed[i] = pooldbg_malloc(RUNSIZE);
+	for (i = 0; i < NRUN; i++)
+		pooldbg_free(freed[i]);
+	return NULL;
+}
+
+static void
+runfree(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, freer, NULL) != 0 || pthread_join(t, NULL) != 0)
+		tap_bail("pthread");
+}
+
+static int
+byaddr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 /* Run this program as "quick MODE" with env set; its output in buf; its wait status. */
 static int
@@ -79,6 +119,19 @@ child(const char *mode)
 
 	if (strcmp(mode, "same") == 0)
 		return same();
+	if (strcmp(mode, "cut") == 0 || strcmp(mode, "stray") == 0) {
+		uintptr_t **w;
+		int i;
+
+		runfree();
+		/* the link word is the malloc tag, two words before the pointer */
+		for (i = NRUN / 4; i < NRUN / 2; i += 2) {
+			w = (uintptr_t **)freed[i] - 2;
+			*w = strcmp(mode, "cut") == 0 ? NULL : (uintptr_t *)freed[i + 1] + 1;
+		}
+		poolcheck(pooldbg_mainmem);
+		return 0;
+	}
 	p = pooldbg_malloc(40);
 	if (strcmp(mode, "double") == 0) {
 		pooldbg_free(p);
@@ -138,6 +191,28 @@ main(int argc, char **argv)
 	ok(1, "large and aligned blocks went to the pool; poolcheck passes");
 	pooldbg_free(b);
 
+	runfree();
+	poolcheck(pooldbg_mainmem);
+	ok(1, "poolcheck passes with %d blocks a thread left on a quick list", NRUN);
+	{
+		static void *back[NRUN];
+
+		for (i = 0; i < NRUN; i++)
+			back[i] = pooldbg_malloc(RUNSIZE);
+		qsort(back, NRUN, sizeof back[0], byaddr);
+		qsort(freed, NRUN, sizeof freed[0], byaddr);
+		good = 1;
+		for (i = 0; i < NRUN; i++)
+			if (back[i] != freed[i] || (i > 0 && back[i] == back[i - 1]))
+				good = 0;
+		ok(good, "the %d blocks serve %d allocations of their size, each once", NRUN, NRUN);
+		memcpy(freed, back, sizeof back);
+	}
+	poolcheck(pooldbg_mainmem);
+	ok(1, "poolcheck passes once they are taken");
+	for (i = 0; i < NRUN; i++)
+		pooldbg_free(freed[i]);
+
 	st = rerun("same", NULL, NULL, buf, sizeof buf);
 	ok(WIFEXITED(st) && strncmp(buf, "1\n", 2) == 0 && strstr(buf, "pool main: quick: ") &&
 	    strstr(buf, "pool main: tree: ") && strstr(buf, "pool main: total: ") &&
@@ -157,6 +232,12 @@ main(int argc, char **argv)
 	st = rerun("overflow", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "mem user overflow"),
 	    "an overflow freed last is reported at exit, by the thread cache's check");
+	st = rerun("cut", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
+	    "poolcheck: a listed block's link cleared after the free");
+	st = rerun("stray", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "quick list"),
+	    "poolcheck: a listed block's link pointed into another block");
 	st = rerun("afterfree", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "pool main"),
 	    "a write after free over the tail is caught when the block leaves its list");
