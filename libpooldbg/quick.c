@@ -261,9 +261,10 @@ quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 		*n = (unsigned)len;
 	} else {
 		/* the first max blocks; the rest stays on top as a shorter run */
-		for (b = run, k = 1; k < max; k++)
+		for (b = run, k = 1; k < max && b != NULL; k++)
 			b = getnext(b);
-		rest = getnext(b);
+		if (b == NULL || (rest = getnext(b)) == NULL)
+			panicblock(p, run, arenaof(p, run), "quick list run shorter than its length");
 		setnext(b, NULL);
 		setrun(rest, runnext(run), len - max);
 		q.head[i] = rest;
@@ -350,6 +351,8 @@ quick_alloc(Pool *p, size_t n)
 		return NULL;
 	}
 	if (runlen(b) > 1) {
+		if (getnext(b) == NULL)
+			panicblock(p, b, arenaof(p, b), "quick list run shorter than its length");
 		setrun(getnext(b), runnext(b), runlen(b) - 1);
 		q.head[i] = getnext(b);
 	} else

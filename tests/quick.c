@@ -33,17 +33,19 @@ enum {
 
 static const char *self;
 static void *freed[NRUN];
+static int nrun = NRUN;
+static size_t runsize = RUNSIZE;
 
-/* A thread that frees NRUN blocks of RUNSIZE bytes; its end puts its cache on the lists. */
+/* A thread that frees nrun blocks of runsize bytes; its end puts its cache on the lists. */
 static void *
 freer(void *arg)
 {
 	int i;
 
 	(void)arg;
-	for (i = 0; i < NRUN; i++)
-		freed[i] = pooldbg_malloc(RUNSIZE);
-	for (i = 0; i < NRUN; i++)
+	for (i = 0; i < nrun; i++)
+		freed[i] = pooldbg_malloc(runsize);
+	for (i = 0; i < nrun; i++)
 		pooldbg_free(freed[i]);
 	return NULL;
 }
@@ -130,6 +132,18 @@ child(const char *mode)
 			*w = strcmp(mode, "cut") == 0 ? NULL : (uintptr_t *)freed[i + 1] + 1;
 		}
 		poolcheck(pooldbg_mainmem);
+		return 0;
+	}
+	if (strcmp(mode, "takecut") == 0) {
+		/*
+		 * 100 blocks, fewer than a thread cache's bin holds, go on the
+		 * list as one run when the thread ends; a refill takes part of it.
+		 */
+		nrun = 100;
+		runsize = 100;
+		runfree();
+		*((uintptr_t **)freed[80] - 2) = NULL;
+		pooldbg_free(pooldbg_malloc(100));
 		return 0;
 	}
 	p = pooldbg_malloc(40);
@@ -238,6 +252,9 @@ main(int argc, char **argv)
 	st = rerun("stray", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "quick list"),
 	    "poolcheck: a listed block's link pointed into another block");
+	st = rerun("takecut", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
+	    "a refill that meets a link cleared after the free is a panic, not a crash");
 	st = rerun("afterfree", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "pool main"),
 	    "a write after free over the tail is caught when the block leaves its list");
