@@ -190,7 +190,8 @@ void	quick_settail(Bhdr *b, uintptr_t dsize);
 Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n);
 /*
  * Put run, n QUICK_MAGIC blocks of one size linked through the first
- * data word and ending in NULL (or NULL and 0), back on their list, or
+ * data word and ending in NULL (or NULL and 0; n below 2^16, a run's
+ * length field: a thread cache's bin is far smaller), back on their list, or
  * into the free tree when the lists would hold more than their cap; and
  * count hits and puts made away from the lists (puts are frees:
  * p->nfree).  Pool locked.

@@ -23,9 +23,9 @@
  * next run (bits 0 to 47: the arenas lie below 2^48, as user space on
  * Linux does) and the run's length (bits 48 to 63).  A thread cache's
  * half bin goes on as one run and a refill takes one run off; a single
- * block joins the run on top while that is shorter than RUNMAX.  A
- * walk of the blocks themselves (poolcheck's, a flush's) follows several
- * runs side by side, so that their cache misses overlap.  A
+ * block joins the run on top while that is shorter than RUNMAX.
+ * poolcheck's walk of the blocks follows several runs side by side, so
+ * that their cache misses overlap.  A
  * free checks the block as poolfree does (and counts in p->nfree); the
  * tail and guard bytes are checked again when the block leaves its list,
  * so a write past the end made after the free is caught there.
@@ -62,7 +62,6 @@ enum {
 	NQUICK		= QUICKMAXBLOCK / QUICKQ + 1,
 	RUNSHIFT	= 48,			/* a run's length above its next run's address */
 	RUNMAX		= 64,			/* the longest run single blocks make */
-	RUNLENMAX	= 0xFFFF,		/* the longest run there is */
 	NWALK		= 16,			/* runs a check follows side by side */
 };
 
@@ -191,10 +190,8 @@ quick_enabled(const Pool *p)
 static Bhdr *
 detachl(void)
 {
-	Bhdr *chain, *b, *n;
+	Bhdr *chain, *b, *n, *r, *nr;
 	int i;
-
-	Bhdr *r, *nr;
 
 	chain = NULL;
 	for (i = 0; i < NQUICK; i++) {
@@ -293,13 +290,6 @@ quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long pu
 		for (b = run; b != NULL; b = next) {
 			next = getnext(b);
 			poolunlistl(p, b);	/* over the cap: coalesced in the tree */
-		}
-		return;
-	}
-	if (n > RUNLENMAX) {
-		for (b = run; b != NULL; b = next) {
-			next = getnext(b);
-			pushl(b->size / QUICKQ, b);
 		}
 		return;
 	}
