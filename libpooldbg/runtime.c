@@ -389,17 +389,20 @@ wholel(uint64_t key)
 }
 
 /*
- * Start loading key's set of the whole-stack cache, so that the miss
- * overlaps what an event does before it takes the lock.  No lock needed:
- * a prefetch of a stale table is harmless.
+ * The key of pcs[0..n-1], its set of the whole-stack cache starting to
+ * load, so that the miss overlaps what an event does before it takes the
+ * lock.  No lock needed: a prefetch of a stale table is harmless.
  */
-static inline void
-wholeprefetch(uint64_t key)
+static inline uint64_t
+keyload(const uintptr_t *pcs, int n)
 {
+	uint64_t key;
 	Whole *t;
 
+	key = stackkey(pcs, n);
 	if ((t = rt.wholes) != NULL)
 		__builtin_prefetch(&t[wholeset(key)]);
+	return key;
 }
 
 /*
@@ -574,8 +577,7 @@ event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid, cons
 	rt_inside++;
 	n = unwind_stack(pcs, rt.depth, from);
 	unwound = 1;
-	key = stackkey(pcs, n);
-	wholeprefetch(key);
+	key = keyload(pcs, n);
 	*time = rt_now();
 	*tid = rt_gettid();
 	if (seengen != rt.ringgen)
@@ -633,8 +635,7 @@ stackid(const RtFrom *from)
 	c = cacheget();
 	if ((id = samestack(pcs, n, c)) != 0)
 		return id;
-	key = stackkey(pcs, n);
-	wholeprefetch(key);
+	key = keyload(pcs, n);
 	nested = rt_lock();
 	if (rt_state == RT_LIVE)
 		id = internl(pcs, n, key, c);
@@ -855,8 +856,7 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, const
 	rt_inside++;
 	nd = unwind_stack(pcs, rt.depth, from);
 	unwound = 1;
-	key = stackkey(pcs, nd);
-	wholeprefetch(key);
+	key = keyload(pcs, nd);
 	if (seengen != rt.ringgen)
 		threadfirst();
 	c = cacheget();

@@ -212,7 +212,7 @@ void	rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, const RtF
 void	*rt_allocate(unsigned kind, size_t n, size_t size, size_t align);
 /* realloc/reallocarray for a shim with the checks of rt_release; records it. */
 void	*rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *from);
-/* At exit, before the scan: recycle the quarantine and check the whole pool (freed blocks included). */
+/* At exit, before the scan: check the whole pool, the quarantine's blocks where they lie. */
 void	quarantine_atexit(void);
 
 /* ---- runtime-guard.c ---------------------------------------------------- */
