@@ -155,9 +155,9 @@ unwind_init(void)
 	if (env == NULL || strcmp(env, "libunwind") != 0)
 		(void)cfi_init();
 	{
-		uintptr_t pcs[4];
+		void *buf[4];
 
-		(void)unwind_stack(pcs, 4, NULL);	/* libunwind's own set-up, now */
+		(void)backtracefn(buf, 4);	/* libunwind's own set-up, now, whichever walker serves */
 	}
 	return 0;
 }
