@@ -394,10 +394,10 @@ ruleat(uintptr_t at)
 	uint64_t codealign, len;
 	int64_t dataalign;
 	uintptr_t begin, range;
-	int fdeenc, version, raw;
+	int fdeenc, version, raw, zaug;
 	Cursor c;
 	State s, init;
-	uint32_t l32;
+	uint32_t l32, fdelen;
 
 	if (_dl_find_object((void *)at, &fo) != 0 || fo.dlfo_eh_frame == NULL)
 		return 0;
@@ -406,8 +406,8 @@ ruleat(uintptr_t at)
 		return 0;
 
 	/* the FDE's CIE */
-	memcpy(&l32, fde, 4);
-	if (l32 == 0 || l32 == 0xffffffff)
+	memcpy(&fdelen, fde, 4);
+	if (fdelen == 0 || fdelen == 0xffffffff)
 		return 0;
 	memcpy(&l32, fde + 4, 4);
 	cie = fde + 4 - l32;
@@ -430,7 +430,8 @@ ruleat(uintptr_t at)
 	if (raw != REG_RA)
 		return 0;
 	fdeenc = 0;	/* absptr */
-	if (aug[0] == 'z') {
+	zaug = aug[0] == 'z';
+	if (zaug) {
 		len = uleb(&c);
 		if (c.bad || (uint64_t)(c.end - c.p) < len)
 			return 0;
@@ -469,16 +470,15 @@ ruleat(uintptr_t at)
 	init = s;
 
 	/* the FDE: its range, then its instructions */
-	memcpy(&l32, fde, 4);
 	c.p = fde + 8;
-	c.end = fde + 4 + l32;
+	c.end = fde + 4 + fdelen;
 	c.bad = 0;
 	begin = encoded(&c, fdeenc, 0);
 	range = encoded(&c, fdeenc & 0x0f, 0);
 	if (c.bad || at < begin || at - begin >= range)
 		return 0;
-	if (cie[9] == 'z')	/* augmentation string right after version */
-		block(&c);
+	if (zaug)
+		block(&c);	/* the FDE's augmentation data */
 	if (run(&c, &s, &init, begin, at, codealign, dataalign) < 0)
 		return 0;
 
