@@ -191,12 +191,17 @@ Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n);
 /*
  * Put run, n QUICK_MAGIC blocks of one size linked through the first
  * data word and ending in NULL (or NULL and 0; n below 2^16, a run's
- * length field: a thread cache's bin is far smaller), back on their list, or
- * into the free tree when the lists would hold more than their cap; and
- * count hits and puts made away from the lists (puts are frees:
+ * length field: a thread cache's bin is far smaller), back on their list;
+ * and count hits and puts made away from the lists (puts are frees:
  * p->nfree).  Pool locked.
  */
 void	quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts);
+/*
+ * Every block on p's quick lists back into the free tree, coalesced
+ * there: what the pool does before it takes a new arena.  1 when there
+ * was one.  Pool locked.
+ */
+int	quick_spilll(Pool *p);
 
 /* tcache.c */
 /*

@@ -310,8 +310,9 @@ newarena(Pool *p, uintptr_t bsize)
 }
 
 /*
- * A block of at least bsize bytes out of the free tree, getting a new arena
- * when none fits, compacting once when that is refused.  The block is
+ * A block of at least bsize bytes out of the free tree, the quick lists'
+ * blocks put back in it first when none fits, then getting a new arena,
+ * compacting once when that is refused.  The block is
  * taken out of the tree and counted as allocated, but its header still says
  * FREE.  NULL with errno set when there is no memory.
  */
@@ -321,7 +322,9 @@ getblock(Pool *p, uintptr_t bsize, int cancompact)
 	Free *f;
 	int r;
 
-	if ((f = treetake(p, bsize)) == NULL) {
+	if ((f = treetake(p, bsize)) == NULL && quick_spilll(p))
+		f = treetake(p, bsize);
+	if (f == NULL) {
 		r = newarena(p, bsize);
 		if (r == ARENA_OK)
 			f = treetake(p, bsize);

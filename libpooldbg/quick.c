@@ -6,9 +6,10 @@
  * qmalloc's quickfit keeps them: a block freed by the malloc family goes
  * onto the list of its size instead of back into the free tree, and the
  * next request needing exactly that block size takes it from there.
- * Blocks on a list are never coalesced; together they are held under
- * QUICKCAP bytes, and they all go back to the tree when the pool runs out
- * of memory or quick lists are turned off.
+ * Blocks on a list are never coalesced; they all go back to the tree,
+ * and coalesce there, before the pool would take a new arena (so the
+ * lists never make it grow), when it runs out of memory, and when quick
+ * lists are turned off.
  *
  * A block on a quick list stays a block of its arena, with magic
  * QUICK_MAGIC (so poolfree, poolrealloc and poolmsize refuse it as a
@@ -67,7 +68,6 @@ enum {
 
 #define RUNADDR	(((uintptr_t)1 << RUNSHIFT) - 1)
 
-#define QUICKCAP	((uintptr_t)64 << 20)	/* bytes all the lists may hold */
 
 #define QUICK_BYPASS	(POOL_NOREUSE | POOL_PARANOIA | POOL_ANTAGONISM | POOL_LOGGING | \
 			    POOL_VERBOSITY | POOL_DEBUGGING)
@@ -214,6 +214,21 @@ detachl(void)
 	return chain;
 }
 
+/* See pool-impl.h.  Pool locked. */
+int
+quick_spilll(Pool *p)
+{
+	Bhdr *chain, *n;
+
+	if (q.pool != p || q.nblocks == 0)
+		return 0;
+	for (chain = detachl(); chain != NULL; chain = n) {
+		n = getnext(chain);
+		poolunlistl(p, chain);
+	}
+	return 1;
+}
+
 /* See internal.h. */
 void
 quick_flush(Pool *p)
@@ -277,7 +292,6 @@ quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 void
 quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts)
 {
-	Bhdr *b, *next;
 	size_t i;
 
 	q.pool = p;
@@ -286,13 +300,6 @@ quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long pu
 	p->nfree += puts;
 	if (run == NULL || n == 0)
 		return;
-	if (q.bytes + (uintptr_t)n * run->size > QUICKCAP) {
-		for (b = run; b != NULL; b = next) {
-			next = getnext(b);
-			poolunlistl(p, b);	/* over the cap: coalesced in the tree */
-		}
-		return;
-	}
 	i = run->size / QUICKQ;
 	setrun(run, q.head[i], n);
 	q.head[i] = run;
@@ -373,8 +380,7 @@ quick_free(Pool *p, void *v)
 	if (((uintptr_t)v & (ALIGNQ - 1)) != 0)
 		goto no;
 	b = (Bhdr *)v - 1;
-	if (b->magic != ALLOC_MAGIC || b->size > QUICKMAXBLOCK || b->size % QUICKQ != 0 ||
-	    q.bytes + b->size > QUICKCAP)
+	if (b->magic != ALLOC_MAGIC || b->size > QUICKMAXBLOCK || b->size % QUICKQ != 0)
 		goto no;	/* the pool judges and frees it */
 	checkblock(p, b, a);	/* as poolfree would: an overflow is reported at its free */
 	p->nfree++;
@@ -391,7 +397,7 @@ int
 quick_recyclel(Pool *p, Bhdr *b)
 {
 	if (!quick_enabled(p) || (q.pool != NULL && q.pool != p) || b->size > QUICKMAXBLOCK ||
-	    b->size % QUICKQ != 0 || q.bytes + b->size > QUICKCAP)
+	    b->size % QUICKQ != 0)
 		return 0;
 	/* no owner's bytes: a tail for a block used to its end, so no guard bytes to keep */
 	quick_settail(b, b->size - BLOCKOVERHEAD);

@@ -6,8 +6,9 @@
  * quick, tree and total lines; POOLDBG_FLAGS=paranoia (and noreuse) and
  * POOLDBG_QUICK=0 turn the lists off.  Blocks a thread left on the lists
  * in runs come back, each once, and poolcheck finds a link of theirs
- * broken after the free.  Runs itself again in a child for what aborts
- * or needs another environment.
+ * broken after the free.  Listed blocks go back to the tree, and
+ * coalesce there, before the pool would grow.  Runs itself again in a
+ * child for what aborts or needs another environment.
  */
 #include "config.h"
 
@@ -29,6 +30,8 @@
 enum {
 	NRUN	= 3000,		/* blocks a thread frees, in runs, onto the lists */
 	RUNSIZE	= 2000,	/* no other block of the test has its block size */
+	NSPILL	= 16384,	/* blocks of SPILLSIZE on the lists, 17 MB or so */
+	SPILLSIZE = 1000,
 };
 
 static const char *self;
@@ -114,6 +117,43 @@ same(void)
 	return 0;
 }
 
+/*
+ * "spill": NSPILL blocks freed, most onto the lists; then a block
+ * larger than any arena's room is asked for.  Prints "grew" or "same"
+ * (the pool's size), then "inside" or "outside" (whether the block lies
+ * where the freed ones were), then the summary.
+ */
+static int
+spill(void)
+{
+	static void *v[NSPILL];
+	uintptr_t lo, hi;
+	size_t before;
+	char *big;
+	int i;
+
+	lo = UINTPTR_MAX;
+	hi = 0;
+	for (i = 0; i < NSPILL; i++) {
+		v[i] = pooldbg_malloc(SPILLSIZE);
+		lo = (uintptr_t)v[i] < lo ? (uintptr_t)v[i] : lo;
+		hi = (uintptr_t)v[i] > hi ? (uintptr_t)v[i] : hi;
+	}
+	for (i = 0; i < NSPILL; i++)
+		pooldbg_free(v[i]);
+	before = pooldbg_mainmem->cursize;
+	big = pooldbg_malloc(12 << 20);
+	if (big == NULL)
+		return 1;
+	memset(big, 3, 12 << 20);
+	printf("%s\n%s\n", pooldbg_mainmem->cursize == before ? "same" : "grew",
+	    (uintptr_t)big >= lo && (uintptr_t)big < hi ? "inside" : "outside");
+	fflush(stdout);
+	poolcheck(pooldbg_mainmem);
+	pooldbg_mallocsummary();
+	return 0;
+}
+
 static int
 child(const char *mode)
 {
@@ -121,6 +161,8 @@ child(const char *mode)
 
 	if (strcmp(mode, "same") == 0)
 		return same();
+	if (strcmp(mode, "spill") == 0)
+		return spill();
 	if (strcmp(mode, "cut") == 0 || strcmp(mode, "stray") == 0) {
 		uintptr_t **w;
 		int i;
@@ -179,6 +221,32 @@ main(int argc, char **argv)
 	pooldbg_free(a);
 	b = pooldbg_malloc(100);
 	ok(a == b, "a freed small block serves the next request of its size");
+	/*
+	 * While the lists are still all but empty: a growth of the pool
+	 * would send the blocks listed before back to the tree, to be handed
+	 * out among the thread's.
+	 */
+	runfree();
+	poolcheck(pooldbg_mainmem);
+	ok(1, "poolcheck passes with %d blocks a thread left on a quick list", NRUN);
+	{
+		static void *back[NRUN];
+
+		for (i = 0; i < NRUN; i++)
+			back[i] = pooldbg_malloc(RUNSIZE);
+		qsort(back, NRUN, sizeof back[0], byaddr);
+		qsort(freed, NRUN, sizeof freed[0], byaddr);
+		good = 1;
+		for (i = 0; i < NRUN; i++)
+			if (back[i] != freed[i] || (i > 0 && back[i] == back[i - 1]))
+				good = 0;
+		ok(good, "the %d blocks serve %d allocations of their size, each once", NRUN, NRUN);
+		memcpy(freed, back, sizeof back);
+	}
+	poolcheck(pooldbg_mainmem);
+	ok(1, "poolcheck passes once they are taken");
+	for (i = 0; i < NRUN; i++)
+		pooldbg_free(freed[i]);
 	poolcheck(pooldbg_mainmem);
 	for (i = 0; i < 100; i++)
 		v[i] = pooldbg_malloc((size_t)(8 + 16 * i));
@@ -204,28 +272,6 @@ main(int argc, char **argv)
 	poolcheck(pooldbg_mainmem);
 	ok(1, "large and aligned blocks went to the pool; poolcheck passes");
 	pooldbg_free(b);
-
-	runfree();
-	poolcheck(pooldbg_mainmem);
-	ok(1, "poolcheck passes with %d blocks a thread left on a quick list", NRUN);
-	{
-		static void *back[NRUN];
-
-		for (i = 0; i < NRUN; i++)
-			back[i] = pooldbg_malloc(RUNSIZE);
-		qsort(back, NRUN, sizeof back[0], byaddr);
-		qsort(freed, NRUN, sizeof freed[0], byaddr);
-		good = 1;
-		for (i = 0; i < NRUN; i++)
-			if (back[i] != freed[i] || (i > 0 && back[i] == back[i - 1]))
-				good = 0;
-		ok(good, "the %d blocks serve %d allocations of their size, each once", NRUN, NRUN);
-		memcpy(freed, back, sizeof back);
-	}
-	poolcheck(pooldbg_mainmem);
-	ok(1, "poolcheck passes once they are taken");
-	for (i = 0; i < NRUN; i++)
-		pooldbg_free(freed[i]);
 
 	st = rerun("same", NULL, NULL, buf, sizeof buf);
 	ok(WIFEXITED(st) && strncmp(buf, "1\n", 2) == 0 && strstr(buf, "pool main: quick: ") &&
@@ -255,6 +301,10 @@ main(int argc, char **argv)
 	st = rerun("takecut", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
 	    "a refill that meets a link cleared after the free is a panic, not a crash");
+	st = rerun("spill", NULL, NULL, buf, sizeof buf);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strncmp(buf, "same\ninside\n", 12) == 0 &&
+	    strstr(buf, " 1 flushes") != NULL,
+	    "17 MB of listed blocks go back to the tree and serve 12 MB before the pool grows");
 	st = rerun("afterfree", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && strstr(buf, "pool main"),
 	    "a write after free over the tail is caught when the block leaves its list");
