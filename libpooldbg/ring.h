@@ -31,7 +31,12 @@
 
 #define RING_MAGIC	"PDBGRNG1"	/* 8 bytes, no NUL */
 #define RING_HDRSIZE	4096
-#define RING_DEFSIZE	((size_t)8 << 20)	/* data area, bytes */
+/*
+ * Data area, bytes: room for about a million events, so that the
+ * recorder's pauses (a commit, a table that grows) pass without the
+ * writers waiting.  Only the pages written to are ever memory.
+ */
+#define RING_DEFSIZE	((size_t)32 << 20)
 
 enum {	/* RingHdr.state */
 	RING_LIVE	= 1,	/* the writer may still append */
