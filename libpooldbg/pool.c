@@ -310,11 +310,12 @@ newarena(Pool *p, uintptr_t bsize)
 }
 
 /*
- * A block of at least bsize bytes out of the free tree, the quick lists'
- * blocks put back in it first when none fits, then getting a new arena,
- * compacting once when that is refused.  The block is
- * taken out of the tree and counted as allocated, but its header still says
- * FREE.  NULL with errno set when there is no memory.
+ * A block of at least bsize bytes out of the free tree: when none fits,
+ * the quick lists' blocks are put back in it and it is asked again, then
+ * a new arena is taken, and compaction is tried once when that is
+ * refused.  The block is taken out of the tree and counted as allocated,
+ * but its header still says FREE.  NULL with errno set when there is no
+ * memory.
  */
 static Bhdr *
 getblock(Pool *p, uintptr_t bsize, int cancompact)

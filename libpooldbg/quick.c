@@ -26,8 +26,9 @@
  * half bin goes on as one run and a refill takes one run off; a single
  * block joins the run on top while that is shorter than RUNMAX.
  * poolcheck's walk of the blocks follows several runs side by side, so
- * that their cache misses overlap.  A
- * free checks the block as poolfree does (and counts in p->nfree); the
+ * that their cache misses overlap.
+ *
+ * A free checks the block as poolfree does (and counts in p->nfree); the
  * tail and guard bytes are checked again when the block leaves its list,
  * so a write past the end made after the free is caught there.
  * poolcheck walks and checks such blocks with the allocated ones and then
@@ -67,7 +68,6 @@ enum {
 };
 
 #define RUNADDR	(((uintptr_t)1 << RUNSHIFT) - 1)
-
 
 #define QUICK_BYPASS	(POOL_NOREUSE | POOL_PARANOIA | POOL_ANTAGONISM | POOL_LOGGING | \
 			    POOL_VERBOSITY | POOL_DEBUGGING)

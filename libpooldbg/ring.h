@@ -32,9 +32,9 @@
 #define RING_MAGIC	"PDBGRNG1"	/* 8 bytes, no NUL */
 #define RING_HDRSIZE	4096
 /*
- * Data area, bytes: room for about a million events, so that the
- * recorder's pauses (a commit, a table that grows) pass without the
- * writers waiting.  Only the pages written to are ever memory.
+ * Data area, bytes: room for some 600k events (48 to 56 bytes each), so
+ * that the recorder's pauses (a commit, a table that grows) pass without
+ * the writers waiting.  Only the pages written to are ever memory.
  */
 #define RING_DEFSIZE	((size_t)32 << 20)
 
