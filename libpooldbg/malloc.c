@@ -431,8 +431,19 @@ regionalloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-#ifdef MADV_HUGEPAGE
-	(void)madvise(a, len, MADV_HUGEPAGE);	/* fewer TLB misses over a large heap; a hint only */
+#ifdef MADV_POPULATE_WRITE
+	/*
+	 * A heap past its first mapping is growing a MINARENA at a time, and
+	 * the pool will write to all of it soon: fault its pages in with one
+	 * call instead of one trap each.  Not the first mapping (a small
+	 * program never needs all of it), not a larger one (a big block may
+	 * be touched sparsely).  Small pages, not huge: a huge page is a
+	 * gamble where free memory is handed back to a hypervisor, whose
+	 * first touch of it can cost more than the TLB misses it saves.
+	 * A hint only; a kernel without it says EINVAL.
+	 */
+	if (mm.rhi != NULL && len == MINARENA)
+		(void)madvise(a, len, MADV_POPULATE_WRITE);
 #endif
 	if (mm.rhi != NULL && a == mm.rhi) {
 		mm.rhi += len;
