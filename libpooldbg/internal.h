@@ -237,6 +237,8 @@ void	poolrecycle(struct Pool *p, void *b);
 
 /* ---- pool-walk.c -------------------------------------------------------- */
 
+enum { POOLWALK_MINBLOCK = 64 };	/* no block of any pool is smaller */
+
 /* One allocated block of a pool, as the walk finds it. */
 typedef struct PoolWalkBlock PoolWalkBlock;
 struct PoolWalkBlock {
@@ -252,8 +254,9 @@ struct PoolWalkBlock {
  * each arena, then block(arg, b) for each of its allocated blocks in
  * address order.  A callback returning nonzero ends the walk, and its
  * value is returned; else 0, or -1 when a block cannot be stepped over
- * (a damaged pool: the walk stops there).  Pool locked by the caller;
- * never allocates, never calls the pool's callbacks.
+ * (a damaged pool: the walk stops there).  With block NULL only the
+ * arenas are visited, and their blocks neither read nor checked.  Pool
+ * locked by the caller; never allocates, never calls the pool's callbacks.
  */
 int	poolwalkl(struct Pool *p, int (*arena)(void *arg, uintptr_t base, uintptr_t size),
 	    int (*block)(void *arg, const PoolWalkBlock *b), void *arg);

@@ -16,6 +16,8 @@
 
 #include "pool-impl.h"
 
+_Static_assert((size_t)POOLWALK_MINBLOCK == (size_t)MINBLOCKSIZE, "POOLWALK_MINBLOCK is the pool's smallest block");
+
 /* Whether b, in arena a, has a size the walk can step over. */
 static int
 steppable(Bhdr *b, Arena *a)
@@ -65,11 +67,13 @@ poolwalkl(Pool *p, int (*arena)(void *, uintptr_t, uintptr_t),
 	for (a = p->arenalist; a != NULL; a = a->up) {
 		if (arena != NULL && (r = arena(arg, (uintptr_t)a, a->asize)) != 0)
 			return r;
+		if (block == NULL)
+			continue;
 		end = A2TB(a);
 		for (b = A2B(a); b < end; b = B2NB(b)) {
 			if (!steppable(b, a))
 				return -1;
-			if (b->magic != ALLOC_MAGIC || block == NULL)
+			if (b->magic != ALLOC_MAGIC)
 				continue;
 			describe(b, &w);
 			if ((r = block(arg, &w)) != 0)

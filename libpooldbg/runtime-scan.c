@@ -7,12 +7,15 @@
  * The caller holds the ring lock, then the pool lock (that order: the
  * ring lock is held around poolrealloc).  The scan:
  *
- *  1. walks the pool (pool-walk.c) once to count its blocks and arenas,
- *     maps one work area for them, and walks again to fill it: each
+ *  1. maps one work area with room for as many blocks as the arenas
+ *     could hold (reserved, not committed: only what is filled costs
+ *     memory), and walks the pool (pool-walk.c) once to fill it: each
  *     block's user pointer (the pool's pointer, past any ALIGN_MAGIC
- *     words, plus malloc.c's two tag words) and user size, in address
- *     order, so a word is looked up with a range test, a bucket of the
- *     range (below) and a binary search among the few blocks it spans;
+ *     words, plus malloc.c's two tag words), user size, and pool block,
+ *     in address order, so a word is looked up with a range test, a
+ *     bucket of the range (below) and a binary search among the few
+ *     blocks it spans; the records of step 5 come from the work area,
+ *     not from another walk;
  *  2. stops every other thread (runtime-stop.c);
  *  3. reads /proc/self/maps and scans the roots (below), word by aligned
  *     word, then the blocks reached, through an explicit mark stack;
@@ -95,6 +98,7 @@ enum {
 	TAGBYTES	= 2 * sizeof(uintptr_t),	/* malloc.c's tag words before the user pointer */
 	WORD		= sizeof(uintptr_t),
 	PENDING		= 0x80,		/* Work.state: on the mark stack */
+	NOTAG		= 0x40,		/* Work.state: too small for malloc.c's tags */
 	UNREACHED	= 0,		/* Work.state before the cliques; else a CLASS_* */
 	MAXEXTRA	= 16,		/* excluded ranges besides the arenas */
 	MAXPOINTS	= 2 * 4096 + 8,	/* stack points */
@@ -119,7 +123,9 @@ struct Work {
 	size_t	n;		/* blocks */
 	uintptr_t *ptr;		/* user pointers, ascending */
 	uintptr_t *size;	/* user sizes */
-	uint8_t	*state;		/* UNREACHED or CLASS_*, | PENDING */
+	uintptr_t *block;	/* pool blocks (their headers) */
+	uintptr_t *bsize;	/* their whole sizes */
+	uint8_t	*state;		/* UNREACHED or CLASS_*, | PENDING, | NOTAG */
 	uint32_t *stack;	/* the mark stack, room for n */
 	size_t	top;
 	uintptr_t lo, hi;	/* every user range lies in [lo, hi) */
@@ -129,7 +135,9 @@ struct Work {
 	uintptr_t ldlo, ldhi;	/* the dynamic linker's text: its blocks are roots */
 	Range	*excl;		/* excluded from the roots: arenas, then the extra ranges; sorted */
 	size_t	nexcl, narenas, capexcl;
-	size_t	fill;		/* blocks or arenas filled by the second walk */
+	size_t	cap;		/* blocks the work area has room for */
+	uintptr_t heapbytes;	/* the arenas' sizes, summed */
+	size_t	fill;		/* blocks filled by the walk */
 	char	*maps;		/* /proc/self/maps */
 	size_t	mapslen, mapscap;
 	int	pagemap;	/* /proc/self/pagemap, or -1 */
@@ -149,8 +157,8 @@ countarena(void *arg, uintptr_t base, uintptr_t size)
 {
 	(void)arg;
 	(void)base;
-	(void)size;
 	w.narenas++;
+	w.heapbytes += size;
 	return 0;
 }
 
@@ -189,11 +197,15 @@ fillblock(void *arg, const PoolWalkBlock *b)
 	uintptr_t tag;
 
 	(void)arg;
-	if (w.fill >= w.n)
+	if (w.fill >= w.cap)
 		return 1;
 	userof(b, &w.ptr[w.fill], &w.size[w.fill]);
+	w.block[w.fill] = b->block;
+	w.bsize[w.fill] = b->bsize;
 	w.state[w.fill] = UNREACHED;
-	if (b->dsize >= TAGBYTES) {
+	if (b->dsize < TAGBYTES)
+		w.state[w.fill] = NOTAG;
+	else {
 		tag = ((const uintptr_t *)w.ptr[w.fill])[-2];
 		if ((tag >= w.ldlo && tag < w.ldhi) ||
 		    (live_marked((const void *)w.ptr[w.fill]) && (tag & LIVE_LOADER))) {
@@ -240,41 +252,66 @@ mkindex(void)
 	}
 }
 
-/* Count, map the work area, fill it.  Pool locked.  0, or -1 (damaged pool, no memory). */
+/* Map the work area with room for cap blocks: 0, or -1. */
 static int
-collect(void)
+maparea(size_t cap)
 {
 	size_t len, off;
 	char *a;
 
-	w.n = w.narenas = 0;
-	if (poolwalkl(pooldbg_mainmem, countarena, countblock, NULL) != 0)
-		return -1;
-	w.capexcl = w.narenas + MAXEXTRA;
-	len = w.n * (2 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + w.capexcl * sizeof(Range) +
-	    (BUCKETS * w.n + 2) * sizeof(uint32_t) + 64;
-	w.arealen = roundpage(len);
-	a = mmap(NULL, w.arealen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	if (cap > UINT32_MAX / (BUCKETS + 1))
+		return -1;	/* the mark stack and the index hold 32-bit numbers */
+	len = cap * (4 * sizeof(uintptr_t) + sizeof(uint32_t) + 1) + w.capexcl * sizeof(Range) +
+	    (BUCKETS * cap + 2) * sizeof(uint32_t) + 64;
+	len = roundpage(len);
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 	    -1, 0);
 	if (a == MAP_FAILED)
 		return -1;
 	w.area = a;
+	w.arealen = len;
+	w.cap = cap;
 	off = 0;
 	w.ptr = (uintptr_t *)(a + off);
-	off += w.n * sizeof(uintptr_t);
+	off += cap * sizeof(uintptr_t);
 	w.size = (uintptr_t *)(a + off);
-	off += w.n * sizeof(uintptr_t);
+	off += cap * sizeof(uintptr_t);
+	w.block = (uintptr_t *)(a + off);
+	off += cap * sizeof(uintptr_t);
+	w.bsize = (uintptr_t *)(a + off);
+	off += cap * sizeof(uintptr_t);
 	w.excl = (Range *)(a + off);
 	off += w.capexcl * sizeof(Range);
 	w.stack = (uint32_t *)(a + off);
-	off += w.n * sizeof(uint32_t);
+	off += cap * sizeof(uint32_t);
 	w.first = (uint32_t *)(a + off);
-	off += (BUCKETS * w.n + 2) * sizeof(uint32_t);
+	off += (BUCKETS * cap + 2) * sizeof(uint32_t);
 	w.state = (uint8_t *)(a + off);
-	w.top = w.fill = w.nexcl = 0;
-	if (poolwalkl(pooldbg_mainmem, fillarena, fillblock, NULL) != 0 || w.fill != w.n ||
-	    w.nexcl != w.narenas)
+	return 0;
+}
+
+/*
+ * Map the work area and fill it.  Pool locked.  0, or -1 (damaged pool,
+ * no memory).  The arenas bound the number of blocks; where even the
+ * reservation of that many is refused (a strict overcommit policy), the
+ * blocks are counted first and just enough is mapped.
+ */
+static int
+collect(void)
+{
+	w.n = w.narenas = 0;
+	w.heapbytes = 0;
+	if (poolwalkl(pooldbg_mainmem, countarena, NULL, NULL) != 0)
 		return -1;
+	w.capexcl = w.narenas + MAXEXTRA;
+	if (maparea(w.heapbytes / POOLWALK_MINBLOCK) < 0) {
+		if (poolwalkl(pooldbg_mainmem, NULL, countblock, NULL) != 0 || maparea(w.n) < 0)
+			return -1;
+	}
+	w.top = w.fill = w.nexcl = 0;
+	if (poolwalkl(pooldbg_mainmem, fillarena, fillblock, NULL) != 0 || w.nexcl != w.narenas)
+		return -1;
+	w.n = w.fill;
 	w.lo = w.n > 0 ? w.ptr[0] : 0;
 	w.hi = w.n > 0 ? w.ptr[w.n - 1] + (w.size[w.n - 1] > 0 ? w.size[w.n - 1] : 1) : 0;
 	mkindex();
@@ -317,10 +354,10 @@ push(size_t i)
 static inline void
 setstate(size_t i, uint8_t s)
 {
-	w.state[i] = (uint8_t)((w.state[i] & PENDING) | s);
+	w.state[i] = (uint8_t)((w.state[i] & (PENDING | NOTAG)) | s);
 }
 
-#define STATE(i)	(w.state[i] & ~PENDING)
+#define STATE(i)	(w.state[i] & ~(PENDING | NOTAG))
 
 /* A word found in a root (definite 1) or in a reached block. */
 static inline void
@@ -660,7 +697,6 @@ scanroots(void)
 
 typedef struct Emit Emit;
 struct Emit {
-	size_t	i;
 	uint64_t blocks[5], bytes[5];
 };
 
@@ -679,18 +715,19 @@ emitarena(void *arg, uintptr_t base, uintptr_t size)
 	return 0;
 }
 
-static int
-emitblock(void *arg, const PoolWalkBlock *b)
+/* Block i's REC_LIVE. */
+static void
+emitblock(Emit *e, size_t i)
 {
-	Emit *e = arg;
 	uintptr_t ptr, size;
 	RecLive l;
 	unsigned cls;
+	int tagged;
 
-	if (e->i >= w.n)
-		return 1;
-	userof(b, &ptr, &size);
-	cls = STATE(e->i);
+	ptr = w.ptr[i];
+	size = w.size[i];
+	tagged = !(w.state[i] & NOTAG);
+	cls = STATE(i);
 	if (cls == UNREACHED || cls > CLASS_DEFINITE)
 		cls = CLASS_DEFINITE;
 	memset(&l, 0, sizeof l);
@@ -698,15 +735,15 @@ emitblock(void *arg, const PoolWalkBlock *b)
 	l.h.len = sizeof l;
 	l.ptr = ptr;
 	l.size = size;
-	l.block = b->block;
-	l.bsize = b->bsize;
-	l.tag = b->dsize >= TAGBYTES ? ((const uintptr_t *)ptr)[-2] : 0;
-	if (b->dsize >= TAGBYTES && live_marked((const void *)ptr))
+	l.block = w.block[i];
+	l.bsize = w.bsize[i];
+	l.tag = tagged ? ((const uintptr_t *)ptr)[-2] : 0;
+	if (tagged && live_marked((const void *)ptr))
 		l.tag = 0;	/* leaks mode's marks: the recorder takes the stack's innermost pc */
 	l.cls = (uint8_t)cls;
 	l.previewlen = (uint8_t)(size < PREVIEW ? size : PREVIEW);
 	memcpy(l.preview, (const void *)ptr, l.previewlen);
-	if (live_on && (b->dsize >= TAGBYTES || !live_leaks)) {
+	if (live_on && (tagged || !live_leaks)) {
 		unsigned call;
 
 		if (live_get(ptr, &l.stack, &call, &l.seq)) {
@@ -717,8 +754,6 @@ emitblock(void *arg, const PoolWalkBlock *b)
 	rt_putl(&l, sizeof l);
 	e->blocks[cls]++;
 	e->bytes[cls] += size;
-	e->i++;
-	return 0;
 }
 
 /* ---- the scan ------------------------------------------------------------ */
@@ -793,7 +828,9 @@ scanwork(unsigned why, uint32_t snapshot, uintptr_t isp)
 
 	rt_putl(&sc, sizeof sc);
 	memset(&em, 0, sizeof em);
-	(void)poolwalkl(pooldbg_mainmem, emitarena, emitblock, &em);
+	(void)poolwalkl(pooldbg_mainmem, emitarena, NULL, NULL);
+	for (i = 0; i < w.n; i++)
+		emitblock(&em, i);
 	stop_release(&ss);
 
 	memset(&end, 0, sizeof end);

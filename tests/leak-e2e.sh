@@ -57,6 +57,7 @@ run memalign
 run strdup
 run dlclose "$leaks/dlclose-lib.so"
 run clean
+run tight
 
 # the text report names the functions and files that allocated
 "$leak" "$tmp/direct.db" >"$tmp/direct.txt" 2>&1

@@ -162,5 +162,6 @@ corpus memalign
 corpus strdup
 corpus mappings
 corpus clean
+corpus tight
 
 echo "1..$n"
