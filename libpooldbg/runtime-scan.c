@@ -126,7 +126,7 @@ struct Work {
 	uintptr_t *block;	/* pool blocks (their headers) */
 	uintptr_t *bsize;	/* their whole sizes */
 	uint8_t	*state;		/* UNREACHED or CLASS_*, | PENDING, | NOTAG */
-	uint32_t *stack;	/* the mark stack, room for n */
+	uint32_t *stack;	/* the mark stack, room for cap */
 	size_t	top;
 	uintptr_t lo, hi;	/* every user range lies in [lo, hi) */
 	uint32_t *first;	/* per bucket of [lo, hi): the blocks that start below it */
@@ -293,8 +293,9 @@ maparea(size_t cap)
 /*
  * Map the work area and fill it.  Pool locked.  0, or -1 (damaged pool,
  * no memory).  The arenas bound the number of blocks; where even the
- * reservation of that many is refused (a strict overcommit policy), the
- * blocks are counted first and just enough is mapped.
+ * reservation of that many is refused (a strict overcommit policy, an
+ * address-space limit), the blocks are counted first and just enough is
+ * mapped.
  */
 static int
 collect(void)
