@@ -7,7 +7,9 @@
  * thread than their maker are fine; a double free of a cached block, an
  * overflow and a write after free are still caught; a fork while other
  * threads hold cached blocks leaves the child a sound pool; the bypass
- * rules turn the caches off.  Runs itself again in a child for what aborts.
+ * rules turn the caches off; a thread alone gets its blocks in the order
+ * it asks for them, and a thread beside others gets a few of one size
+ * carved together.  Runs itself again in a child for what aborts.
  */
 #include "config.h"
 
@@ -148,6 +150,48 @@ ownpanic(Pool *p, const char *fmt, ...)
 	_exit(3);
 }
 
+/* A second thread with a cache of its own, alive until stop is set. */
+static void *
+holder(void *arg)
+{
+	(void)arg;
+	pooldbg_free(pooldbg_malloc(40));
+	while (!atomic_load(&stop))
+		usleep(1000);
+	return NULL;
+}
+
+/*
+ * NPAIR allocations of 40 bytes, each followed by one of 200, with no
+ * blocks of either size cached: prints "ascending" when every block lies
+ * above the one before (blocks taken in the order asked for), and the
+ * span of the 40-byte blocks.
+ */
+enum { NPAIR = 16 };
+
+static void
+pairs(void)
+{
+	char *a[NPAIR], *b[NPAIR], *prev, *lo, *hi;
+	int i, up;
+
+	up = 1;
+	prev = NULL;
+	lo = hi = NULL;
+	for (i = 0; i < NPAIR; i++) {
+		a[i] = pooldbg_malloc(40);
+		b[i] = pooldbg_malloc(200);
+		if (prev != NULL && (a[i] < prev || b[i] < a[i]))
+			up = 0;
+		prev = b[i];
+		if (lo == NULL || a[i] < lo)
+			lo = a[i];
+		if (hi == NULL || a[i] > hi)
+			hi = a[i];
+	}
+	printf("%s span %ld\n", up ? "ascending" : "not ascending", (long)(hi - lo));
+}
+
 static int
 child(const char *mode)
 {
@@ -163,6 +207,19 @@ child(const char *mode)
 		printf("%d\n", p == q);
 		fflush(stdout);
 		pooldbg_mallocsummary();
+		return 0;
+	}
+	if (strcmp(mode, "alone") == 0) {
+		pairs();
+		return 0;
+	}
+	if (strcmp(mode, "shared") == 0) {
+		atomic_store(&stop, 0);
+		pthread_create(&t[0], NULL, holder, NULL);
+		usleep(20000);
+		pairs();
+		atomic_store(&stop, 1);
+		pthread_join(t[0], NULL);
 		return 0;
 	}
 	if (strcmp(mode, "fork") == 0) {
@@ -217,7 +274,7 @@ main(int argc, char **argv)
 {
 	pthread_t t[NTHREADS];
 	void *v[64], *r;
-	char buf[8192];
+	char buf[8192], *s;
 	unsigned long nfree;
 	long bad;
 	int i, st, checks;
@@ -264,6 +321,16 @@ main(int argc, char **argv)
 	pooldbg_free(v[0]);
 	poolcheck(pooldbg_mainmem);
 	ok(1, "blocks freed by another thread than their maker; poolcheck passes");
+
+	st = rerun("alone", NULL, NULL, buf, sizeof buf);
+	ok(WIFEXITED(st) && strncmp(buf, "ascending ", 10) == 0,
+	    "a thread alone gets its blocks in the order it asks for them, sizes mixed");
+	st = rerun("shared", NULL, NULL, buf, sizeof buf);
+	bad = -1;
+	if (WIFEXITED(st) && (s = strstr(buf, "span ")) != NULL)
+		bad = strtol(s + 5, NULL, 10);
+	ok(bad >= 0 && bad < NPAIR * 128,
+	    "beside another thread with a cache, blocks of one size lie together (span %ld)", bad);
 
 	st = rerun("fork", NULL, NULL, buf, sizeof buf);
 	ok(WIFEXITED(st) && strstr(buf, "child 0") != NULL && strstr(buf, "pool main: quick:"),
