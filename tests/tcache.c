@@ -34,6 +34,7 @@ enum { NTHREADS = 3, NLIVE = 500 };
 
 static const char *self;
 static atomic_int stop;
+static atomic_int holding;	/* holder's cache is registered */
 
 /* Run this program as "tcache MODE" with var=val set; its output in buf; its wait status. */
 static int
@@ -156,6 +157,7 @@ holder(void *arg)
 {
 	(void)arg;
 	pooldbg_free(pooldbg_malloc(40));
+	atomic_store(&holding, 1);
 	while (!atomic_load(&stop))
 		usleep(1000);
 	return NULL;
@@ -216,7 +218,8 @@ child(const char *mode)
 	if (strcmp(mode, "shared") == 0) {
 		atomic_store(&stop, 0);
 		pthread_create(&t[0], NULL, holder, NULL);
-		usleep(20000);
+		while (!atomic_load(&holding))
+			usleep(1000);
 		pairs();
 		atomic_store(&stop, 1);
 		pthread_join(t[0], NULL);
