@@ -885,6 +885,23 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, const
 	return v;
 }
 
+/*
+ * Whether the block at ptr, made by pending event i, is given back by a
+ * later one (a free, or a reallocation of it).  Leaks mode keeps its marks
+ * in a block's tag words, and a block freed since is no longer the
+ * program's to mark: its first words are the free lists' link.
+ */
+static int
+pendfreed(int i, uintptr_t ptr)
+{
+	int j;
+
+	for (j = i + 1; j < npend; j++)
+		if (pend[j].type != REC_ALLOC && pend[j].ptr == ptr)
+			return 1;
+	return 0;
+}
+
 /* Write the events kept before initialisation, each with its caller as the stack.  Lock held. */
 static void
 pendflushl(void)
@@ -906,10 +923,11 @@ pendflushl(void)
 			if (e->type != REC_ALLOC && !live_del((void *)(uintptr_t)e->ptr, NULL, NULL, NULL) &&
 			    e->type == REC_FREE)
 				continue;
-			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size))
+			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size) &&
+			    !(live_leaks && pendfreed(i, e->newptr)))
 				live_add((void *)(uintptr_t)e->newptr, triegetl(0, e->pc), e->kind, e->size);
 			if (e->type == REC_ALLOC) {
-				if (e->ptr == 0 || !live_sample(e->size))
+				if (e->ptr == 0 || !live_sample(e->size) || (live_leaks && pendfreed(i, e->ptr)))
 					continue;
 				live_add((void *)(uintptr_t)e->ptr, triegetl(0, e->pc), e->kind, e->size);
 			}

@@ -56,6 +56,7 @@ run cxx
 run memalign
 run strdup
 run dlclose "$leaks/dlclose-lib.so"
+run early
 run clean
 run tight
 

@@ -65,7 +65,7 @@ both() {
 	fi
 }
 
-for p in direct list cycle interior realloc fork cxx memalign strdup clean reachable tight; do
+for p in direct list cycle interior realloc fork cxx memalign strdup clean reachable tight early; do
 	both "$p" "$leaks/$p"
 done
 both dlclose "$leaks/dlclose" "$leaks/dlclose-lib.so"

@@ -156,6 +156,7 @@ corpus interior
 corpus reachable
 corpus realloc
 corpus dlclose "$leaks/dlclose-lib.so"
+corpus early
 corpus fork
 corpus cxx
 corpus memalign
