@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/real-programs.sh -- programs from Debian under `pooldbg run`: each
 # must print the same bytes and end with the same status as a native run,
-# and leave a trace whose events are there and whose processes ended.
+# and leave a trace whose events are there and whose processes ended; and
+# print and end the same again under --mode=leaks.
 # A program that is not installed is skipped, not failed.
 #
 # Runs from the build tree: $POOLDBG (the recorder) and $POOLDBG_PRELOAD
@@ -74,6 +75,13 @@ compare() {
 	events=$(sqlite3 "$work/t.db" "select count(*) from events" 2>/dev/null || echo 0)
 	[ "${events:-0}" -gt 0 ]
 	ok $? "$name: the trace holds its heap events ($events)"
+	rm -f "$work/l.db" "$work/out.txt"
+	(cd "$work" && "$POOLDBG" run --mode=leaks -o "$work/l.db" -- sh -c "$cmd") \
+	    >"$work/leaks.out" 2>"$work/leaks.err"
+	ls=$?
+	rm -f "$work/out.txt"
+	cmp -s "$work/native.out" "$work/leaks.out" && [ "$ns" -eq "$ls" ]
+	ok $? "$name: same output and exit status under --mode=leaks ($ns, leaks $ls)"
 }
 
 compare "python3 with C extension modules" python3 "python3 ext.py"
@@ -95,6 +103,7 @@ compare "gcc compiling a file" gcc "gcc -O2 -c hello.c -o hello.o && echo compil
 compare "git" git "git -C repo log --format=%s && git -C repo status --short"
 compare "a bash pipeline" bash "bash -c 'sort -rn nums.txt | head -5 | tr 0-9 a-j; exit 5'"
 compare "make" make "make -s"
+compare "sed" sed "sed -n 's/^1\\(.*\\)7\$/x\\1/p' nums.txt | tail -3"
 compare "xz -T2" xz "xz -T2 -6 -c nums.txt | xz -d | md5sum"
 
 echo "1..$n"
