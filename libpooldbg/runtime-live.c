@@ -276,14 +276,25 @@ tagget(const uintptr_t *u, uint32_t *stack, unsigned *call, uint64_t *seq)
 	return 1;
 }
 
-/* See runtime.h: the realloc tag loses its mark (the shim then tags the block). */
+/*
+ * See runtime.h: each tag loses its mark, the malloc tag to 0 (the mark
+ * held the block's stack instead of its site).  Each is looked at alone:
+ * realloc has already set its realloc tag to its caller, so the block is
+ * no longer marked whole, and a mark left in the malloc tag beside a
+ * plain realloc tag is what an underflow leaves -- the block's free
+ * would say so.  No pc has the mark's high bits.
+ */
 void
 live_forget(void *ptr)
 {
 	uintptr_t *u;
 
+	if (ptr == NULL)
+		return;
 	u = ptr;
-	if (ptr != NULL && live_marked(u))
+	if ((u[-2] & LIVE_MMASK) == LIVE_MARK)
+		u[-2] = 0;
+	if ((u[-1] & LIVE_RMASK) == LIVE_MARK)
 		u[-1] &= LIVE_FAMILY;
 }
 

@@ -1,8 +1,10 @@
 /*
  * tests/sampled.c -- a deterministic heap for tests/leaks-mode.sh: each of
  * T threads allocates N blocks of known sizes (a fixed pseudo-random
- * sequence from 256 to 4096 bytes, one sequence per thread), frees every
- * third one, drops the pointers to the rest (definitely lost), and the
+ * sequence from 256 to 4096 bytes, one sequence per thread), shrinks every
+ * third one to 16 bytes (in place, so that a block sampled at its birth
+ * is likely not sampled as the smaller one) and frees it, drops the
+ * pointers to the rest (definitely lost), and the
  * program prints the truth:
  *   truth blocks=B bytes=S
  * of the blocks lost, over all threads.  Nothing keeps a pointer to a
@@ -44,7 +46,7 @@ work(void *arg)
 	Work *w = arg;
 	uint64_t x;
 	size_t i, size;
-	void *p;
+	void *p, *q;
 
 	x = w->seed;
 	for (i = 0; i < w->n; i++) {
@@ -55,6 +57,8 @@ work(void *arg)
 		if ((p = make(size)) == NULL)
 			exit(1);
 		if (i % 3 == 0) {
+			if ((q = realloc(p, 16)) != NULL)
+				p = q;
 			free(p);
 			continue;
 		}
