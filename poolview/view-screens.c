@@ -78,14 +78,18 @@ draw_overview(Ui *u)
 
 	m = u->m;
 	putf(u, 1, 1, "program  %.*s", u->cols - 12, m->program);
-	putf(u, 2, 1, "processes %d   events %lld   peak %s at event %lld", m->nproc,
-	    (long long)m->maxseq, view_bytes(m->peak, b1, sizeof b1), (long long)m->peakseq);
+	if (u->leaksmode)
+		putf(u, 2, 1, "processes %d   events 0   peak not known (no events)", m->nproc);
+	else
+		putf(u, 2, 1, "processes %d   events %lld   peak %s at event %lld", m->nproc,
+		    (long long)m->maxseq, view_bytes(m->peak, b1, sizeof b1), (long long)m->peakseq);
 	memset(kinds, 0, sizeof kinds);
 	for (i = 0; i < m->npt; i++)
 		kinds[m->pt[i].kind]++;
+	/* without events (leaks mode) what was alive at exit is what the scans found */
 	putf(u, 3, 1, "at exit %s alive   marks %d   snapshots %d   errors %d",
-	    view_bytes(m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0, b1, sizeof b1), kinds[PT_MARK],
-	    kinds[PT_SNAPSHOT], kinds[PT_ERROR]);
+	    view_bytes(u->leaksmode ? m->inuse : m->nspan > 0 ? m->span[m->nspan - 1].inuse : 0,
+	    b1, sizeof b1), kinds[PT_MARK], kinds[PT_SNAPSHOT], kinds[PT_ERROR]);
 	putf(u, 4, 1, "%s: definite %s  indirect %s  possible %s  reachable %s",
 	    u->sample > 0 ? "sampled blocks by class (leak estimates the totals)" : "by class",
 	    view_bytes(m->leaktotal[CL_DEFINITE], b2, sizeof b2),

@@ -244,8 +244,15 @@ if command -v tmux >/dev/null 2>&1 && [ -x "$b/poolview/poolview" ] && [ -s "$tm
 	tmux -S "$sock" kill-server >/dev/null 2>&1
 	grep -q -- 'the timeline needs a trace recorded with --mode=trace' "$tmp/screen1"
 	ok $? "poolview on a leaks-mode trace: the timeline says it needs --mode=trace"
+	# the overview's figure at exit is the scan's, as the status line's is
+	alive=$(sed -n 's/^ *at exit \(.*\) alive .*/\1/p' "$tmp/screen1")
+	status=$(sed -n 's/.*heap in use \(.*\) in [0-9]* blocks.*/\1/p' "$tmp/screen1")
+	[ -n "$alive" ] && [ "$alive" != "0 B" ] && [ "$alive" = "$status" ] &&
+	    grep -q 'peak not known (no events)' "$tmp/screen1"
+	ok $? "poolview on a leaks-mode trace: the overview says $alive alive at exit, as the scan found, and no peak"
 else
-	n=$((n + 3))
+	n=$((n + 4))
+	echo "ok $((n - 3)) # SKIP tmux or poolview missing"
 	echo "ok $((n - 2)) # SKIP tmux or poolview missing"
 	echo "ok $((n - 1)) # SKIP tmux or poolview missing"
 	echo "ok $n # SKIP tmux or poolview missing"
