@@ -263,11 +263,13 @@ forkprepare(void)
 {
 	pthread_mutex_lock(&mm.lock);
 	tcache_forkprepare(&mainpool);
+	mmheap_forkprepare();
 }
 
 static void
 forkparent(void)
 {
+	mmheap_forkparent();	/* no heap call until the child has its own heap */
 	tcache_forkparent(&mainpool);
 	pthread_mutex_unlock(&mm.lock);
 }
@@ -277,9 +279,9 @@ forkchild(void)
 {
 	static const pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 
+	mmheap_forkchild();	/* the parent's heap file stays the parent's */
 	tcache_forkchild(&mainpool);
 	mm.lock = fresh;
-	mmheap_forkchild();	/* the parent's heap file stays the parent's */
 }
 
 /*

@@ -76,6 +76,16 @@ mm_checksum(const MmHeader *h)
  * keeps its anonymous arenas).  Never allocates.
  */
 int	mmheap_main(Pool *p, const char *path);
+/*
+ * Around a fork, default pool locked: the child copies the default pool's
+ * heap file mapping into memory of its own (mmheap_forkchild), and the
+ * parent waits in mmheap_forkparent until it has -- the mapping is shared
+ * with the file, so whatever the parent wrote to its heap before the copy
+ * was done would land in the child's copy too, half made.  A pipe made by
+ * mmheap_forkprepare carries the word; a child that dies first closes it.
+ */
+void	mmheap_forkprepare(void);
+void	mmheap_forkparent(void);
 /* In a fork child: make the default pool's heap file mapping private to it. */
 void	mmheap_forkchild(void);
 

@@ -32,6 +32,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <pooldbg/pool.h>
@@ -554,6 +555,34 @@ mmheap_main(Pool *p, const char *path)
 	return 0;
 }
 
+/* The pipe between mmheap_forkprepare and the child's copy; -1: none. */
+static int forkpipe[2] = { -1, -1 };
+
+/* See mmalloc-impl.h.  The system call itself: the runtime's pipe2 would move its ends. */
+void
+mmheap_forkprepare(void)
+{
+	if (mainheap == NULL || mainheap->anon ||
+	    syscall(SYS_pipe2, forkpipe, O_CLOEXEC) != 0)
+		forkpipe[0] = forkpipe[1] = -1;
+}
+
+/* See mmalloc-impl.h. */
+void
+mmheap_forkparent(void)
+{
+	char c;
+
+	if (forkpipe[0] < 0)
+		return;
+	close(forkpipe[1]);
+	/* one byte once the child has its copy; end of file if it died first */
+	while (read(forkpipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(forkpipe[0]);
+	forkpipe[0] = forkpipe[1] = -1;
+}
+
 /* See mmalloc-impl.h. */
 void
 mmheap_forkchild(void)
@@ -575,4 +604,11 @@ mmheap_forkchild(void)
 		abort();
 	h->anon = 1;	/* grows with anonymous memory, in its own copy of the header */
 	h->fd = -1;
+	if (forkpipe[1] >= 0) {
+		while (write(forkpipe[1], "", 1) < 0 && errno == EINTR)
+			;
+		close(forkpipe[0]);
+		close(forkpipe[1]);
+		forkpipe[0] = forkpipe[1] = -1;
+	}
 }

@@ -3,7 +3,8 @@
 # tests/check-crash smashes a block and dies (SIGKILL, then a crash); the
 # heap file it leaves is read by pooldbg check, which must name that block
 # and exit 1.  Also: a clean heap exits 0, a file that is no heap exits 2,
-# and a usage error exits 2.  Prints TAP.
+# and a usage error exits 2; tests/check-fork, forking while parent and
+# child both use their heaps, keeps each heap whole.  Prints TAP.
 
 set -u
 : "${POOLDBG:?}" "${abs_top_builddir:?}"
@@ -17,7 +18,7 @@ ok() {
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
 
-echo "1..9"
+echo "1..11"
 for sig in KILL SEGV; do
 	"$POOLDBG" run -o "$tmp/t-$sig.db" --heap-file "$tmp/heap-$sig" "$prog" "$sig" \
 	    >"$tmp/addr-$sig" 2>"$tmp/err-$sig"
@@ -38,6 +39,17 @@ done
 st=$?
 [ $st -eq 0 ] && grep -q "0 damaged" "$tmp/out-clean"
 ok $? "a clean program's heap file: exit 0 ($(cat "$tmp/out-clean"))"
+
+# a fork child copies the heap file's mapping while its parent waits
+"$POOLDBG" run -o "$tmp/fork.db" --heap-file "$tmp/heap-fork" "$abs_top_builddir/tests/check-fork" \
+    >"$tmp/out-fork" 2>/dev/null
+st=$?
+[ $st -eq 0 ] && grep -q "^forks 40 bad 0$" "$tmp/out-fork"
+ok $? "40 forks under --heap-file: every child's heap and the parent's whole (status $st, $(cat "$tmp/out-fork"))"
+"$POOLDBG" check "$tmp/heap-fork" >"$tmp/out-fork-check" 2>&1
+st=$?
+[ $st -eq 0 ] && grep -q "0 damaged" "$tmp/out-fork-check"
+ok $? "the forking program's heap file: exit 0 ($(cat "$tmp/out-fork-check"))"
 
 echo "not a heap" >"$tmp/junk"
 "$POOLDBG" check "$tmp/junk" >"$tmp/out-junk" 2>&1
