@@ -6,9 +6,6 @@
  * EARLYN blocks of EARLYSIZE bytes and frees them all, then keeps one
  * block of its own in kept (reachable).
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "early.h"
 
 void	*kept;
@@ -16,14 +13,6 @@ void	*kept;
 __attribute__((constructor)) static void
 early(void)
 {
-	void *v[EARLYN];
-	int i;
-
-	for (i = 0; i < EARLYN; i++) {
-		v[i] = malloc(EARLYSIZE);
-		memset(v[i], 1, EARLYSIZE);
-	}
-	for (i = 0; i < EARLYN; i++)
-		free(v[i]);
+	makefree(1);
 	kept = malloc(24);
 }

@@ -11,24 +11,9 @@
  * library's kept block is reachable.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "early.h"
 #include "leaks.h"
-
-static NOINLINE void
-reuse(void)
-{
-	void *v[EARLYN];
-	int i;
-
-	for (i = 0; i < EARLYN; i++) {
-		v[i] = malloc(EARLYSIZE);
-		memset(v[i], 2, EARLYSIZE);
-	}
-	for (i = 0; i < EARLYN; i++)
-		free(v[i]);
-}
 
 static NOINLINE void
 site(void)
@@ -45,7 +30,7 @@ site(void)
 int
 main(void)
 {
-	reuse();
+	makefree(2);
 	site();
 	block(kept, "reachable");
 	expect(2, 80, 0, 0, 0, 0);
