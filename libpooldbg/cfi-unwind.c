@@ -73,14 +73,16 @@ static struct {
 } cache __attribute__((aligned(64)));
 
 /*
- * Each thread's last walk: the frames (pc, sp and rule) it went through.
- * Most of a stack is the same as the one before it, so a frame found at
- * the same sp with the same pc takes its rule from here instead of the
- * table.  Two buffers, the last walk's and the one being made.
+ * Each thread's last walk: the frames (pc, sp, rbp and rule) it went
+ * through.  Most of a stack is the same as the one before it, so a frame
+ * found at the same sp with the same pc takes its rule from here instead
+ * of the table -- and so do the frames above it, without a walk, while
+ * the stack words the last walk read there still hold what it read (see
+ * walk).  Two buffers, the last walk's and the one being made.
  */
 typedef struct Walk Walk;
 struct Walk {
-	uintptr_t ip[LASTN], sp[LASTN];
+	uintptr_t ip[LASTN], sp[LASTN], bp[LASTN];
 	uint64_t rule[LASTN];
 	int	n;
 };
@@ -582,14 +584,24 @@ cfi_forked(void)
  * The walk from the frame at ip, sp, bp: first when ip is where that
  * frame is now (the walker's own), not a return address.  The pcs of the
  * frames above it go into pcs, those skip holds for left out at the top.
+ *
+ * A walk is a function of its starting registers and of the stack words
+ * it reads: each frame's return address (at its CFA - 8) and, where the
+ * rule says so, its caller's rbp.  So once the walk reaches a frame of
+ * the last walk (same pc, sp, and rbp where the rule reads it), each
+ * frame above follows from the last walk's record alone while the words
+ * the last walk read for it hold the same values: the reads of those
+ * words do not wait on one another, where a walk's every step waits for
+ * the load before it.  The first word that differs ends the shortcut and
+ * the walk goes on from that frame as usual.
  */
 static inline __attribute__((always_inline)) int
 walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp,
     uintptr_t bp, int first)
 {
-	uintptr_t cfa;
+	uintptr_t cfa, next;
 	uint64_t r;
-	int n, top, j, k;
+	int n, top, j, k, full;
 	unsigned gen;
 	Walk *old, *new;
 
@@ -607,19 +619,51 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 	n = 0;
 	top = 1;
 	j = k = 0;
+	full = 0;
 	for (;;) {
 		/* the rule of the frame at ip, sp: a return address's is the call's */
 		if (old != NULL)
 			while (j < old->n && old->sp[j] < sp)
 				j++;
-		if (old != NULL && j < old->n && old->sp[j] == sp && old->ip[j] == ip)
+		if (old != NULL && j < old->n && old->sp[j] == sp && old->ip[j] == ip) {
+			/* the last walk's frames from here on, while their words are unchanged */
+			while (j + 1 < old->n && (skip == NULL || !top)) {
+				r = old->rule[j];
+				if ((r & R_RBP) && bp != old->bp[j])
+					break;
+				next = old->sp[j + 1];	/* this frame's CFA */
+				if (*(uintptr_t *)(next - 8) != old->ip[j + 1])
+					break;
+				if (k < LASTN) {
+					new->ip[k] = ip;
+					new->sp[k] = sp;
+					new->bp[k] = bp;
+					new->rule[k] = r;
+					k++;
+				}
+				if (r & R_SAVED)
+					bp = *(uintptr_t *)(next + RBPOFF(r));
+				ip = old->ip[j + 1];
+				sp = next;
+				j++;
+				first = 0;
+				top = 0;
+				if (n == max) {
+					full = 1;
+					break;
+				}
+				pcs[n++] = ip;
+			}
+			if (full)
+				break;
 			r = old->rule[j];
-		else
+		} else
 			r = rule(first ? ip : ip - 1);
 		first = 0;
 		if (new != NULL && k < LASTN) {
 			new->ip[k] = ip;
 			new->sp[k] = sp;
+			new->bp[k] = bp;
 			new->rule[k] = r;
 			k++;
 		}

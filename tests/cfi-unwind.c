@@ -4,8 +4,10 @@
  * shape it meets: recursion of many depths, frames that keep their CFA in
  * rbp (alloca), frames of the C library (qsort's comparison), a thread, a
  * forked child, a cut at the maximum depth, a signal handler (where it
- * must either agree or give up), and walks that start from a shim's
- * caller as the runtime's do.
+ * must either agree or give up), walks that start from a shim's
+ * caller as the runtime's do, and walks that meet the last walk's frames
+ * (which the walker then takes from its record) and leave them again
+ * where an outer caller differs.
  *
  * Both walks start in compare(); the walker's first pc is its return
  * address into compare and libunwind's is that of its own call, so the
@@ -133,6 +135,67 @@ dynamic(int n, int shim)
 	return r;
 }
 
+/*
+ * Frames that keep their CFA in rbp, met at the last walk's sp and pc
+ * with rbp elsewhere: each caller's alloca moves the frames below it by
+ * as much as dynleaf's own shrinks, so dynleaf lies at one sp while its
+ * rbp and everything above it move.  The words the last walk read above
+ * dynleaf are still there, stale, in the callers' unwritten alloca room,
+ * and lead back to the last walk's outer frames; only rbp tells that the
+ * walk must not follow them.
+ */
+static __attribute__((noinline)) int
+dynleaf(int n)
+{
+	volatile char *p;
+	int r;
+
+	p = alloca((size_t)n);
+	p[0] = 1;
+	r = compare("alloca frames at one sp, rbp elsewhere", 0);
+	sink = p[0];
+	return r;
+}
+
+static __attribute__((noinline)) int
+padded(int n)
+{
+	volatile char *p;
+	int r;
+
+	p = alloca(64);
+	p[0] = 1;
+	r = dynleaf(n);
+	sink = p[0];
+	return r;
+}
+
+static __attribute__((noinline)) int
+viaone(int shift)
+{
+	volatile char *room;
+	int r;
+
+	room = alloca((size_t)(256 + shift));
+	room[0] = 1;
+	r = padded(512 - shift);
+	sink = room[0];
+	return r;
+}
+
+static __attribute__((noinline)) int
+viatwo(int shift)
+{
+	volatile char *room;
+	int r;
+
+	room = alloca((size_t)(256 + shift));
+	room[0] = 2;
+	r = padded(512 - shift);
+	sink = room[0];
+	return r;
+}
+
 static int sorted;
 
 static int
@@ -159,6 +222,45 @@ maxcut(void)
 	n = cfi_backtrace(pcs, 4, NULL);
 	m = cfi_backtrace(all, MAXD, NULL);
 	return n == 4 && m > 4 && memcmp(pcs + 1, all + 1, 3 * sizeof pcs[0]) == 0;
+}
+
+/* The same cut, made after a whole walk of the same stack. */
+static int
+maxcutafter(void)
+{
+	uintptr_t pcs[4], all[MAXD];
+	int n, m;
+
+	m = cfi_backtrace(all, MAXD, NULL);
+	n = cfi_backtrace(pcs, 4, NULL);
+	return n == 4 && m > 4 && memcmp(pcs + 1, all + 1, 3 * sizeof pcs[0]) == 0;
+}
+
+static int
+plain2(void)
+{
+	return compare("recursion, second leaf", 0);
+}
+
+/*
+ * The same recursion from two call sites, with one of two leaves: a walk
+ * after the other kind meets the last walk's frames at the same sp and
+ * pc, and the words above them differ at the leaf, at the call site, or
+ * at both.
+ */
+static __attribute__((noinline)) int
+via(int site, int leaf, int k)
+{
+	int r;
+
+	if (site) {
+		sink = 1;
+		r = recurse(k, leaf ? plain2 : plain);
+	} else {
+		r = recurse(k, leaf ? plain2 : plain);
+		sink = 2;
+	}
+	return r;
 }
 
 static volatile int inhandler = -1;
@@ -188,7 +290,7 @@ main(void)
 
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	if (cfi_init() < 0) {
-		tap_skip(14, "no .eh_frame walker on this platform");
+		tap_skip(17, "no .eh_frame walker on this platform");
 		return tap_done();
 	}
 	ok(compare("main", 0), "walk from main agrees with libunwind");
@@ -205,6 +307,15 @@ main(void)
 	ok(pthread_create(&t, NULL, inthread, NULL) == 0 && pthread_join(t, &r) == 0 &&
 	    r == (void *)1, "a walk in a second thread agrees");
 	ok(recurse(10, maxcut), "a walk cut at max frames keeps the innermost");
+	ok(recurse(10, maxcutafter), "a walk cut at max frames after a whole one keeps the innermost");
+	good = 1;
+	for (d = 0; d < 16 && good; d++)
+		good = via(d & 1, d >> 1 & 1, 6);
+	ok(good, "walks that leave the last walk's frames at an outer caller agree");
+	good = 1;
+	for (d = 0; d < 8 && good; d++)
+		good = d & 1 ? viatwo(64) : viaone(0);
+	ok(good, "walks through frames at the last walk's sp with rbp elsewhere agree");
 	pid = fork();
 	if (pid == 0) {
 		cfi_forked();
