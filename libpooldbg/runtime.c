@@ -64,7 +64,7 @@
 #include "wordlock.h"
 
 enum {
-	NPENDING	= 1024,		/* events kept before initialisation */
+	NPENDING	= 1024,		/* events kept before initialisation, at first */
 	TRIEINIT	= 1 << 16,	/* first trie size, entries; huge pages once it is 2 MiB */
 	WHOLES		= 1 << 16,	/* entries of the whole-stack cache (1 MiB) */
 	WAYS		= 4,		/* its entries one key may take: a cache line's */
@@ -106,6 +106,7 @@ _Static_assert(sizeof(Whole) * WAYS == 64, "a set of the whole-stack cache is a 
 typedef struct Pending Pending;
 struct Pending {
 	uint8_t	type;		/* REC_ALLOC, REC_FREE, REC_REALLOC */
+	uint8_t	gone;		/* the block it made is given back by a later one (pendgone) */
 	uint16_t kind, flags;
 	uint64_t time, ptr, newptr, size, align, pc;
 };
@@ -140,8 +141,16 @@ static struct {
 	int	nowholes;
 } rt;
 
-static Pending pend[NPENDING];
-static int npend;
+/*
+ * The heap calls made before initialisation, to be recorded when it is
+ * done: NPENDING in place, then as many as a mapping twice as large at
+ * each step holds.  A constructor of a library the program needs may make
+ * thousands.  Guarded by pendlock.
+ */
+static Pending pendfirst[NPENDING];
+static Pending *pend = pendfirst;
+static int npend, pendcap = NPENDING;
+static int pendlost;		/* calls dropped for want of memory */
 static atomic_flag pendlock = ATOMIC_FLAG_INIT;
 
 static void	threadend(void *);
@@ -536,6 +545,28 @@ threadend(void *v)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* Room in pend for one more call: a mapping twice as large when it is full; -1 if none.  Pendlock held. */
+static int
+pendroom(void)
+{
+	Pending *n;
+
+	if (npend < pendcap)
+		return 0;
+	if (pendcap > INT_MAX / 2)
+		return -1;
+	n = mmap(NULL, (size_t)pendcap * 2 * sizeof(Pending), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (n == MAP_FAILED)
+		return -1;
+	memcpy(n, pend, (size_t)npend * sizeof(Pending));
+	if (pend != pendfirst)
+		munmap(pend, (size_t)pendcap * sizeof(Pending));
+	pend = n;
+	pendcap *= 2;
+	return 0;
+}
+
 static void
 pendadd(uint8_t type, unsigned kind, unsigned flags, const void *ptr, const void *newptr,
     size_t size, size_t align, uintptr_t pc)
@@ -544,7 +575,9 @@ pendadd(uint8_t type, unsigned kind, unsigned flags, const void *ptr, const void
 
 	while (atomic_flag_test_and_set_explicit(&pendlock, memory_order_acquire))
 		;
-	if (rt_state == RT_UNINIT && npend < NPENDING) {
+	if (rt_state == RT_UNINIT && pendroom() < 0)
+		pendlost = 1;
+	else if (rt_state == RT_UNINIT) {
 		e = &pend[npend++];
 		e->type = type;
 		e->kind = (uint16_t)kind;
@@ -885,24 +918,56 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, const
 	return v;
 }
 
-/*
- * Whether the block at ptr, made by pending event i, is given back by a
- * later one (a free, or a reallocation of it).  Leaks mode keeps its marks
- * in a block's tag words, and a block freed since is no longer the
- * program's to mark: its first words are the free lists' link.
- */
-static int
-pendfreed(int i, uintptr_t ptr)
+/* The slot of p in the open-addressed set of cap pointers: p's, or the empty one it would take. */
+static size_t
+setslot(const uintptr_t *set, size_t cap, uintptr_t p)
 {
-	int j;
+	size_t h;
 
-	for (j = i + 1; j < npend; j++)
-		if (pend[j].type != REC_ALLOC && pend[j].ptr == ptr)
-			return 1;
-	return 0;
+	h = (size_t)((p * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+	while (set[h] != 0 && set[h] != p)
+		h = (h + 1) & (cap - 1);
+	return h;
 }
 
-/* Write the events kept before initialisation, each with its caller as the stack.  Lock held. */
+/*
+ * Set each pending call's gone: whether the block it made (an
+ * allocation's, a reallocation's new one) is given back by a later one
+ * (a free, or a reallocation of it).  Leaks mode keeps its marks in a
+ * block's tag words, and a block freed since is no longer the program's
+ * to mark: its first words are the free lists' link.  One pass from the
+ * last call back, with the pointers given back after each call in a hash
+ * set.  When the set cannot be had, or calls were dropped, every block is
+ * taken for gone: none is marked, rather than a freed one.
+ */
+static void
+pendgone(void)
+{
+	uintptr_t *set, p;
+	size_t cap;
+	Pending *e;
+	int i;
+
+	for (cap = 64; cap < (size_t)npend * 2; cap *= 2)
+		;
+	set = pendlost ? MAP_FAILED : mmap(NULL, cap * sizeof *set, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (i = npend - 1; i >= 0; i--) {
+		e = &pend[i];
+		if (set == MAP_FAILED) {
+			e->gone = 1;
+			continue;
+		}
+		p = e->type == REC_ALLOC ? e->ptr : e->type == REC_REALLOC ? e->newptr : 0;
+		e->gone = p != 0 && set[setslot(set, cap, p)] == p;
+		if (e->type != REC_ALLOC && e->ptr != 0)
+			set[setslot(set, cap, e->ptr)] = e->ptr;
+	}
+	if (set != MAP_FAILED)
+		munmap(set, cap * sizeof *set);
+}
+
+/* Record the pending calls, or in leaks mode mark their blocks that are still allocated.  Lock held. */
 static void
 pendflushl(void)
 {
@@ -916,6 +981,8 @@ pendflushl(void)
 	int i, tid;
 
 	tid = rt_gettid();
+	if (live_leaks)
+		pendgone();
 	for (i = 0; i < npend; i++) {
 		e = &pend[i];
 		if (live_on && poolcall(e->kind)) {
@@ -924,10 +991,10 @@ pendflushl(void)
 			    e->type == REC_FREE)
 				continue;
 			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size) &&
-			    !(live_leaks && pendfreed(i, e->newptr)))
+			    !(live_leaks && e->gone))
 				live_add((void *)(uintptr_t)e->newptr, triegetl(0, e->pc), e->kind, e->size);
 			if (e->type == REC_ALLOC) {
-				if (e->ptr == 0 || !live_sample(e->size) || (live_leaks && pendfreed(i, e->ptr)))
+				if (e->ptr == 0 || !live_sample(e->size) || (live_leaks && e->gone))
 					continue;
 				live_add((void *)(uintptr_t)e->ptr, triegetl(0, e->pc), e->kind, e->size);
 			}

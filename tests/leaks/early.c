@@ -30,7 +30,7 @@ site(void)
 int
 main(void)
 {
-	makefree(2);
+	makefree(2, 0);
 	site();
 	block(kept, "reachable");
 	expect(2, 80, 0, 0, 0, 0);
