@@ -14,7 +14,12 @@
  * free, as the pool's guard bytes are).  The header page holds the
  * slot's header (the size, the call that made it, whether it was freed).
  * A free checks the family and the slack, then releases the data pages
- * and makes them inaccessible; the slot is never used again.  A fault in
+ * and makes them inaccessible; the slot is never used again.  Each slot
+ * costs the process two mappings for good, and the kernel allows a
+ * process vm.max_map_count of them: slots are made while they leave a
+ * quarter of that to the program, and then (or when the region is used
+ * up, or the kernel refuses) allocations go back to the pool, unguarded,
+ * with one line on stderr to say so.  A fault in
  * a guard page is an overflow, a fault in a freed slot a use-after-free:
  * reported with the faulting code's stack, then the fault goes to the
  * handler that was there before (the runtime's fatal-signal handler, or
@@ -26,6 +31,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -40,6 +46,7 @@
 
 enum {
 	NRANGE		= 32,		/* size ranges in POOLDBG_GUARD */
+	DEFMAPS		= 65530,	/* vm.max_map_count when it cannot be read */
 	TAGBYTES	= 2 * sizeof(uintptr_t),
 	SLACKFILL	= 0xFE,
 	TAG_NEW		= 1,
@@ -72,6 +79,7 @@ static struct {
 	uintptr_t rlo, rhi, next;	/* the region and its first unused byte */
 	uintptr_t *slots;	/* slot starts in address order */
 	size_t	nslots, maxslots;
+	atomic_int full;	/* no more slots: allocations go to the pool */
 	size_t	pg;
 	struct sigaction oldsegv, oldbus;
 } g = {
@@ -166,9 +174,30 @@ onfault(int sig, siginfo_t *si, void *uc)
 	errno = e;
 }
 
+/* The kernel's limit on a process's mappings (vm.max_map_count). */
+static size_t
+maxmaps(void)
+{
+	char buf[32], *e;
+	unsigned long v;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)) < 0)
+		return DEFMAPS;
+	r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r <= 0)
+		return DEFMAPS;
+	buf[r] = '\0';
+	v = strtoul(buf, &e, 10);
+	return e == buf || v == 0 ? DEFMAPS : (size_t)v;
+}
+
 void
 guard_init(void)
 {
+	size_t maps;
 	struct sigaction sa;
 	const char *s;
 	void *v;
@@ -192,6 +221,9 @@ guard_init(void)
 	g.rlo = g.next = (uintptr_t)v;
 	g.rhi = g.rlo + REGION;
 	g.maxslots = REGION / (3 * g.pg);
+	maps = maxmaps();
+	if (g.maxslots > maps / 2 - maps / 8)
+		g.maxslots = maps / 2 - maps / 8;	/* two mappings a slot, a quarter left */
 	v = mmap(NULL, g.maxslots * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (v == MAP_FAILED)
@@ -211,10 +243,25 @@ guard_wanted(size_t n)
 {
 	int i;
 
+	if (atomic_load_explicit(&g.full, memory_order_relaxed))
+		return 0;
 	for (i = 0; i < g.nrange; i++)
 		if (n >= g.lo[i] && n <= g.hi[i])
 			return 1;
 	return g.sample != 0 && atomic_fetch_add(&g.count, 1) % g.sample == 0;
+}
+
+/* Say once that no more blocks will be guarded. */
+static void
+sayfull(void)
+{
+	char msg[200];
+	int len;
+
+	len = snprintf(msg, sizeof msg, "pooldbg: guard pages: %zu blocks guarded, as many as "
+	    "the process's mappings allow (vm.max_map_count); later ones are not\n", g.nslots);
+	if (len > 0 && write(2, msg, (size_t)len) < 0)
+		return;
 }
 
 void *
@@ -231,18 +278,15 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 	data = (n + TAGBYTES + alg + g.pg - 1) / g.pg * g.pg;
 	len = g.pg + data + g.pg;
 	pthread_mutex_lock(&g.lock);
-	if (g.next + len > g.rhi || g.nslots == g.maxslots) {
-		pthread_mutex_unlock(&g.lock);
-		guard_on = 0;	/* the region is used up: back to the pool */
-		return rt_allocate(kind, 1, n, align);
-	}
 	slot = g.next;
-	g.next += len;
-	if (mprotect((void *)slot, g.pg + data, PROT_READ | PROT_WRITE) < 0) {
+	if (slot + len > g.rhi || g.nslots == g.maxslots ||
+	    mprotect((void *)slot, g.pg + data, PROT_READ | PROT_WRITE) < 0) {
+		if (!atomic_exchange(&g.full, 1))
+			sayfull();
 		pthread_mutex_unlock(&g.lock);
-		errno = ENOMEM;
-		return NULL;
+		return rt_allocate(kind, 1, n, align);	/* from the pool */
 	}
+	g.next += len;
 	h = (Ghdr *)slot;
 	h->guard = slot + g.pg + data;
 	user = (h->guard - n) & ~(alg - 1);

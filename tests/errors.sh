@@ -6,7 +6,8 @@
 # stack, and the right offset: in the trace's errors table, in the report
 # on stderr, and in `leak --format=json`.  three.c makes three errors in
 # one run; --abort-on-error stops at the first; --error-exitcode applies,
-# notices aside.
+# notices aside; more guarded blocks than the process's mappings allow
+# leave the rest to the pool, with no allocation failed.
 #
 # Where clang's AddressSanitizer works, the corpus runs under it too and
 # a TAP comment says which kinds each tool caught (no verdict on ASan).
@@ -115,6 +116,14 @@ ok $(( $? != 0 || rc == 0 )) "--abort-on-error stops at the first error (status 
 "$pooldbg" run -o "$tmp/g.db" --guard 32 "$progs/guard-read" >/dev/null 2>&1
 rc=$?
 ok $(( rc != 139 && rc != 134 )) "a guard page fault stops the program (status $rc)"
+# more guarded blocks than the kernel allows the process mappings for: the rest from the pool
+"$pooldbg" run -o "$tmp/m.db" --guard 32 "$progs/guard-many" >"$tmp/m.out" 2>"$tmp/m.err"
+rc=$?
+ok $(( rc != 0 )) "more guarded blocks than mappings allow: every allocation served (status $rc)"
+grep -q '^40000$' "$tmp/m.out"
+ok $? "more guarded blocks than mappings allow: the program's output"
+grep -q 'guard pages: [0-9]* blocks guarded, as many as' "$tmp/m.err" && grep -q 'heap errors: 0$' "$tmp/m.err"
+ok $? "more guarded blocks than mappings allow: said once, and no heap error"
 
 # the same corpus under AddressSanitizer, where clang has it: what each tool catches
 if [ -n "${CLANG:-}" ] || command -v clang >/dev/null 2>&1; then
