@@ -580,6 +580,19 @@ cfi_forked(void)
 	atomic_flag_clear(&cache.writing);
 }
 
+/* Frame k of the walk being made, w, kept while there is room; the next k. */
+static inline int
+keep(Walk *w, int k, uintptr_t ip, uintptr_t sp, uintptr_t bp, uint64_t r)
+{
+	if (w == NULL || k >= LASTN)
+		return k;
+	w->ip[k] = ip;
+	w->sp[k] = sp;
+	w->bp[k] = bp;
+	w->rule[k] = r;
+	return k + 1;
+}
+
 /*
  * The walk from the frame at ip, sp, bp: first when ip is where that
  * frame is now (the walker's own), not a return address.  The pcs of the
@@ -601,7 +614,7 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 {
 	uintptr_t cfa, next;
 	uint64_t r;
-	int n, top, j, k, full;
+	int n, top, j, k;
 	unsigned gen;
 	Walk *old, *new;
 
@@ -619,7 +632,6 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 	n = 0;
 	top = 1;
 	j = k = 0;
-	full = 0;
 	for (;;) {
 		/* the rule of the frame at ip, sp: a return address's is the call's */
 		if (old != NULL)
@@ -634,13 +646,7 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 				next = old->sp[j + 1];	/* this frame's CFA */
 				if (*(uintptr_t *)(next - 8) != old->ip[j + 1])
 					break;
-				if (k < LASTN) {
-					new->ip[k] = ip;
-					new->sp[k] = sp;
-					new->bp[k] = bp;
-					new->rule[k] = r;
-					k++;
-				}
+				k = keep(new, k, ip, sp, bp, r);
 				if (r & R_SAVED)
 					bp = *(uintptr_t *)(next + RBPOFF(r));
 				ip = old->ip[j + 1];
@@ -648,25 +654,15 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 				j++;
 				first = 0;
 				top = 0;
-				if (n == max) {
-					full = 1;
-					break;
-				}
+				if (n == max)
+					goto out;
 				pcs[n++] = ip;
 			}
-			if (full)
-				break;
 			r = old->rule[j];
 		} else
 			r = rule(first ? ip : ip - 1);
 		first = 0;
-		if (new != NULL && k < LASTN) {
-			new->ip[k] = ip;
-			new->sp[k] = sp;
-			new->bp[k] = bp;
-			new->rule[k] = r;
-			k++;
-		}
+		k = keep(new, k, ip, sp, bp, r);
 		if ((r & R_OK) == 0) {
 			n = -1;
 			break;
@@ -691,6 +687,7 @@ walk(uintptr_t *pcs, int max, int (*skip)(uintptr_t), uintptr_t ip, uintptr_t sp
 			break;
 		pcs[n++] = ip;
 	}
+out:
 	if (new != NULL) {
 		new->n = k;
 		last.cur ^= 1;
