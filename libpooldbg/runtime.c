@@ -60,6 +60,7 @@
 #define POOLDBG_NO_PLAN9_NAMES
 #include <pooldbg/malloc.h>
 
+#include "hashmix.h"
 #include "runtime.h"
 #include "wordlock.h"
 
@@ -106,7 +107,7 @@ _Static_assert(sizeof(Whole) * WAYS == 64, "a set of the whole-stack cache is a 
 typedef struct Pending Pending;
 struct Pending {
 	uint8_t	type;		/* REC_ALLOC, REC_FREE, REC_REALLOC */
-	uint8_t	gone;		/* the block it made is given back by a later one (pendgone) */
+	uint8_t	gone;		/* leaks mode: the block it made is given back by a later one (pendgone) */
 	uint16_t kind, flags;
 	uint64_t time, ptr, newptr, size, align, pc;
 };
@@ -924,9 +925,8 @@ setslot(const uintptr_t *set, size_t cap, uintptr_t p)
 {
 	size_t h;
 
-	h = (size_t)((p * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
-	while (set[h] != 0 && set[h] != p)
-		h = (h + 1) & (cap - 1);
+	for (h = (size_t)mix(p) & (cap - 1); set[h] != 0 && set[h] != p; h = (h + 1) & (cap - 1))
+		;
 	return h;
 }
 
@@ -937,7 +937,7 @@ setslot(const uintptr_t *set, size_t cap, uintptr_t p)
  * block's tag words, and a block freed since is no longer the program's
  * to mark: its first words are the free lists' link.  One pass from the
  * last call back, with the pointers given back after each call in a hash
- * set.  When the set cannot be had, or calls were dropped, every block is
+ * set.  When calls were dropped, or the set cannot be had, every block is
  * taken for gone: none is marked, rather than a freed one.
  */
 static void
@@ -950,21 +950,23 @@ pendgone(void)
 
 	for (cap = 64; cap < (size_t)npend * 2; cap *= 2)
 		;
-	set = pendlost ? MAP_FAILED : mmap(NULL, cap * sizeof *set, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	set = MAP_FAILED;
+	if (!pendlost)
+		set = mmap(NULL, cap * sizeof *set, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (set == MAP_FAILED) {
+		for (i = 0; i < npend; i++)
+			pend[i].gone = 1;
+		return;
+	}
 	for (i = npend - 1; i >= 0; i--) {
 		e = &pend[i];
-		if (set == MAP_FAILED) {
-			e->gone = 1;
-			continue;
-		}
 		p = e->type == REC_ALLOC ? e->ptr : e->type == REC_REALLOC ? e->newptr : 0;
 		e->gone = p != 0 && set[setslot(set, cap, p)] == p;
 		if (e->type != REC_ALLOC && e->ptr != 0)
 			set[setslot(set, cap, e->ptr)] = e->ptr;
 	}
-	if (set != MAP_FAILED)
-		munmap(set, cap * sizeof *set);
+	munmap(set, cap * sizeof *set);
 }
 
 /* Record the pending calls, or in leaks mode mark their blocks that are still allocated.  Lock held. */
@@ -990,11 +992,10 @@ pendflushl(void)
 			if (e->type != REC_ALLOC && !live_del((void *)(uintptr_t)e->ptr, NULL, NULL, NULL) &&
 			    e->type == REC_FREE)
 				continue;
-			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size) &&
-			    !(live_leaks && e->gone))
+			if (e->type == REC_REALLOC && e->newptr != 0 && live_sample(e->size) && !e->gone)
 				live_add((void *)(uintptr_t)e->newptr, triegetl(0, e->pc), e->kind, e->size);
 			if (e->type == REC_ALLOC) {
-				if (e->ptr == 0 || !live_sample(e->size) || (live_leaks && e->gone))
+				if (e->ptr == 0 || !live_sample(e->size) || e->gone)
 					continue;
 				live_add((void *)(uintptr_t)e->ptr, triegetl(0, e->pc), e->kind, e->size);
 			}
