@@ -137,12 +137,12 @@ dynamic(int n, int shim)
 
 /*
  * Frames that keep their CFA in rbp, met at the last walk's sp and pc
- * with rbp elsewhere: each caller's alloca moves the frames below it by
+ * with rbp elsewhere: viashift's alloca moves the frames below it by
  * as much as dynleaf's own shrinks, so dynleaf lies at one sp while its
  * rbp and everything above it move.  The words the last walk read above
- * dynleaf are still there, stale, in the callers' unwritten alloca room,
- * and lead back to the last walk's outer frames; only rbp tells that the
- * walk must not follow them.
+ * dynleaf are still there, stale, in viashift's unwritten alloca room,
+ * and lead back to the last walk's call site in viashift; only rbp tells
+ * that the walk must not follow them.
  */
 static __attribute__((noinline)) int
 dynleaf(int n)
@@ -170,28 +170,22 @@ padded(int n)
 	return r;
 }
 
+/* padded from one of two call sites, below an alloca of 256 + shift bytes. */
 static __attribute__((noinline)) int
-viaone(int shift)
+viashift(int site, int shift)
 {
 	volatile char *room;
 	int r;
 
 	room = alloca((size_t)(256 + shift));
 	room[0] = 1;
-	r = padded(512 - shift);
-	sink = room[0];
-	return r;
-}
-
-static __attribute__((noinline)) int
-viatwo(int shift)
-{
-	volatile char *room;
-	int r;
-
-	room = alloca((size_t)(256 + shift));
-	room[0] = 2;
-	r = padded(512 - shift);
+	if (site) {
+		sink = 1;
+		r = padded(512 - shift);
+	} else {
+		r = padded(512 - shift);
+		sink = 2;
+	}
 	sink = room[0];
 	return r;
 }
@@ -314,7 +308,7 @@ main(void)
 	ok(good, "walks that leave the last walk's frames at an outer caller agree");
 	good = 1;
 	for (d = 0; d < 8 && good; d++)
-		good = d & 1 ? viatwo(64) : viaone(0);
+		good = d & 1 ? viashift(1, 64) : viashift(0, 0);
 	ok(good, "walks through frames at the last walk's sp with rbp elsewhere agree");
 	pid = fork();
 	if (pid == 0) {
