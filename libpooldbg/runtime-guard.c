@@ -251,17 +251,20 @@ guard_wanted(size_t n)
 	return g.sample != 0 && atomic_fetch_add(&g.count, 1) % g.sample == 0;
 }
 
-/* Say once that no more blocks will be guarded. */
+/*
+ * Say once that no more blocks will be guarded: a notice in the trace,
+ * which the recorder prints; never a line on the program's own stderr,
+ * which may be its output.  Called without g.lock: the ring's lock may be
+ * held by a thread waiting for g.lock (a realloc under rt_realloc).
+ */
 static void
-sayfull(void)
+sayfull(unsigned kind, size_t nslots)
 {
 	char msg[200];
-	int len;
 
-	len = snprintf(msg, sizeof msg, "pooldbg: guard pages: %zu blocks guarded, as many as "
-	    "the process's mappings allow (vm.max_map_count); later ones are not\n", g.nslots);
-	if (len > 0 && write(2, msg, (size_t)len) < 0)
-		return;
+	snprintf(msg, sizeof msg, "guard pages: %zu blocks guarded, as many as the process's "
+	    "mappings allow (vm.max_map_count); later ones come from the pool unguarded", nslots);
+	err_raise(ERR_NOTICE, kind, NULL, NULL, 0, 0, 0, NULL, 0, 0, msg, 0);
 }
 
 void *
@@ -269,6 +272,8 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 {
 	uintptr_t slot, len, data, user, alg;
 	Ghdr *h;
+	size_t nslots;
+	int first;
 
 	alg = align > 16 ? align : 16;
 	if (n > REGION / 4 || alg > g.pg) {
@@ -281,9 +286,11 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 	slot = g.next;
 	if (slot + len > g.rhi || g.nslots == g.maxslots ||
 	    mprotect((void *)slot, g.pg + data, PROT_READ | PROT_WRITE) < 0) {
-		if (!atomic_exchange(&g.full, 1))
-			sayfull();
+		first = !atomic_exchange(&g.full, 1);
+		nslots = g.nslots;
 		pthread_mutex_unlock(&g.lock);
+		if (first)
+			sayfull(kind, nslots);
 		return rt_allocate(kind, 1, n, align);	/* from the pool */
 	}
 	g.next += len;
