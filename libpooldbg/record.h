@@ -34,6 +34,7 @@ enum {	/* RecHdr.type */
 	REC_LIVE	= 14,	/* RecLive: one allocated block with its class */
 	REC_SCANEND	= 15,	/* RecScanEnd: the scan's totals; ends it */
 	REC_ZONE	= 16,	/* RecZone: a zone created or destroyed, with its figures and name */
+	REC_PRINT	= 17,	/* RecPrint: lines the pool printed (its debug flags, mallocsummary) */
 	REC_NTYPES
 };
 
@@ -338,6 +339,19 @@ struct RecZone {
 	int32_t	tid;
 	uint32_t namelen;	/* bytes of name, NUL included */
 	/* char name[namelen]; padded to 8 */
+};
+
+/*
+ * Lines of text the pool printed (POOL_VERBOSITY, POOL_DEBUGGING,
+ * POOL_LOGGING, mallocsummary), for the recorder to print: never on the
+ * program's own descriptors.  Whole lines, each ending in a newline.
+ */
+typedef struct RecPrint RecPrint;
+struct RecPrint {
+	RecHdr	h;
+	uint32_t textlen;	/* bytes of text, no NUL */
+	int32_t	tid;
+	/* char text[textlen]; padded to 8 */
 };
 
 #define REC_ALIGN(n)	(((n) + 7u) & ~7u)

@@ -24,7 +24,9 @@
  * recorded as a notice, and the program goes on.
  *
  * The pool's lines that belong to a report are kept for the record's
- * message and not echoed on fd 2: the recorder prints the report.
+ * message and not echoed on fd 2: the recorder prints the report.  Its
+ * other lines go to the recorder too (REC_PRINT), never to the program's
+ * own stderr, which may be its output.
  *
  * Must never: allocate, use stdio streams, or jump out while the ring
  * lock is held.
@@ -33,9 +35,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>	/* vsnprintf only: never a FILE */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <pooldbg/pool.h>
@@ -66,7 +70,7 @@ err_setfaultpc(uintptr_t pc)
 }
 
 static struct {
-	void	(*oldprint)(Pool *, const char *, ...);
+	void	(*oldunlock)(Pool *);
 	void	(*oldpanic)(Pool *, const char *, ...);
 	char	dump[DUMPSIZE];	/* the pool's last lines (pool lock held) */
 	size_t	dumplen;
@@ -515,6 +519,148 @@ keep(const char *buf, size_t n)
 	er.dumplen += n;
 }
 
+/*
+ * The pool's other lines (its debug flags' and mallocsummary's) wait in a
+ * buffer of the printing thread's until the pool's lock is let go, and
+ * then go to the recorder as REC_PRINT: the pool prints with its lock
+ * held, and the ring's lock must not be taken under it (rt_realloc holds
+ * the ring's while it waits for the pool's).  Before the ring exists they
+ * wait for it; where there is none (no session, or after the last
+ * record) they go to fd 2 as the library's own print would send them.
+ */
+enum {
+	PRINTCHUNK	= 4096,		/* text of one REC_PRINT, at most */
+	PRINTFIRST	= 1 << 16,	/* a thread's first buffer */
+};
+#define PRINTMAX	((size_t)64 << 20)	/* a thread's lines held at once, at most */
+
+static __thread struct {
+	char	*buf;		/* mapped; NULL until the first line */
+	size_t	len, cap;
+	size_t	dropped;	/* bytes of lines past PRINTMAX or a failed mapping */
+} pb RT_TLS;
+
+/* Keep the n bytes of s for err_flushprints; never allocates from the pool. */
+static void
+hold(const char *s, size_t n)
+{
+	size_t cap;
+	void *v;
+
+	if (pb.len + n > pb.cap) {
+		for (cap = pb.cap != 0 ? pb.cap : PRINTFIRST; cap < pb.len + n && cap < PRINTMAX; cap *= 2)
+			;
+		if (cap < pb.len + n) {
+			pb.dropped += n;
+			return;
+		}
+		v = pb.buf == NULL ? mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) :
+		    mremap(pb.buf, pb.cap, cap, MREMAP_MAYMOVE);
+		if (v == MAP_FAILED) {
+			pb.dropped += n;
+			return;
+		}
+		pb.buf = v;
+		pb.cap = cap;
+	}
+	memcpy(pb.buf + pb.len, s, n);
+	pb.len += n;
+}
+
+static void
+writeall2(const char *s, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(2, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+/* One REC_PRINT of s[0..n-1] (n <= PRINTCHUNK).  Ring lock held. */
+static void
+putprintl(const char *s, size_t n, int tid)
+{
+	static char rec[sizeof(RecPrint) + PRINTCHUNK + 8];
+	RecPrint *r;
+
+	r = (RecPrint *)rec;
+	memset(r, 0, sizeof *r);
+	r->h.type = REC_PRINT;
+	r->h.len = REC_ALIGN(sizeof *r + n);
+	r->textlen = (uint32_t)n;
+	r->tid = tid;
+	memcpy(rec + sizeof *r, s, n);
+	memset(rec + sizeof *r + n, 0, r->h.len - (sizeof *r + n));
+	rt_putl(r, r->h.len);
+}
+
+/* See runtime.h. */
+void
+err_flushprints(void)
+{
+	char note[120];
+	const char *nl;
+	size_t off, n;
+	int e, len, nested, tid, sent;
+
+	if (pb.len == 0 && pb.dropped == 0)
+		return;
+	if (rt_state == RT_UNINIT)
+		return;		/* kept for the ring */
+	e = errno;
+	len = 0;
+	if (pb.dropped != 0)
+		len = snprintf(note, sizeof note, "pooldbg: %zu bytes of the pool's lines dropped "
+		    "(more than %zu MB at once)\n", pb.dropped, PRINTMAX >> 20);
+	sent = 0;
+	if (rt_state == RT_LIVE) {
+		rt_inside++;
+		tid = rt_gettid();
+		nested = rt_lock();
+		if (rt_state == RT_LIVE) {
+			for (off = 0; off < pb.len; off += n) {
+				n = pb.len - off;
+				if (n > PRINTCHUNK) {
+					n = PRINTCHUNK;
+					/* a chunk ends at a line's end where there is one */
+					if ((nl = memrchr(pb.buf + off, '\n', n)) != NULL)
+						n = (size_t)(nl - (pb.buf + off)) + 1;
+				}
+				putprintl(pb.buf + off, n, tid);
+			}
+			if (len > 0)
+				putprintl(note, (size_t)len, tid);
+			sent = 1;
+		}
+		rt_unlock(nested);
+		rt_inside--;
+	}
+	if (!sent) {
+		writeall2(pb.buf, pb.len);
+		if (len > 0)
+			writeall2(note, (size_t)len);
+	}
+	pb.len = 0;
+	pb.dropped = 0;
+	errno = e;
+}
+
+/* The pool's unlock: the lines it printed meanwhile go out after it. */
+static void
+tunlock(Pool *p)
+{
+	er.oldunlock(p);
+	if (__builtin_expect(pb.len != 0 || pb.dropped != 0, 0))
+		err_flushprints();
+}
+
 static void __attribute__((format(printf, 2, 3)))
 tprint(Pool *p, const char *fmt, ...)
 {
@@ -548,7 +694,7 @@ tprint(Pool *p, const char *fmt, ...)
 	quiet = 0;
 	keep(buf, (size_t)n);
 	if (!pf->live)
-		er.oldprint(p, "%s", buf);
+		hold(buf, (size_t)n);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -600,6 +746,20 @@ tpanic(Pool *p, const char *fmt, ...)
 	__builtin_longjmp(t->jb, 1);
 }
 
+/* See runtime.h. */
+void
+err_early(void)
+{
+	static atomic_int hooked;
+
+	if (atomic_load_explicit(&hooked, memory_order_relaxed) || atomic_exchange(&hooked, 1))
+		return;
+	er.oldunlock = pooldbg_mainmem->unlock;
+	atomic_signal_fence(memory_order_seq_cst);
+	pooldbg_mainmem->print = tprint;
+	pooldbg_mainmem->unlock = tunlock;
+}
+
 void
 err_init(void)
 {
@@ -607,9 +767,8 @@ err_init(void)
 
 	s = getenv("POOLDBG_ABORT_ON_ERROR");
 	er.abortonerror = s != NULL && strcmp(s, "1") == 0;
-	er.oldprint = pooldbg_mainmem->print;
+	err_early();
 	er.oldpanic = pooldbg_mainmem->panic;
-	pooldbg_mainmem->print = tprint;
 	pooldbg_mainmem->panic = tpanic;
 	(void)modules_bounds((const void *)poolalloc, &er.poollo, &er.poolhi);
 	quarantine_init();

@@ -415,8 +415,11 @@ rt_allocate(unsigned kind, size_t n, size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (rt_state != RT_LIVE || rt_inside)
+	if (rt_state != RT_LIVE || rt_inside) {
+		if (rt_state == RT_UNINIT)
+			err_early();
 		return poolget(kind, n, size, align);
+	}
 	if (guard_on && guard_wanted(total))
 		return guard_alloc(kind, total, align);
 	tries = 0;
@@ -470,8 +473,11 @@ rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *fro
 	ErrTry t;
 	int bad;
 
-	if (ptr == NULL || rt_state != RT_LIVE || rt_inside)
+	if (ptr == NULL || rt_state != RT_LIVE || rt_inside) {
+		if (rt_state == RT_UNINIT)
+			err_early();
 		return rt_realloc(kind, doreallocarray, ptr, n, size, from);
+	}
 	if (guard_on && guard_owns(ptr, NULL))
 		return rt_realloc(kind, guardrealloc, ptr, n, size, from);
 	if (ERR_TRY(&t, kind, ptr)) {

@@ -1319,6 +1319,7 @@ rt_init(void)
 	if (rt.havekey)
 		(void)pthread_setspecific(rt.key, (void *)1);
 	err_init();
+	err_flushprints();	/* what the pool printed before */
 	exit_init();
 	guard_init();
 	rt_inside--;

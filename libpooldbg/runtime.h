@@ -182,6 +182,15 @@ err_pop(ErrTry *t)
 /* Take over the default pool's print and panic; read POOLDBG_ABORT_ON_ERROR.  Once, by the constructor. */
 void	err_init(void);
 /*
+ * Take over the default pool's print (and unlock, to send what it
+ * printed) before the constructor has run, so that the lines of its debug
+ * flags wait for the ring instead of going to the program's fd 2.  By the
+ * first calls of a process; cheap after the first.
+ */
+void	err_early(void);
+/* Send the lines the pool printed for this thread to the recorder (fd 2 when there is no ring).  Pool not locked. */
+void	err_flushprints(void);
+/*
  * Report an error the runtime found itself (not through the pool):
  * REC_ERROR with the caller's stack, the bytes of [lo, hi) around dumpat
  * (readable: the caller vouches), msg one line.  Returns when the program

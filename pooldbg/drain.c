@@ -383,6 +383,26 @@ herror(Drain *d, Src *s, const RecError *er)
 		d->st.errors++;
 }
 
+/*
+ * The lines the pool printed in process pid (REC_PRINT), on stderr, each
+ * after "pooldbg: pid N: " as the error reports are; a last line without
+ * its newline gets one.
+ */
+static void
+printlines(int pid, const char *text, size_t n)
+{
+	const char *nl;
+	size_t k;
+
+	while (n > 0) {
+		nl = memchr(text, '\n', n);
+		k = nl != NULL ? (size_t)(nl - text) + 1 : n;
+		fprintf(stderr, "pooldbg: pid %d: %.*s%s", pid, (int)(nl != NULL ? k - 1 : k), text, "\n");
+		text += k;
+		n -= k;
+	}
+}
+
 /* Turn one record of s into rows; records too short for their type are skipped. */
 static void
 decode(Drain *d, Src *s, const RecHdr *h)
@@ -397,6 +417,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 	const RecThread *t;
 	const RecExit *x;
 	const RecError *er;
+	const RecPrint *pr;
 	const char *body;
 	ScanCtx c;
 	char *s1, *s2;
@@ -511,6 +532,11 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		break;
 	case REC_ZONE:
 		zonerec(d, s, (const RecZone *)h);
+		break;
+	case REC_PRINT:
+		pr = (const RecPrint *)h;
+		if (h->len >= sizeof *pr && pr->textlen <= h->len - sizeof *pr)
+			printlines(s->pid, body + sizeof *pr, pr->textlen);
 		break;
 	case REC_MARK:
 	case REC_SCAN:

@@ -86,6 +86,7 @@ static const char *callnames[CALL_NCALLS] = {
 static const char *typenames[REC_NTYPES] = {
 	"pad", "proc", "module", "unload", "frame", "alloc", "free", "realloc",
 	"thread", "exit", "error", "mark", "scan", "arena", "live", "scanend",
+	"zone", "print",
 };
 
 static const char *clsnames[] = { "?", "reachable", "possible", "indirect", "definite" };
@@ -274,6 +275,14 @@ printrec(Dump *d, const RecHdr *h)
 		printf(" roots=%" PRIu64 " threads=%u stopped=%u", e->roots, e->threads, e->stopped);
 		for (i = CLASS_REACHABLE; i <= CLASS_DEFINITE; i++)
 			printf(" %s=%" PRIu64 "/%" PRIu64, clsnames[i], e->blocks[i], e->bytes[i]);
+		break;
+	}
+	case REC_PRINT: {
+		const RecPrint *r = (const RecPrint *)h;
+
+		printf(" tid=%d text=", r->tid);
+		for (i = 0, s = (const char *)(r + 1); i < r->textlen; i++)
+			putchar(s[i] == '\n' ? '|' : s[i] == ' ' ? '_' : s[i]);
 		break;
 	}
 	case REC_ERROR: {

@@ -109,6 +109,27 @@ ok $? "calls: the ring ends with exit how=normal status=0, closed"
 ! grep -q '^free .* ptr=0x0 ' "$tmp/calls.dump"
 ok $? "calls: free(NULL) is not recorded"
 
+# ---- the pool's own lines ----------------------------------------------------
+# What the pool prints under its debug flags goes to the recorder
+# (REC_PRINT), never to the program's stderr, which may be its output; the
+# lines printed before the runtime started (tests/leaks/early's library
+# allocates in its constructor: the first arena is made then) wait for
+# the ring.  `pooldbg run` prints them on its own stderr.
+early=$b/tests/leaks/early
+mkdir -p "$tmp/print.d"
+POOLDBG_FLAGS=logging POOLDBG_SESSION=$tmp/print.d LD_PRELOAD=$lib "$early" >"$tmp/print.out" 2>"$tmp/print.err"
+rc=$?
+"$dump" "$tmp/print.d" >"$tmp/print.dump" 2>"$tmp/print.derr"
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/print.err" ]
+ok $? "pool lines: nothing on the program's stderr (status $rc)"
+grep -q '^print .* text=newarena_' "$tmp/print.dump" && grep -q '^print .* text=.*poolfree_' "$tmp/print.dump"
+ok $? "pool lines: in the ring, the first arena's (before the runtime began) with them"
+"$b/pooldbg/pooldbg" run -o "$tmp/print.db" --flags logging sh -c '"$0" 2>"$1"' "$early" "$tmp/print2.err" \
+    >/dev/null 2>"$tmp/print2.rec"
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/print2.err" ] && grep -q '^pooldbg: pid [0-9]*: poolalloc ' "$tmp/print2.rec"
+ok $? "pool lines: pooldbg run prints them with the pid, the program's stderr untouched (status $rc)"
+
 # ---- threads ---------------------------------------------------------------
 
 run threads threads
