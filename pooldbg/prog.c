@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define RUNTIME_SO	"libpooldbg-malloc.so"
@@ -99,6 +100,32 @@ out:
 }
 
 /*
+ * Whether running path would grant this process capabilities it lacks, so
+ * that the kernel asks the dynamic loader for secure execution, which
+ * ignores LD_PRELOAD: a file with capabilities in its permitted set, run
+ * by a user other than root (root's are full already).  The set is the
+ * security.capability attribute (vfs_cap_data: a magic word, then the
+ * permitted and inheritable words of each 32 capabilities, little-endian).
+ */
+static int
+capsgranted(const char *path)
+{
+	unsigned char v[24];
+	ssize_t n;
+	int i;
+
+	if (getuid() == 0 && geteuid() == 0)
+		return 0;
+	n = getxattr(path, "security.capability", v, sizeof v);
+	if (n < 12)
+		return 0;
+	for (i = 4; i + 4 <= n && i < 20; i += 8)	/* permitted words at 4 and 12 */
+		if ((v[i] | v[i + 1] | v[i + 2] | v[i + 3]) != 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Check that the file at path (found under the name name) can be exec'd
  * and preloaded; depth bounds the chain of interpreters.  0 or an exit
  * status after one line.
@@ -132,6 +159,11 @@ checkfile(const char *name, const char *path, int depth)
 	if ((sb.st_mode & (S_ISUID | S_ISGID)) != 0) {
 		say("%s: a set-user-ID or set-group-ID program: the dynamic loader would not preload "
 		    "the runtime into it, so nothing could be recorded", name);
+		return 2;
+	}
+	if (capsgranted(path)) {
+		say("%s: has file capabilities: the dynamic loader would not preload the runtime "
+		    "into it, so nothing could be recorded", name);
 		return 2;
 	}
 	switch (filekind(path, interp, sizeof interp)) {

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +72,44 @@ test_cli(void)
 	ok(nfiles() == 0, "no usage error left a file behind (%d)", nfiles());
 }
 
+/*
+ * A program with file capabilities, run by a user other than root: the
+ * kernel has the loader ignore LD_PRELOAD.  As root only (to set the
+ * attribute, then to run pooldbg as nobody through setpriv).
+ */
+static void
+testcaps(char *script, size_t len)
+{
+	/* vfs_cap_data, revision 2: CAP_NET_RAW (13) permitted, not effective */
+	static const unsigned char cap[20] = { 0, 0, 0, 2, 0, 0x20 };
+	static const char setpriv[] = "/usr/bin/setpriv";
+	int r;
+
+	if (geteuid() != 0 || access(setpriv, X_OK) != 0) {
+		tap_skip(3, "file capabilities: needs root and setpriv");
+		return;
+	}
+	if (snprintf(script, len, "cp '%s' '%s/capped'", fake, tmp) >= (int)len || system(script) != 0)
+		tap_bail("cannot copy fakewriter");
+	r = runv(NULL, (const char *const[]){ setpriv, "--reuid=65534", "--regid=65534",
+	    "--clear-groups", pooldbg, "--version", NULL });
+	if (setxattr(tpath("capped"), "security.capability", cap, sizeof cap, 0) != 0 ||
+	    chmod(tmp, 0755) != 0 || r != 0) {
+		tap_skip(3, "file capabilities: cannot set them, or nobody cannot run pooldbg here");
+		return;
+	}
+	r = runv(NULL, (const char *const[]){ setpriv, "--reuid=65534", "--regid=65534",
+	    "--clear-groups", pooldbg, "run", "-o", "t.db", "./capped", "noring", NULL });
+	ok(r == 2 && oneline("pooldbg: ./capped: has file capabilities"),
+	    "a program with file capabilities, run by another user than root: 2 (%d: %s)", r, flat());
+	ok(!exists(tpath("t.db")), "and no trace left behind");
+	r = RUN(NULL, "run", "-o", "t.db", "./capped", "noring");
+	ok(strstr(errtext, "file capabilities") == NULL,
+	    "the same program run by root is not refused (%d: %s)", r, flat());
+	unlink(tpath("t.db"));
+	chmod(tmp, 0700);
+}
+
 static void
 test_badprogram(void)
 {
@@ -111,6 +150,8 @@ test_badprogram(void)
 	r = RUN(NULL, "run", "-o", "t.db", "./suid", "noring");
 	ok(r == 2 && oneline("pooldbg: ./suid: a set-user-ID or set-group-ID program"),
 	    "a setgid program: 2 (%d)", r);
+
+	testcaps(script, sizeof script);
 
 	/* statically linked: an ELF header with no program headers, so no PT_INTERP */
 	memset(elf, 0, sizeof elf);
