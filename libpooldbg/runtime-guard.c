@@ -19,7 +19,7 @@
  * process vm.max_map_count of them: slots are made while they leave a
  * quarter of that to the program, and then (or when the region is used
  * up, or the kernel refuses) allocations go back to the pool, unguarded,
- * with one line on stderr to say so.  A fault in
+ * with a notice in the trace to say so.  A fault in
  * a guard page is an overflow, a fault in a freed slot a use-after-free:
  * reported with the faulting code's stack, then the fault goes to the
  * handler that was there before (the runtime's fatal-signal handler, or
