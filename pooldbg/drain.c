@@ -396,8 +396,9 @@ printlines(int pid, const char *text, size_t n)
 
 	while (n > 0) {
 		nl = memchr(text, '\n', n);
-		k = nl != NULL ? (size_t)(nl - text) + 1 : n;
-		fprintf(stderr, "pooldbg: pid %d: %.*s%s", pid, (int)(nl != NULL ? k - 1 : k), text, "\n");
+		k = nl != NULL ? (size_t)(nl - text) : n;	/* the line without its newline */
+		fprintf(stderr, "pooldbg: pid %d: %.*s\n", pid, (int)k, text);
+		k += nl != NULL;
 		text += k;
 		n -= k;
 	}
