@@ -102,8 +102,9 @@ void	*quick_alloc(struct Pool *p, size_t n);
 int	quick_free(struct Pool *p, void *v);
 /* Give every listed block of p back to the tree (before failing for lack of memory). */
 void	quick_flush(struct Pool *p);
-/* The figures of the quick lists of p. */
+/* The figures of the quick lists of p; quick_statsl with p locked. */
 void	quick_stats(struct Pool *p, QuickStats *s);
+void	quick_statsl(struct Pool *p, QuickStats *s);
 
 /* ---- tcache.c ----------------------------------------------------------- */
 
@@ -234,6 +235,11 @@ void	*poolquarantine(struct Pool *p, void *v, int (*accept)(void *, void *), voi
  * stays dead.
  */
 void	poolrecycle(struct Pool *p, void *b);
+
+/* ---- pool-tree.c: the free blocks counted ------------------------------- */
+
+/* The free blocks in the tree of p, the rings of its sizes included.  Pool locked. */
+unsigned long	tree_countl(struct Pool *p);
 
 /* ---- pool-walk.c -------------------------------------------------------- */
 

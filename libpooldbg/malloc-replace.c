@@ -6,7 +6,10 @@
  * reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc,
  * pvalloc and malloc_usable_size, each a thin shim over its pooldbg_
  * counterpart in libpooldbg that then points the block's tags at the
- * shim's caller instead of at the shim; and the C++ operators new, new[],
+ * shim's caller instead of at the shim; the calls that tell of the heap
+ * (mallinfo2, mallinfo, malloc_stats, malloc_info) and malloc_trim, so
+ * that the C library's own heap, unused, is never what they describe;
+ * and the C++ operators new, new[],
  * delete and delete[] in all the variants libstdc++ defines (plain,
  * nothrow, sized, std::align_val_t), under their mangled names so that no
  * C++ compiler is needed.  Linked into a program, or preloaded with
@@ -26,6 +29,7 @@
  *
  * Must never: export any other name, keep state of its own, or call
  * anything that may allocate outside the failure path of operator new
+ * and the printing of malloc_stats and malloc_info, which hold no lock
  * (the shims are the allocator).  Frees are reported before the block is
  * given back, allocations after it was handed out.  While tracing, malloc,
  * calloc, realloc, free and the operators go through the runtime's checked
@@ -36,9 +40,11 @@
 #include "internal.h"
 
 #include <dlfcn.h>
-#include <malloc.h>	/* the C library's: memalign, pvalloc, malloc_usable_size */
+#include <errno.h>
+#include <malloc.h>	/* the C library's: memalign, pvalloc, malloc_usable_size, mallinfo2 */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>	/* malloc_stats and malloc_info print with it */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +224,125 @@ malloc_usable_size(void *ptr)
 	if (TRACING() && guard_on && guard_owns(ptr, &n))
 		return n;
 	return pooldbg_malloc_usable_size(ptr);
+}
+
+/* ---- the heap's figures -------------------------------------------------- */
+
+/*
+ * mallinfo2: pooldbg_mallinfo2, or, tracing, the runtime's figures (the
+ * quarantine's blocks free, guarded blocks as mapped chunks).  *g gets the
+ * guarded blocks' figures (all 0 when not tracing).
+ */
+static struct mallinfo2
+figures(GuardFigures *g)
+{
+	memset(g, 0, sizeof *g);
+	if (TRACING())
+		return rt_mallinfo2(g);
+	return pooldbg_mallinfo2();
+}
+
+/* mallinfo2: the default pool's figures (see pooldbg-malloc(3)). */
+EXPORT struct mallinfo2
+mallinfo2(void)
+{
+	GuardFigures g;
+
+	return figures(&g);
+}
+
+/* mallinfo: mallinfo2's figures in ints, truncated as glibc's are. */
+EXPORT struct mallinfo
+mallinfo(void)
+{
+	struct mallinfo2 m2;
+	struct mallinfo m;
+	GuardFigures g;
+
+	m2 = figures(&g);
+	m.arena = (int)m2.arena;
+	m.ordblks = (int)m2.ordblks;
+	m.smblks = (int)m2.smblks;
+	m.hblks = (int)m2.hblks;
+	m.hblkhd = (int)m2.hblkhd;
+	m.usmblks = (int)m2.usmblks;
+	m.fsmblks = (int)m2.fsmblks;
+	m.uordblks = (int)m2.uordblks;
+	m.fordblks = (int)m2.fordblks;
+	m.keepcost = (int)m2.keepcost;
+	return m;
+}
+
+/* malloc_trim: the pool never gives its arenas back, so nothing is released: 0. */
+EXPORT int
+malloc_trim(size_t pad)
+{
+	(void)pad;
+	return 0;
+}
+
+/*
+ * malloc_stats: glibc's lines on stderr, of the one arena the default
+ * pool is (its arenas together) and of the whole heap, guarded blocks
+ * being its mapped regions.
+ */
+EXPORT void
+malloc_stats(void)
+{
+	struct mallinfo2 m;
+	GuardFigures g;
+
+	m = figures(&g);
+	fprintf(stderr, "Arena 0:\n"
+	    "system bytes     = %10zu\n"
+	    "in use bytes     = %10zu\n"
+	    "Total (incl. mmap):\n"
+	    "system bytes     = %10zu\n"
+	    "in use bytes     = %10zu\n"
+	    "max mmap regions = %10zu\n"
+	    "max mmap bytes   = %10zu\n",
+	    m.arena, m.uordblks, m.arena + m.hblkhd, m.uordblks + m.hblkhd,
+	    g.maxblocks, g.maxbytes);
+}
+
+/*
+ * malloc_info: glibc's XML on fp, the same figures; options must be 0
+ * (else EINVAL, as glibc's).  The free blocks are not listed by size.
+ */
+EXPORT int
+malloc_info(int options, FILE *fp)
+{
+	struct mallinfo2 m;
+	GuardFigures g;
+	size_t rest, restbytes;
+	int i;
+
+	if (options != 0)
+		return EINVAL;
+	m = figures(&g);
+	rest = m.ordblks;
+	restbytes = m.fordblks - m.fsmblks;
+	fputs("<malloc version=\"1\">\n", fp);
+	for (i = 0; i < 2; i++) {
+		if (i == 0)
+			fputs("<heap nr=\"0\">\n<sizes>\n</sizes>\n", fp);
+		fprintf(fp, "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+		    "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
+		    m.smblks, m.fsmblks, rest, restbytes);
+		if (i == 1)
+			fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
+			    m.hblks, m.hblkhd);
+		/* the arenas are never given back: what there is now is the most there was */
+		fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n"
+		    "<system type=\"max\" size=\"%zu\"/>\n"
+		    "<aspace type=\"total\" size=\"%zu\"/>\n"
+		    "<aspace type=\"mprotect\" size=\"%zu\"/>\n",
+		    m.arena, m.arena, m.arena, m.arena);
+		if (i == 0)
+			fputs("</heap>\n", fp);
+	}
+	fputs("</malloc>\n", fp);
+	return 0;
 }
 
 /* ---- C++ operators new and delete --------------------------------------- */

@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>	/* struct mallinfo2 only */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -938,4 +939,35 @@ pooldbg_mallocsummary(void)
 	    p->name, curalloc - qs.bytes, curfree, nfree);
 	p->print(p, "pool %s: total: %" PRIuPTR " bytes in arenas, %" PRIuPTR " at most\n",
 	    p->name, cursize, maxsize);
+}
+
+/*
+ * pooldbg_mallinfo2: glibc's figures, of the default pool: arena the bytes
+ * of its arenas (never given back, so also the most there ever were),
+ * uordblks the bytes of blocks handed out, fordblks those free in the
+ * tree or waiting on the quick lists, ordblks the free blocks, smblks and
+ * fsmblks the quick lists' blocks and bytes (glibc's fastbins).  Whole
+ * blocks, headers and tails included; the rest of arena is the arenas'
+ * own ends and the dead blocks of POOL_NOREUSE.  No mapped chunks (hblks,
+ * hblkhd), no top (keepcost).
+ */
+EXPORT struct mallinfo2
+pooldbg_mallinfo2(void)
+{
+	struct mallinfo2 m;
+	QuickStats qs;
+	Pool *p;
+
+	memset(&m, 0, sizeof m);
+	p = &mainpool;
+	p->lock(p);
+	quick_statsl(p, &qs);	/* listed blocks count as allocated: taken out below */
+	m.arena = p->cursize;
+	m.ordblks = tree_countl(p);
+	m.smblks = qs.blocks;
+	m.fsmblks = qs.bytes;
+	m.uordblks = p->curalloc - qs.bytes;
+	m.fordblks = p->curfree + qs.bytes;
+	p->unlock(p);
+	return m;
 }

@@ -177,6 +177,53 @@ treetake(Pool *p, uintptr_t size)
 	return t;
 }
 
+/* The blocks of the ring headed by t, t included. */
+static unsigned long
+ringlen(Free *t)
+{
+	unsigned long n;
+	Free *f;
+
+	n = 1;
+	for (f = t->next; f != t; f = f->next)
+		n++;
+	return n;
+}
+
+/*
+ * See internal.h.  Morris's in-order walk: each node's predecessor points
+ * back at it while its left side is walked, then is set right again, so
+ * no stack is needed however deep the tree, and the tree is left as it
+ * was found.
+ */
+unsigned long
+tree_countl(Pool *p)
+{
+	unsigned long n;
+	Free *t, *pre;
+
+	n = 0;
+	t = p->freeroot;
+	while (t != NULL) {
+		if (t->left == NULL) {
+			n += ringlen(t);
+			t = t->right;
+			continue;
+		}
+		for (pre = t->left; pre->right != NULL && pre->right != t; pre = pre->right)
+			;
+		if (pre->right == NULL) {
+			pre->right = t;
+			t = t->left;
+		} else {
+			pre->right = NULL;
+			n += ringlen(t);
+			t = t->right;
+		}
+	}
+	return n;
+}
+
 /*
  * Check the subtree t: sizes strictly between lo and hi, magics, rings.
  * budget is the number of free blocks the arena walk found; meeting more

@@ -514,11 +514,10 @@ quick_checkl(Pool *p, unsigned long walked)
 	}
 }
 
-/* See internal.h. */
+/* See internal.h.  Pool locked. */
 void
-quick_stats(Pool *p, QuickStats *s)
+quick_statsl(Pool *p, QuickStats *s)
 {
-	p->lock(p);
 	tcache_freezel(p);	/* every cached block onto the lists, every count in */
 	tcache_thawl(p);
 	s->blocks = q.pool == p ? q.nblocks : 0;
@@ -528,5 +527,13 @@ quick_stats(Pool *p, QuickStats *s)
 	s->puts = q.puts;
 	s->flushes = q.flushes;
 	s->enabled = quick_enabled(p);
+}
+
+/* See internal.h. */
+void
+quick_stats(Pool *p, QuickStats *s)
+{
+	p->lock(p);
+	quick_statsl(p, s);
 	p->unlock(p);
 }

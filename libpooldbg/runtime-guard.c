@@ -80,6 +80,8 @@ static struct {
 	uintptr_t *slots;	/* slot starts in address order */
 	size_t	nslots, maxslots;
 	atomic_int full;	/* no more slots: allocations go to the pool */
+	_Atomic size_t live, livebytes;	/* slots not freed, and their readable pages' bytes */
+	size_t	peak, peakbytes;	/* the most there were of each (under lock) */
 	size_t	pg;
 	struct sigaction oldsegv, oldbus;
 } g = {
@@ -305,8 +307,23 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 	memset((void *)(user + n), SLACKFILL, h->guard - (user + n));
 	g.slots[g.nslots] = slot;
 	__atomic_store_n(&g.nslots, g.nslots + 1, __ATOMIC_RELEASE);
+	nslots = atomic_fetch_add(&g.live, 1) + 1;
+	g.peak = nslots > g.peak ? nslots : g.peak;
+	len = atomic_fetch_add(&g.livebytes, g.pg + data) + g.pg + data;
+	g.peakbytes = len > g.peakbytes ? len : g.peakbytes;
 	pthread_mutex_unlock(&g.lock);
 	return (void *)user;
+}
+
+void
+guard_figures(GuardFigures *f)
+{
+	f->blocks = atomic_load(&g.live);
+	f->bytes = atomic_load(&g.livebytes);
+	pthread_mutex_lock(&g.lock);
+	f->maxblocks = g.peak;
+	f->maxbytes = g.peakbytes;
+	pthread_mutex_unlock(&g.lock);
 }
 
 int
@@ -353,6 +370,8 @@ guard_free(unsigned kind, void *ptr)
 		    "a guarded block freed already", 0);
 		return;
 	}
+	atomic_fetch_sub(&g.live, 1);
+	atomic_fetch_sub(&g.livebytes, h->guard - (uintptr_t)h);
 	made = h->kind == CALL_NEW ? TAG_NEW : h->kind == CALL_NEW_ARRAY ? TAG_NEWARRAY : 0;
 	if ((kind == CALL_DELETE) != (made == TAG_NEW) ||
 	    (kind == CALL_DELETE_ARRAY) != (made == TAG_NEWARRAY)) {

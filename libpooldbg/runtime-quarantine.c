@@ -32,6 +32,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <malloc.h>	/* struct mallinfo2 only */
 #include <stdatomic.h>
 #include <stdio.h>	/* snprintf only: never a FILE */
 #include <stdlib.h>
@@ -182,6 +183,26 @@ recycle(Bhdr *b)
 		if ((b = popover()) == NULL)
 			return;
 	}
+}
+
+/* See runtime.h. */
+struct mallinfo2
+rt_mallinfo2(GuardFigures *g)
+{
+	struct mallinfo2 m;
+	GuardFigures f;
+
+	m = pooldbg_mallinfo2();
+	pooldbg_mainmem->lock(pooldbg_mainmem);
+	m.ordblks += q.n;
+	m.fordblks += q.bytes;
+	pooldbg_mainmem->unlock(pooldbg_mainmem);
+	guard_figures(&f);
+	m.hblks = f.blocks;
+	m.hblkhd = f.bytes;
+	if (g != NULL)
+		*g = f;
+	return m;
 }
 
 /*

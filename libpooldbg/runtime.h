@@ -223,6 +223,15 @@ void	*rt_allocate(unsigned kind, size_t n, size_t size, size_t align);
 void	*rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *from);
 /* At exit, before the scan: check the whole pool, the quarantine's blocks where they lie. */
 void	quarantine_atexit(void);
+/*
+ * mallinfo2's figures, tracing live: those of the pool (pooldbg_mallinfo2)
+ * with the dead blocks in the quarantine counted free, as the program
+ * freed them, and the guarded blocks as glibc's mapped chunks (hblks,
+ * hblkhd); the most there were of those into *g if not NULL.
+ */
+struct mallinfo2;
+typedef struct GuardFigures GuardFigures;
+struct mallinfo2 rt_mallinfo2(GuardFigures *g);
 
 /* ---- runtime-guard.c ---------------------------------------------------- */
 
@@ -238,6 +247,12 @@ void	*guard_alloc(unsigned kind, size_t n, size_t align);
 int	guard_owns(const void *ptr, size_t *size);
 /* Free the guarded block ptr for a call of kind: checked, its pages made inaccessible. */
 void	guard_free(unsigned kind, void *ptr);
+/* The guarded blocks not freed yet, and the bytes of their header and data pages. */
+struct GuardFigures {
+	size_t	blocks, bytes;		/* now */
+	size_t	maxblocks, maxbytes;	/* the most so far */
+};
+void	guard_figures(GuardFigures *f);
 
 /* ---- runtime-unwind.c --------------------------------------------------- */
 

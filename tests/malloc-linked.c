@@ -458,6 +458,109 @@ testforkbusy(void)
 	ok(good, "fork while another thread allocates: children allocate and exit 0");
 }
 
+/* ---- the heap's figures -------------------------------------------------- */
+
+#define NFIG	200
+#define FIGSIZE	1000
+
+/* The first number after "in use bytes" in file path (malloc_stats's), or -1. */
+static long
+inusebytes(const char *path)
+{
+	char line[200];
+	long v;
+	FILE *f;
+
+	v = -1;
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "in use bytes = %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void
+testfigures(void)
+{
+	static char fbuf[8192];
+	struct mallinfo2 m0, m1, m2, p2;
+	struct mallinfo mi;
+	char path[256], want[128], *text;
+	void *v[NFIG];
+	size_t got;
+	int fd, saved, i, r;
+	long used;
+	FILE *f;
+
+	m0 = mallinfo2();
+	for (i = 0; i < NFIG; i++)
+		v[i] = malloc(FIGSIZE);
+	m1 = mallinfo2();
+	ok(m1.uordblks - m0.uordblks >= (size_t)NFIG * FIGSIZE &&
+	    m1.uordblks - m0.uordblks <= (size_t)NFIG * (FIGSIZE + 256),
+	    "mallinfo2: %d blocks of %d bytes add %zu bytes in use", NFIG, FIGSIZE,
+	    m1.uordblks - m0.uordblks);
+	ok(m1.arena >= m1.uordblks + m1.fordblks && m1.arena == pooldbg_mainmem->cursize &&
+	    m1.fsmblks <= m1.fordblks, "mallinfo2: the arenas' bytes hold those in use and those free");
+	for (i = 0; i < NFIG; i++)
+		free(v[i]);
+	m2 = mallinfo2();
+	ok(m2.uordblks == m0.uordblks && m2.arena == m1.arena &&
+	    m2.fordblks - m1.fordblks == m1.uordblks - m2.uordblks,
+	    "mallinfo2: freed, the bytes go from in use (%zu, was %zu) to free", m2.uordblks,
+	    m0.uordblks);
+	ok(m2.ordblks + m2.smblks > 0 && m2.hblks == 0 && m2.hblkhd == 0,
+	    "mallinfo2: free blocks counted (%zu in the tree, %zu listed), no mapped chunks",
+	    m2.ordblks, m2.smblks);
+	p2 = pooldbg_mallinfo2();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"	/* glibc's, for its int fields; still answered */
+	mi = mallinfo();
+#pragma GCC diagnostic pop
+	ok(p2.arena == m2.arena && p2.uordblks == m2.uordblks && mi.arena == (int)m2.arena &&
+	    mi.uordblks == (int)m2.uordblks && mi.fordblks == (int)m2.fordblks,
+	    "mallinfo and pooldbg_mallinfo2 agree with mallinfo2");
+	ok(malloc_trim(0) == 0, "malloc_trim: nothing given back");
+
+	snprintf(path, sizeof path, "%s/info", tmpdir);
+	if ((f = fopen(path, "w+")) == NULL || setvbuf(f, fbuf, _IOFBF, sizeof fbuf) != 0)
+		tap_bail("%s: %s", path, strerror(errno));
+	r = malloc_info(1, f);
+	ok(r == EINVAL, "malloc_info: options other than 0 are EINVAL");
+	m1 = mallinfo2();
+	r = malloc_info(0, f);
+	fflush(f);
+	text = NULL;
+	got = 0;
+	if (r == 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc(8192)) != NULL)
+		got = fread(text, 1, 8191, f);
+	fclose(f);
+	snprintf(want, sizeof want, "<system type=\"current\" size=\"%zu\"/>", m1.arena);
+	ok(text != NULL && (text[got] = '\0', strncmp(text, "<malloc version=\"1\">\n", 21) == 0) &&
+	    strstr(text, want) != NULL && strstr(text, "</malloc>\n") != NULL,
+	    "malloc_info: glibc's XML, with the arenas' bytes");
+	free(text);
+
+	snprintf(path, sizeof path, "%s/stats", tmpdir);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0)
+		tap_bail("%s: %s", path, strerror(errno));
+	m1 = mallinfo2();
+	malloc_stats();
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	used = inusebytes(path);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/info", tmpdir);
+	unlink(path);
+	ok(used >= 0 && (size_t)used == m1.uordblks,
+	    "malloc_stats: the bytes in use on stderr (%ld, mallinfo2 says %zu)", used, m1.uordblks);
+}
+
 int
 main(void)
 {
@@ -471,6 +574,7 @@ main(void)
 	testthreads();
 	testfork();
 	testforkbusy();
+	testfigures();
 	poolcheck(pooldbg_mainmem);
 	ok(1, "poolcheck after the work");
 	ok(pooldbg_mainmem->curalloc > 0 && pooldbg_mainmem->curalloc + pooldbg_mainmem->curfree <=

@@ -6,8 +6,8 @@
 # and a failed exec; dlopen/dlclose; every way out (exit, return from
 # main, _exit, abort, a segfault, SIGKILL); POOLDBG_FOLLOW=0; nothing at
 # all without a session; the reachability scan at exit, marks, snapshots
-# from the program and from `pooldbg snapshot PID`; and the library's
-# exported names.
+# from the program and from `pooldbg snapshot PID`; mallinfo2 and
+# malloc_stats while tracing; and the library's exported names.
 #
 # Owns its temporary directory only.  TAP on stdout.
 
@@ -417,13 +417,38 @@ EOF_MARKS
 [ "$rc" -eq 0 ] && [ "$marks" -eq 3 ] && [ "$bad" -eq 0 ]
 ok $? "event times are the clock's, within 50 us, after a sleep and after 20 ms of events ($marks marks)"
 
+# ---- the heap's figures ----------------------------------------------------
+
+# mallinfo2 while tracing: the freed blocks wait in the quarantine, dead,
+# and count as free; guarded blocks are the mapped chunks.
+run figures figures
+f=$(grep '^figures ' "$tmp/figures.out")
+v() { field "$f" "$1"; }
+[ "$rc" -eq 0 ] && [ -n "$f" ] && [ $(($(v uord1) - $(v uord0))) -ge 300000 ] &&
+    [ "$(v uord2)" -eq "$(v uord0)" ] && [ "$(v arena2)" -eq "$(v arena1)" ] &&
+    [ $(($(v ford2) - $(v ford1))) -eq $(($(v uord1) - $(v uord2))) ] &&
+    [ $(($(v ord2) - $(v ord1))) -ge 100 ] && [ "$(v hblks1)" -eq 0 ]
+ok $? "mallinfo2: blocks freed into the quarantine count as free${f:+ (${f#figures })}"
+
+mkdir -p "$tmp/gfigures.d"
+POOLDBG_GUARD=3000 POOLDBG_SESSION=$tmp/gfigures.d LD_PRELOAD=$lib "$traced" figures \
+    >"$tmp/gfigures.out" 2>"$tmp/gfigures.err"
+rc=$?
+f=$(grep '^figures ' "$tmp/gfigures.out")
+pg=$(getconf PAGESIZE)
+[ "$rc" -eq 0 ] && [ -n "$f" ] && [ "$(v hblks1)" -eq 100 ] &&
+    [ "$(v hblkhd1)" -ge $((100 * 2 * pg)) ] && [ "$(v hblks2)" -eq 0 ] &&
+    [ "$(v hblkhd2)" -eq 0 ] && [ "$(v uord1)" -eq "$(v uord0)" ] &&
+    grep -q '^max mmap regions = *100$' "$tmp/gfigures.err"
+ok $? "mallinfo2 and malloc_stats: guarded blocks are mapped chunks, none left when freed${f:+ (${f#figures })}"
+
 # ---- the namespace ---------------------------------------------------------
 
 if command -v nm >/dev/null 2>&1; then
 	extra=$(nm -D --defined-only "$lib" | awk '{ print $3 }' |
-	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose|pooldbg_mark|pooldbg_snapshot|pooldbg_zone_created|pooldbg_zone_item|pooldbg_zone_destroyed|pooldbg_zone_error|pooldbg_mm_alloc|pooldbg_mm_free|pooldbg_mm_realloc)$')
+	    grep -v -E '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|mallinfo2?|malloc_trim|malloc_stats|malloc_info|_Zn[wa]m.*|_Zd[la]Pv.*|pipe2|_exit|_Exit|execve|execv|execvp|execvpe|execl|execle|execlp|fexecve|dlclose|pooldbg_mark|pooldbg_snapshot|pooldbg_zone_created|pooldbg_zone_item|pooldbg_zone_destroyed|pooldbg_zone_error|pooldbg_mm_alloc|pooldbg_mm_free|pooldbg_mm_realloc)$')
 	[ -z "$extra" ]
-	ok $? "the library exports only the allocator, exit, exec, dlclose, pipe2, pooldbg.h, zone and mmalloc hook names${extra:+ (also: $extra)}"
+	ok $? "the library exports only the allocator, its figures, exit, exec, dlclose, pipe2, pooldbg.h, zone and mmalloc hook names${extra:+ (also: $extra)}"
 	[ "$(nm -D --defined-only "$lib" | grep -c ' T _Z[nd]')" -eq 20 ]
 	ok $? "the library defines the 20 operators new and delete"
 else

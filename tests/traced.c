@@ -220,8 +220,35 @@ usage(void)
 {
 	fprintf(stderr, "usage: traced calls|threads|fork|forkexec|exec|execfail|exit|_exit|"
 	    "return|abort|segv|kill|dlopen|fd|overflow|churn N [DEPTH]|tchurn N|marks|"
-	    "snapdefer|mapeof FILE|sleep SECONDS\n");
+	    "snapdefer|mapeof FILE|sleep SECONDS|figures\n");
 	return 2;
+}
+
+/*
+ * mallinfo2 before, between and after 100 blocks of 3000 bytes allocated
+ * and freed; one line of their figures, with malloc_stats's mapped
+ * regions at most (on stderr) after it.
+ */
+static void
+figures(void)
+{
+	struct mallinfo2 m[3];
+	void *v[100];
+	int i;
+
+	m[0] = mallinfo2();
+	for (i = 0; i < 100; i++)
+		v[i] = malloc(3000);
+	m[1] = mallinfo2();
+	for (i = 0; i < 100; i++)
+		free(v[i]);
+	m[2] = mallinfo2();
+	for (i = 0; i < 3; i++)
+		printf("%sarena%d=%zu uord%d=%zu ford%d=%zu ord%d=%zu hblks%d=%zu hblkhd%d=%zu",
+		    i == 0 ? "figures " : " ", i, m[i].arena, i, m[i].uordblks, i, m[i].fordblks, i,
+		    m[i].ordblks, i, m[i].hblks, i, m[i].hblkhd);
+	printf("\n");
+	malloc_stats();
 }
 
 static uint64_t
@@ -400,6 +427,8 @@ main(int argc, char **argv)
 		printf("block %p\n", p);
 	} else if (strcmp(mode, "clock") == 0) {
 		clockmarks();
+	} else if (strcmp(mode, "figures") == 0) {
+		figures();
 	} else if (strcmp(mode, "sleep") == 0) {
 		sink = p = malloc(3331);
 		printf("ready %p\n", p);

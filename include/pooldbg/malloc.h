@@ -49,6 +49,8 @@ void	*pooldbg_memalign(size_t align, size_t size) POOLDBG_MALLOC_ATTR;
 void	*pooldbg_valloc(size_t size) POOLDBG_MALLOC_ATTR;
 void	*pooldbg_pvalloc(size_t size) POOLDBG_MALLOC_ATTR;
 size_t	pooldbg_malloc_usable_size(void *ptr);
+struct mallinfo2;	/* <malloc.h>'s */
+struct mallinfo2 pooldbg_mallinfo2(void);
 
 /* ---- the Plan 9 calls --------------------------------------------------- */
 
