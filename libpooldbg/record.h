@@ -258,7 +258,10 @@ enum {	/* RecLive.cls: a block's leak class, as memcheck names them */
 /*
  * A scan: RecScan, then one RecArena per arena and one RecLive per
  * allocated block of the pool (in address order), then RecScanEnd.
- * Nothing else of this process comes between them.
+ * Nothing else of this process comes between them.  A fork child in
+ * leaks mode without sampling, whose live table knows every block it
+ * made, sends no RecLive for the blocks it inherited (they are still
+ * scanned, and classify the rest).
  */
 typedef struct RecScan RecScan;
 struct RecScan {
@@ -311,7 +314,7 @@ struct RecScanEnd {
 	uint64_t roots;		/* bytes of root memory scanned */
 	uint32_t threads;	/* threads of the process, the scanning one included */
 	uint32_t stopped;	/* of them, those that answered the stop signal */
-	uint64_t blocks[5];	/* blocks of each class, by CLASS_* (index 0 unused) */
+	uint64_t blocks[5];	/* RecLives sent of each class, by CLASS_* (index 0 unused) */
 	uint64_t bytes[5];	/* their bytes (the sizes asked for) */
 };
 

@@ -459,6 +459,12 @@ live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq)
  * parent's ring; its inherited blocks are the parent's, as in trace
  * mode), with any lock a vanished thread held taken back.
  */
+int
+live_knowsown(void)
+{
+	return live_leaks && live_rate == 0 && forkseq != 0;
+}
+
 void
 live_reset(void)
 {

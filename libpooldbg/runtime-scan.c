@@ -698,7 +698,8 @@ scanroots(void)
 
 typedef struct Emit Emit;
 struct Emit {
-	uint64_t blocks[5], bytes[5];
+	uint64_t blocks[5], bytes[5];	/* of the blocks emitted */
+	int	ownonly;	/* emit only the blocks the live table knows (live_knowsown) */
 };
 
 static int
@@ -752,6 +753,8 @@ emitblock(Emit *e, size_t i)
 			l.flags = LIVEF_KNOWN;
 		}
 	}
+	if (!(l.flags & LIVEF_KNOWN) && e->ownonly)
+		return;	/* a fork parent's: its scans have it (the recorder would drop it) */
 	rt_putl(&l, sizeof l);
 	e->blocks[cls]++;
 	e->bytes[cls] += size;
@@ -829,6 +832,7 @@ scanwork(unsigned why, uint32_t snapshot, uintptr_t isp)
 
 	rt_putl(&sc, sizeof sc);
 	memset(&em, 0, sizeof em);
+	em.ownonly = live_knowsown();
 	(void)poolwalkl(pooldbg_mainmem, emitarena, NULL, NULL);
 	for (i = 0; i < w.n; i++)
 		emitblock(&em, i);

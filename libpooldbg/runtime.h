@@ -387,6 +387,12 @@ int	live_del(const void *ptr, uint32_t *stack, unsigned *call, uint64_t *size);
 int	live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq);
 /* Forget every block (a fork child). */
 void	live_reset(void);
+/*
+ * Whether the table knows every block this image made, so that a block it
+ * does not know was inherited: leaks mode without sampling, in a fork
+ * child.
+ */
+int	live_knowsown(void);
 
 /* ---- runtime-snap.c ----------------------------------------------------- */
 

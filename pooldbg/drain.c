@@ -43,6 +43,7 @@ struct Src {
 	int64_t	lastseq;	/* events.seq of its last event stored, 0 before the first */
 	ScanOpen scan;		/* its scan under way */
 	int	ended;		/* REC_EXIT seen */
+	int	forked;		/* REC_PROC said: a fork child, with its parent's heap */
 };
 
 /* An image that ended without REC_EXIT. */
@@ -438,6 +439,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		if (s->proc == 0)
 			trace_add_process(w, p->pid, p->ppid, p->execseq, p->forked != 0, s1, s2,
 			    p->time, &s->proc);
+		s->forked = p->forked != 0;
 		free(s1);
 		free(s2);
 		d->st.processes++;
@@ -550,6 +552,7 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		c.open = &s->scan;
 		c.proc = procof(d, s);
 		c.lastseq = s->lastseq;
+		c.forked = s->forked;
 		scan_record(&c, h);
 		break;
 	default:

@@ -155,6 +155,7 @@ struct ScanCtx {
 	ScanOpen *open;		/* the image's scan under way */
 	int64_t	proc;		/* the image's processes.id */
 	int64_t	lastseq;	/* events.seq of its last event stored; 0 if none */
+	int	forked;		/* the image is a fork child, not yet exec'd */
 };
 
 /*

@@ -5,8 +5,10 @@
  * scan_blocks row, REC_SCANEND to the scan's end, totals and complete 1.
  * A block a scan found is matched to the lifetime open at its address at
  * that moment (lifetime.c), which gives it the event, stack and call that
- * made it; a block with none (the runtime's own, or one a fork child
- * inherited) is stored without them.  In leaks mode (no events) the
+ * made it; a block with none is the runtime's own, stored without them,
+ * or, in a fork child, one it inherited, not stored at all: a shell's
+ * thousands of subshells would each store their parent's whole heap
+ * again, and the parent's own scans have those blocks.  In leaks mode (no events) the
  * RecLive itself says what made the block: the runtime's live table's
  * stack, call and allocation ordinal (as alloc_seq).  With sampling, a
  * block made by a recorded call is weighed by 1/p, p = 1 - exp(-size /
@@ -152,6 +154,8 @@ live(const ScanCtx *c, const RecHdr *h)
 		b.call = trace_callname(lv->call);
 	} else if (life_lookup(c->life, c->proc, lv->ptr, &b.alloc_seq, &stack, &b.call))
 		b.stack = stack;
+	else if (c->forked)
+		return;	/* its parent's: the parent's scans have it, the child's need not */
 	else {
 		b.alloc_seq = 0;
 		b.stack = 0;

@@ -71,6 +71,16 @@ done
 both dlclose "$leaks/dlclose" "$leaks/dlclose-lib.so"
 [ -x "$b/examples/leaky" ] && both leaky "$b/examples/leaky"
 
+# a fork child's scan stores only the blocks it made: those it inherited
+# are its parent's (and a shell's subshells would each store them again)
+for m in trace leaks; do
+	own=$(q "$tmp/fork.$m.db" "select count(*) from scan_blocks b join scans s on s.id = b.scan join processes p on p.id = s.process where p.forked = 1 and b.alloc_seq is not null")
+	other=$(q "$tmp/fork.$m.db" "select count(*) from scan_blocks b join scans s on s.id = b.scan join processes p on p.id = s.process where p.forked = 1 and b.alloc_seq is null")
+	inparent=$(q "$tmp/fork.$m.db" "select count(*) from scan_blocks b join scans s on s.id = b.scan join processes p on p.id = s.process where p.forked = 0 and b.alloc_seq is not null")
+	[ "$own" -ge 1 ] && [ "$other" -eq 0 ] && [ "$inparent" -ge 1 ]
+	ok $? "fork, $m mode: the child's scan has rows for its own blocks only ($own, and $other others; the parent's $inparent)"
+done
+
 # the stacks are symbolized: the text report names the allocating sites
 "$leak" "$tmp/direct.leaks.db" >"$tmp/direct.txt" 2>&1
 grep -q 'site_a direct.c:[0-9]' "$tmp/direct.txt" && grep -q 'site_b direct.c:[0-9]' "$tmp/direct.txt" &&

@@ -214,9 +214,12 @@ test_cut(void)
 	ok(r == 0, "forkscan (%d: %s)", r, flat());
 	db = opentrace(tpath("t.db"));
 	ok(qi(db, "SELECT count(*) FROM scans WHERE snapshot = 0") == 2, "a scan at exit per process");
-	ok(qi(db, "SELECT b.alloc_seq IS NULL FROM scan_blocks b JOIN scans s ON s.id = b.scan"
-	    " JOIN processes p ON p.id = s.process WHERE p.forked = 1 AND b.ptr = 4096") == 1,
-	    "a block a fork child inherited: alloc_seq NULL in the child's scan");
+	ok(qi(db, "SELECT count(*) FROM scan_blocks b JOIN scans s ON s.id = b.scan"
+	    " JOIN processes p ON p.id = s.process WHERE p.forked = 1 AND b.ptr = 4096") == 0 &&
+	    qi(db, "SELECT count(*) FROM scan_blocks b JOIN scans s ON s.id = b.scan"
+	    " JOIN processes p ON p.id = s.process WHERE p.forked = 1 AND b.ptr = 32768 AND"
+	    " b.alloc_seq IS NOT NULL") == 1,
+	    "a fork child's scan: no row for the block it inherited, one for its own");
 	ok(qi(db, "SELECT b.alloc_seq FROM scan_blocks b JOIN scans s ON s.id = b.scan"
 	    " JOIN processes p ON p.id = s.process WHERE p.forked = 0 AND b.ptr = 4096") ==
 	    qi(db, "SELECT seq FROM events WHERE ptr = 4096"),

@@ -267,6 +267,8 @@ printrec(Dump *d, const RecHdr *h)
 			printf("%02x", l->preview[i]);
 		if (l->previewlen == 0)
 			printf("-");
+		if (h->len >= sizeof *l && (l->flags & LIVEF_KNOWN))
+			printf(" aseq=%" PRIu64 " stack=%" PRIu32, l->seq, l->stack);
 		break;
 	}
 	case REC_SCANEND: {

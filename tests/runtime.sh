@@ -152,6 +152,19 @@ ok $? "fork: the child's allocation is in the child's ring only"
 p=$(sed -n 's/^want-child free ptr=//p' "$tmp/fork.out")
 ring fork "$child" 0 | grep -q "^free .* ptr=$p "
 ok $? "fork: the child frees a block inherited from the parent"
+# leaks mode: the child's live table knows the blocks it made, and its
+# scan sends only those (the parent's are in the parent's scan)
+mkdir -p "$tmp/lfork.d"
+POOLDBG_MODE=leaks POOLDBG_SESSION=$tmp/lfork.d LD_PRELOAD=$lib "$traced" fork >"$tmp/lfork.out" 2>&1
+"$dump" "$tmp/lfork.d" >"$tmp/lfork.dump" 2>&1
+lchild=$(sed -n 's/^child //p' "$tmp/lfork.out")
+lparent=$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*forked=0.*/\1/p' "$tmp/lfork.dump")
+ring lfork "$lchild" 0 | grep '^live ' >"$tmp/lfork.child"
+ring lfork "$lparent" 0 | grep '^live ' >"$tmp/lfork.parent"
+[ -n "$lchild" ] && grep -q ' size=7771 .* aseq=[0-9]' "$tmp/lfork.child" &&
+    ! grep -v ' aseq=[0-9]' "$tmp/lfork.child" | grep -q . &&
+    [ "$(wc -l <"$tmp/lfork.parent")" -gt "$(wc -l <"$tmp/lfork.child")" ]
+ok $? "leaks mode: a fork child's exit scan sends only its own blocks ($(wc -l <"$tmp/lfork.child") of them; the parent's $(wc -l <"$tmp/lfork.parent"))"
 ends fork "$child" 0 normal 0 && ends fork "$(sed -n 's/^proc pid=\([0-9]*\) seq=0 .*forked=0.*/\1/p' "$tmp/fork.dump")" 0 normal 0
 ok $? "fork: both rings end with exit, closed"
 

@@ -1,8 +1,9 @@
 /*
  * tests/leaks/fork.c -- a leak in a forked child, found by the child's
  * own exit scan: the child loses a 77-byte block (definite 1/77), and
- * the parent, which waits for it, loses nothing.  The child's scan also
- * holds the blocks it inherited (the parent's stdout buffer): reachable.
+ * the parent, which waits for it, loses nothing.  The child's scan
+ * stores only the blocks it made; those it inherited (the parent's
+ * stdout buffer) are the parent's.
  *
  * Deterministic: the child's pointer lives only in child()'s frame,
  * zeroed by clobber() before the child exits; stdout is flushed before
