@@ -274,7 +274,7 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 {
 	uintptr_t slot, len, data, user, alg;
 	Ghdr *h;
-	size_t nslots;
+	size_t nslots, live, livebytes;
 	int first;
 
 	alg = align > 16 ? align : 16;
@@ -307,10 +307,10 @@ guard_alloc(unsigned kind, size_t n, size_t align)
 	memset((void *)(user + n), SLACKFILL, h->guard - (user + n));
 	g.slots[g.nslots] = slot;
 	__atomic_store_n(&g.nslots, g.nslots + 1, __ATOMIC_RELEASE);
-	nslots = atomic_fetch_add(&g.live, 1) + 1;
-	g.peak = nslots > g.peak ? nslots : g.peak;
-	len = atomic_fetch_add(&g.livebytes, g.pg + data) + g.pg + data;
-	g.peakbytes = len > g.peakbytes ? len : g.peakbytes;
+	live = atomic_fetch_add(&g.live, 1) + 1;
+	livebytes = atomic_fetch_add(&g.livebytes, g.pg + data) + g.pg + data;
+	g.peak = live > g.peak ? live : g.peak;
+	g.peakbytes = livebytes > g.peakbytes ? livebytes : g.peakbytes;
 	pthread_mutex_unlock(&g.lock);
 	return (void *)user;
 }

@@ -459,12 +459,6 @@ live_get(uintptr_t ptr, uint32_t *stack, unsigned *call, uint64_t *seq)
  * parent's ring; its inherited blocks are the parent's, as in trace
  * mode), with any lock a vanished thread held taken back.
  */
-int
-live_knowsown(void)
-{
-	return live_leaks && live_rate == 0 && forkseq != 0;
-}
-
 void
 live_reset(void)
 {
@@ -481,6 +475,13 @@ live_reset(void)
 		forkseq = atomic_load(&nextseq);	/* the parent's blocks keep their marks */
 	else
 		atomic_store(&nextseq, 0);
+}
+
+/* See runtime.h: forkseq is set by live_reset in leaks mode only. */
+int
+live_knowsown(void)
+{
+	return live_leaks && live_rate == 0 && forkseq != 0;
 }
 
 /* ---- set-up --------------------------------------------------------------- */

@@ -190,18 +190,15 @@ struct mallinfo2
 rt_mallinfo2(GuardFigures *g)
 {
 	struct mallinfo2 m;
-	GuardFigures f;
 
 	m = pooldbg_mallinfo2();
 	pooldbg_mainmem->lock(pooldbg_mainmem);
 	m.ordblks += q.n;
 	m.fordblks += q.bytes;
 	pooldbg_mainmem->unlock(pooldbg_mainmem);
-	guard_figures(&f);
-	m.hblks = f.blocks;
-	m.hblkhd = f.bytes;
-	if (g != NULL)
-		*g = f;
+	guard_figures(g);
+	m.hblks = g->blocks;
+	m.hblkhd = g->bytes;
 	return m;
 }
 

@@ -227,7 +227,7 @@ void	quarantine_atexit(void);
  * mallinfo2's figures, tracing live: those of the pool (pooldbg_mallinfo2)
  * with the dead blocks in the quarantine counted free, as the program
  * freed them, and the guarded blocks as glibc's mapped chunks (hblks,
- * hblkhd); the most there were of those into *g if not NULL.
+ * hblkhd); their figures, the most there were included, into *g.
  */
 struct mallinfo2;
 typedef struct GuardFigures GuardFigures;
