@@ -9,6 +9,7 @@
 #define POOLDBG_SYM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 /*
@@ -48,15 +49,19 @@ int	sym_resolve(sqlite3 *db, char *err, size_t errlen);
  * sym_start reads the modules and the new (process, pc) pairs from db,
  * then looks them up in a thread of its own that never touches db.  Until
  * sym_finish, the caller may use db as it likes but must not change
- * modules, frames or locations.  Returns the job, or NULL with a one-line
- * reason in err (nothing started, nothing written).
+ * modules, frames or locations.  ahead, if not NULL, is a job of
+ * sym_ahead, which sym_start takes over whatever happens: its files stay
+ * open and the addresses it looked up are not looked up again.  Returns
+ * the job, or NULL with a one-line reason in err (nothing started,
+ * nothing written).
  *
  * sym_finish waits for the look-ups and writes what sym_resolve writes,
  * inside one savepoint (rolled back on failure).  It frees j whatever
  * happens; st, when not NULL, gets the figures.  Returns the number of
  * (process, pc) pairs symbolized, or -1 with a one-line reason in err.
  *
- * sym_abandon waits for the look-ups and frees j without writing.
+ * sym_abandon waits for the look-ups (or stops the thread of a job of
+ * sym_ahead) and frees j without writing.
  */
 typedef struct SymJob SymJob;
 
@@ -67,10 +72,43 @@ struct SymStats {
 	double	lookup;		/* seconds the look-ups took (in their thread) */
 	double	wait;		/* seconds sym_finish waited for them */
 	double	store;		/* seconds spent reading and writing the trace */
+	size_t	ahead;		/* distinct addresses looked up by sym_ahead's thread */
+	double	aheadsec;	/* its seconds of work, during the run */
 };
 
-SymJob	*sym_start(sqlite3 *db, char *err, size_t errlen);
+SymJob	*sym_start(sqlite3 *db, SymJob *ahead, char *err, size_t errlen);
 int	sym_finish(SymJob *j, sqlite3 *db, SymStats *st, char *err, size_t errlen);
 void	sym_abandon(SymJob *j);
+
+/*
+ * Looking ahead: the look-ups started while the program still runs, from
+ * what the recorder reads in its rings, so that little is left to do
+ * after the run.
+ *
+ * sym_ahead starts a job with a thread of its own and no trace; NULL if
+ * out of memory or no thread could be had.  sym_ahead_module gives it a
+ * module of a process as the runtime reported it (path, build-id of bidlen
+ * bytes, base, [lo, hi)), sym_ahead_pc a pc of a frame of that process
+ * (the process numbers are the trace's processes.id).  They gather what
+ * they are given and hand it to the thread in batches; sym_ahead_flush
+ * hands over what is gathered so far.  The thread opens the modules'
+ * files and looks the pcs up meanwhile, in the order given, with the
+ * module that held each one when it was given (the one given last, when
+ * several held it).  None of these three ever waits for the look-ups, and
+ * none fails: what the thread could not do (out of memory, or not yet
+ * done) is done after the run.  Only one thread may call them.
+ * sym_ahead_done says how many of the items given (modules and pcs,
+ * counted alike) the thread has worked through so far.
+ *
+ * The job then goes to sym_start (after the last call of these three),
+ * which stops the thread and starts the look-ups of the tables' pcs, with
+ * the tables' module map; or to sym_abandon.
+ */
+SymJob	*sym_ahead(void);
+void	sym_ahead_module(SymJob *j, int64_t process, const char *path, const void *bid,
+	    int bidlen, uint64_t base, uint64_t lo, uint64_t hi);
+void	sym_ahead_pc(SymJob *j, int64_t process, uint64_t pc);
+void	sym_ahead_flush(SymJob *j);
+size_t	sym_ahead_done(SymJob *j);
 
 #endif /* POOLDBG_SYM_H */

@@ -15,6 +15,14 @@
  * trace, so the recorder builds its tables meanwhile), and writing the
  * rows (the caller's thread again, once the look-ups are done).
  *
+ * A job can also start before the run (sym_ahead): the recorder hands it
+ * each module and frame as they come, and a thread looks the frames up
+ * while the program runs, into the same files and (file, address) cache.
+ * It keeps a module map of its own, in the order the modules came; the
+ * tables decide in the end (sym_start stops that thread and looks every
+ * pc up again, which is a hash probe for those it found), so a guess of
+ * the map made too early costs a look-up, never a wrong row.
+ *
  * Owns: the rows of locations and meta 'symbolized'.  Never creates or
  * alters tables (the schema module does), never writes any other table,
  * never runs in a traced process.
@@ -34,6 +42,10 @@
 
 #include "sym.h"
 #include "sym-impl.h"
+
+enum {
+	AHEADBATCH	= 1024,	/* frames the recorder gathers before it hands them over */
+};
 
 typedef struct SymMod SymMod;	/* one row of table modules */
 struct SymMod {
@@ -64,6 +76,15 @@ struct SymPc {
 	size_t	nrow;		/* 0: one row without a name (no module, or its file is bad) */
 };
 
+typedef struct SymItem SymItem;	/* a module or a frame handed over during the run */
+struct SymItem {
+	int64_t	process;
+	uint64_t pc;		/* a frame's; 0 for a module */
+	uint64_t base, lo, hi;	/* a module's */
+	char	*path;		/* a module's path, its NUL, then bidlen bytes of build-id; NULL for a frame */
+	int	bidlen;
+};
+
 typedef struct SymJob Sym;	/* the state of one symbolization (sym.h's SymJob) */
 struct SymJob {
 	sqlite3	*db;		/* not used by the look-ups' thread */
@@ -88,6 +109,21 @@ struct SymJob {
 	SymHit	*hits;		/* open addressing, a power of two of slots */
 	size_t	nhit, ahit;
 	sqlite3_stmt *ins;
+	/* looking ahead (sym_ahead) */
+	int	ahead;		/* alock, acond and athread exist */
+	pthread_mutex_t alock;
+	pthread_cond_t acond;
+	pthread_t athread;
+	SymItem	*in;		/* the recorder's items, not handed over yet */
+	size_t	nin, ain;
+	SymItem	*queue;		/* handed over, under alock */
+	size_t	nqueue, aqueue;
+	int	stop;		/* under alock: the thread leaves */
+	int	afailed;	/* it ran out of memory and left */
+	int64_t	amods;		/* modules it was given: their order */
+	size_t	apcs;		/* addresses it looked up */
+	size_t	adone;		/* items it worked through (atomic) */
+	double	asec;		/* its seconds of work */
 };
 
 static int
@@ -449,6 +485,287 @@ lookupthread(void *arg)
 	return NULL;
 }
 
+/* ---- looking ahead, during the run ------------------------------------------- */
+
+/* Whether the ahead thread was told to leave. */
+static int
+stopping(Sym *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+}
+
+/* Put it's module into s->mods, kept sorted by (process, lo); -1 when out of memory. */
+static int
+aheadmod(Sym *s, const SymItem *it)
+{
+	size_t file, lo, hi, mid, i;
+	SymMod *m;
+
+	if (findfile(s, it->path, it->path + strlen(it->path) + 1, it->bidlen, &file) < 0 ||
+	    grow(s, &s->mods, &s->amod, s->nmod + 1, sizeof *s->mods) < 0)
+		return -1;
+	lo = 0;
+	hi = s->nmod;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		m = &s->mods[mid];
+		if (m->process < it->process || (m->process == it->process && m->lo <= it->lo))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&s->mods[lo + 1], &s->mods[lo], (s->nmod - lo) * sizeof *s->mods);
+	m = &s->mods[lo];
+	memset(m, 0, sizeof *m);
+	m->id = m->loaded = ++s->amods;	/* the one given last wins, as the one loaded last does */
+	m->process = it->process;
+	m->base = it->base;
+	m->lo = it->lo;
+	m->hi = it->hi;
+	m->file = file;
+	s->nmod++;
+	/* maxhi from here to the end of the process's modules */
+	for (i = lo; i < s->nmod && s->mods[i].process == it->process; i++) {
+		m = &s->mods[i];
+		m->maxhi = m->hi;
+		if (i > 0 && m[-1].process == m->process && m[-1].maxhi > m->maxhi)
+			m->maxhi = m[-1].maxhi;
+	}
+	return 0;
+}
+
+/* Look it's frame up in the module map so far; -1 when out of memory. */
+static int
+aheadpc(Sym *s, const SymItem *it)
+{
+	SymMod *m;
+	SymFile *f;
+	size_t n;
+
+	if ((m = findmod(s, it->process, it->pc)) == NULL)
+		return 0;
+	f = &s->files[m->file];
+	if (f->state == SYMFILE_UNOPENED) {
+		symfile_open(f);
+		s->nopen += f->state == SYMFILE_OPEN;
+	}
+	if (f->state != SYMFILE_OPEN)
+		return 0;
+	n = s->nhit;
+	if (lookup(s, m->file, it->pc - m->base) == NULL)
+		return -1;
+	s->apcs += s->nhit - n;
+	return 0;
+}
+
+static void
+freeitems(SymItem *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+}
+
+/* The ahead thread: takes the queue whole, works through it, waits for more. */
+static void *
+aheadthread(void *arg)
+{
+	Sym *s = arg;
+	SymItem *v, *t;
+	size_t n, a, i;
+	sigset_t all;
+	double t0;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	v = NULL;
+	n = a = 0;
+	pthread_mutex_lock(&s->alock);
+	for (;;) {
+		while (s->nqueue == 0 && !s->stop)
+			pthread_cond_wait(&s->acond, &s->alock);
+		if (s->stop)
+			break;
+		/* leave the queue our empty array */
+		t = s->queue;
+		s->queue = v;
+		v = t;
+		n = s->nqueue;
+		s->nqueue = 0;
+		i = s->aqueue;
+		s->aqueue = a;
+		a = i;
+		pthread_mutex_unlock(&s->alock);
+		t0 = seconds();
+		rc = 0;
+		for (i = 0; i < n && rc == 0 && !stopping(s); i++) {
+			rc = v[i].path != NULL ? aheadmod(s, &v[i]) : aheadpc(s, &v[i]);
+			__atomic_add_fetch(&s->adone, 1, __ATOMIC_RELAXED);
+		}
+		s->asec += seconds() - t0;
+		freeitems(v, n);
+		n = 0;
+		pthread_mutex_lock(&s->alock);
+		if (rc < 0) {
+			s->afailed = 1;	/* the look-ups after the run do it all */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->alock);
+	free(v);
+	return NULL;
+}
+
+/* Hand the recorder's items to the thread. */
+static void
+handover(Sym *s)
+{
+	SymItem *t;
+	size_t a;
+
+	pthread_mutex_lock(&s->alock);
+	if (s->stop || s->afailed) {
+		freeitems(s->in, s->nin);
+	} else if (s->nqueue == 0) {
+		t = s->queue;
+		s->queue = s->in;
+		s->in = t;
+		a = s->aqueue;
+		s->aqueue = s->ain;
+		s->ain = a;
+		s->nqueue = s->nin;
+	} else if (sym_grow(&s->queue, &s->aqueue, s->nqueue + s->nin, sizeof *s->queue) == 0) {
+		memcpy(&s->queue[s->nqueue], s->in, s->nin * sizeof *s->in);
+		s->nqueue += s->nin;
+	} else
+		freeitems(s->in, s->nin);	/* left to the look-ups after the run */
+	s->nin = 0;
+	pthread_cond_signal(&s->acond);
+	pthread_mutex_unlock(&s->alock);
+}
+
+/* A new item at the end of s->in, NULL when out of memory. */
+static SymItem *
+newitem(Sym *s)
+{
+	SymItem *it;
+
+	if (sym_grow(&s->in, &s->ain, s->nin + 1, sizeof *s->in) < 0)
+		return NULL;
+	it = &s->in[s->nin++];
+	memset(it, 0, sizeof *it);
+	return it;
+}
+
+/* Contract in sym.h. */
+SymJob *
+sym_ahead(void)
+{
+	Sym *s;
+
+	s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->err = s->why;
+	s->errlen = sizeof s->why;
+	if (pthread_mutex_init(&s->alock, NULL) != 0) {
+		free(s);
+		return NULL;
+	}
+	if (pthread_cond_init(&s->acond, NULL) != 0) {
+		pthread_mutex_destroy(&s->alock);
+		free(s);
+		return NULL;
+	}
+	if (pthread_create(&s->athread, NULL, aheadthread, s) != 0) {
+		pthread_cond_destroy(&s->acond);
+		pthread_mutex_destroy(&s->alock);
+		free(s);
+		return NULL;
+	}
+	s->ahead = 1;
+	return s;
+}
+
+/* Contract in sym.h. */
+void
+sym_ahead_module(SymJob *s, int64_t process, const char *path, const void *bid, int bidlen,
+    uint64_t base, uint64_t lo, uint64_t hi)
+{
+	SymItem *it;
+	size_t n;
+
+	if (bidlen < 0)
+		bidlen = 0;
+	n = strlen(path);
+	if ((it = newitem(s)) == NULL)
+		return;
+	if ((it->path = malloc(n + 1 + (size_t)bidlen)) == NULL) {
+		s->nin--;
+		return;
+	}
+	memcpy(it->path, path, n + 1);
+	memcpy(it->path + n + 1, bid, (size_t)bidlen);
+	it->bidlen = bidlen;
+	it->process = process;
+	it->base = base;
+	it->lo = lo;
+	it->hi = hi;
+}
+
+/* Contract in sym.h. */
+void
+sym_ahead_pc(SymJob *s, int64_t process, uint64_t pc)
+{
+	SymItem *it;
+
+	if (pc == 0 || (it = newitem(s)) == NULL)
+		return;
+	it->process = process;
+	it->pc = pc;
+	if (s->nin >= AHEADBATCH)
+		handover(s);
+}
+
+/* Contract in sym.h. */
+void
+sym_ahead_flush(SymJob *s)
+{
+	if (s->nin > 0)
+		handover(s);
+}
+
+/* Contract in sym.h. */
+size_t
+sym_ahead_done(SymJob *s)
+{
+	return __atomic_load_n(&s->adone, __ATOMIC_RELAXED);
+}
+
+/* Stop the ahead thread, if any, and free what it was not given time to do. */
+static void
+aheadstop(Sym *s)
+{
+	if (!s->ahead)
+		return;
+	pthread_mutex_lock(&s->alock);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	pthread_cond_signal(&s->acond);
+	pthread_mutex_unlock(&s->alock);
+	pthread_join(s->athread, NULL);
+	pthread_cond_destroy(&s->acond);
+	pthread_mutex_destroy(&s->alock);
+	freeitems(s->queue, s->nqueue);
+	freeitems(s->in, s->nin);
+	free(s->queue);
+	free(s->in);
+	s->queue = s->in = NULL;
+	s->nqueue = s->nin = s->aqueue = s->ain = 0;
+	s->ahead = 0;
+}
+
 /* Write what lookupall found, and meta 'symbolized'. */
 static int
 writeall(Sym *s)
@@ -483,6 +800,7 @@ freeall(Sym *s)
 {
 	size_t i;
 
+	aheadstop(s);
 	sqlite3_finalize(s->ins);
 	for (i = 0; i < s->nfile; i++)
 		symfile_close(&s->files[i]);
@@ -497,14 +815,20 @@ freeall(Sym *s)
 
 /* Contract in sym.h. */
 SymJob *
-sym_start(sqlite3 *db, char *err, size_t errlen)
+sym_start(sqlite3 *db, SymJob *ahead, char *err, size_t errlen)
 {
 	Sym *s;
 	double t0;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	s = calloc(1, sizeof *s);
+	if (ahead != NULL) {
+		/* its files and its cache stay; the tables give the module map */
+		aheadstop(ahead);
+		ahead->nmod = 0;
+		s = ahead;
+	} else
+		s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "out of memory");
@@ -586,6 +910,8 @@ done:
 		st->lookup = s->lookupsec;
 		st->wait = s->waitsec;
 		st->store = s->storesec;
+		st->ahead = s->apcs;
+		st->aheadsec = s->asec;
 	}
 	freeall(s);
 	return rc;
@@ -607,7 +933,7 @@ sym_resolve(sqlite3 *db, char *err, size_t errlen)
 {
 	Sym *s;
 
-	s = sym_start(db, err, errlen);
+	s = sym_start(db, NULL, err, errlen);
 	if (s == NULL)
 		return -1;
 	return sym_finish(s, db, NULL, err, errlen);

@@ -13,6 +13,7 @@
  * stored, but the rings keep moving).
  */
 #include "pooldbg.h"
+#include "sym.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,6 +77,7 @@ struct Drain {
 	uint64_t lastscan;
 	DrainStats st;
 	sqlite3_stmt *zev;	/* INSERT INTO zone_events; finalized by drain_end */
+	SymJob	*ahead;		/* given the modules and frames, if not NULL */
 };
 
 static uint64_t
@@ -451,6 +453,9 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		s1 = strcopy(body + sizeof *m + m->buildidlen, m->pathlen, '\0');
 		trace_add_module(w, procof(d, s), s1, body + sizeof *m, m->buildidlen,
 		    m->base, m->lo, m->hi, m->time);
+		if (d->ahead != NULL && procof(d, s) != 0)
+			sym_ahead_module(d->ahead, procof(d, s), s1, body + sizeof *m,
+			    (int)m->buildidlen, m->base, m->lo, m->hi);
 		free(s1);
 		break;
 	case REC_UNLOAD:
@@ -460,8 +465,11 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		break;
 	case REC_FRAME:
 		f = (const RecFrame *)h;
-		if (h->len >= sizeof *f)
-			trace_add_frame(w, procof(d, s), f->id, f->parent, f->pc);
+		if (h->len < sizeof *f)
+			break;
+		trace_add_frame(w, procof(d, s), f->id, f->parent, f->pc);
+		if (d->ahead != NULL && procof(d, s) != 0)
+			sym_ahead_pc(d->ahead, procof(d, s), f->pc);
 		break;
 	case REC_ALLOC:
 		a = (const RecAlloc *)h;
@@ -736,7 +744,15 @@ drain_round(Drain *d)
 		}
 	}
 	maybecommit(d, 0);
+	if (d->ahead != NULL)
+		sym_ahead_flush(d->ahead);
 	return total;
+}
+
+void
+drain_ahead(Drain *d, SymJob *j)
+{
+	d->ahead = j;
 }
 
 void

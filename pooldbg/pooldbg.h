@@ -212,6 +212,7 @@ struct DrainStats {
 };
 
 typedef struct Drain Drain;
+typedef struct SymJob SymJob;	/* sym.h's */
 
 /* A drain of the ring files in dir into w; NULL if out of memory.  The caller frees it with drain_free. */
 Drain	*drain_new(const char *dir, TraceWriter *w);
@@ -234,6 +235,11 @@ void	drain_reaped(Drain *d, pid_t pid, int st);
  * finished now, and a writer still running finds its ring closed.
  */
 int	drain_idle(Drain *d, int force);
+/*
+ * Give every module and frame drained from now on to j (sym_ahead), so
+ * their look-ups start during the run; NULL stops that.  The caller keeps j.
+ */
+void	drain_ahead(Drain *d, SymJob *j);
 /* Mark the images that never said how they ended as 'killed', commit.  0, or -1 (see the writer). */
 int	drain_end(Drain *d);
 /* The counts so far. */

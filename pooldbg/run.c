@@ -473,7 +473,7 @@ run(const Opts *o)
 	char symerr[512];
 	double tables;
 	SymStats ss;
-	SymJob *job;
+	SymJob *job, *ahead;
 	const char *flags, *base;
 	char **env, c;
 	int gop[2], errp[2], r, st, e, status, complete, derived;
@@ -576,6 +576,11 @@ run(const Opts *o)
 		return r;
 	}
 
+	/* the symbols are looked up as the frames come, on a core the program leaves idle */
+	ahead = sym_ahead();
+	if (ahead != NULL)
+		drain_ahead(d, ahead);
+
 	/* 3. start it; an exec that fails leaves no trace either */
 	mainpid = child;
 	catchsignals();
@@ -588,6 +593,7 @@ run(const Opts *o)
 	if (got == (ssize_t)sizeof e) {
 		say("%s: cannot execute: %s", o->argv[0], strerror(e));
 		waitpid(child, &st, 0);
+		sym_abandon(ahead);
 		drain_free(d);
 		trace_writer_close(&w);
 		sqlite3_close(db);
@@ -606,9 +612,13 @@ run(const Opts *o)
 	tables = 0;
 	memset(&ss, 0, sizeof ss);
 	drain_end(d);
-	if (w.rc == 0) {
-		/* the symbols are looked up while the tables are built */
-		job = sym_start(db, symerr, sizeof symerr);
+	drain_ahead(d, NULL);
+	job = NULL;
+	if (w.rc != 0)
+		sym_abandon(ahead);
+	else {
+		/* the rest of the symbols are looked up while the tables are built */
+		job = sym_start(db, ahead, symerr, sizeof symerr);
 		tables = seconds();
 		derived = derive(db, drain_lifetimes(d), o->leaks, &ds, &r, err, sizeof err) == 0;
 		tables = seconds() - tables;
@@ -642,8 +652,9 @@ run(const Opts *o)
 	drain_free(d);
 	rmsession(session);
 	if (complete && endedat > 0)
-		say("after exit: %.2f s (symbols %.2f s, %zu pcs; tables %.2f s)",
-		    seconds() - endedat, ss.lookup + ss.store, ss.pcs, tables);
+		say("after exit: %.2f s (symbols %.2f s, %zu pcs, %zu addresses looked up during the run;"
+		    " tables %.2f s)", seconds() - endedat, ss.lookup + ss.store, ss.pcs, ss.ahead,
+		    tables);
 	say("trace written to %s; see: leak %s", out, out);
 	return status;
 }

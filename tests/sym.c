@@ -5,7 +5,10 @@
  * and inline chain; C++ names are demangled; an address outside every module,
  * the vdso, a missing file and a rebuilt file give a row without a name;
  * each process gets the modules it had; a second call adds nothing; the
- * two halves (sym_start, sym_finish) write the same and sym_abandon nothing.
+ * two halves (sym_start, sym_finish) write the same and sym_abandon nothing;
+ * a job that looked ahead during the run (sym_ahead) writes the same rows,
+ * follows the tables' module map where its own was wrong, and looks up
+ * again none of the addresses it found.
  *
  * The trace tables are made here with the columns of the trace schema; the
  * test owns nothing else.
@@ -576,11 +579,11 @@ main(void)
 		addframe(1, site.pc + 2);
 		addframe(1, chain[0].pc + 1);
 		total = count("SELECT count(*) FROM locations");
-		j = sym_start(db, err, sizeof err);
+		j = sym_start(db, NULL, err, sizeof err);
 		ok(j != NULL, "sym_start: started (%s)", err);
 		sym_abandon(j);
 		ok(count("SELECT count(*) FROM locations") == total, "sym_abandon: nothing written");
-		j = sym_start(db, err, sizeof err);
+		j = sym_start(db, NULL, err, sizeof err);
 		exec("CREATE TABLE other(x); INSERT INTO other VALUES (1)");
 		memset(&st, 0xff, sizeof st);
 		n = j != NULL ? sym_finish(j, db, &st, err, sizeof err) : -1;
@@ -592,6 +595,91 @@ main(void)
 		    "sym_finish: their rows beside the caller's");
 		checkdepth("two halves", 1, site.pc + 2, 0, "symfix_caller", "tests/symfix.c",
 		    loc(1, site.pc + 1, 0).line);
+	}
+
+	/*
+	 * Looking ahead: process 7 has the fixture where the job was told it
+	 * is; process 8 has another file there, though the job was told the
+	 * fixture.  The tables win.
+	 */
+	{
+		SymStats st;
+		SymJob *j;
+		int64_t fix7, wrong8;
+		uint64_t p7[3];
+		size_t given, distinct;
+		int k, d, same;
+
+		j = sym_ahead();
+		if (!ok(j != NULL, "sym_ahead: started"))
+			tap_bail("no job");
+		p7[0] = site.pc;
+		p7[1] = fixsite.pc;
+		p7[2] = chain[0].pc;
+		sym_ahead_module(j, 7, fix->path, fix->bid, fix->bidlen, fix->base, fix->lo, fix->hi);
+		sym_ahead_module(j, 8, fix->path, fix->bid, fix->bidlen, fix->base, fix->lo, fix->hi);
+		sym_ahead_pc(j, 7, p7[0]);
+		sym_ahead_pc(j, 7, p7[1]);
+		sym_ahead_pc(j, 7, 0);	/* no pc: not an item */
+		sym_ahead_pc(j, 8, site.pc + 4);
+		sym_ahead_flush(j);
+		given = 5;
+		distinct = 2 + (p7[1] != p7[0]);
+		/* it works on its own; wait until it has (no time limit but the test's) */
+		while (sym_ahead_done(j) < given)
+			usleep(1000);
+		ok(sym_ahead_done(j) == given, "sym_ahead: every module and pc worked through");
+
+		fix7 = addmod(7, fix->path, fix->bid, fix->bidlen, fix->base, fix->lo, fix->hi, 1, -1);
+		wrong8 = addmod(8, "/nonexistent/libwrong.so", NULL, 0, fix->base, fix->lo, fix->hi,
+		    1, -1);
+		for (k = 0; k < 3; k++)
+			addframe(7, p7[k]);
+		addframe(8, site.pc + 4);
+		total = count("SELECT count(*) FROM locations");
+		j = sym_start(db, j, err, sizeof err);
+		ok(j != NULL, "sym_start after sym_ahead: started (%s)", err);
+		memset(&st, 0xff, sizeof st);
+		n = j != NULL ? sym_finish(j, db, &st, err, sizeof err) : -1;
+		if (!ok(n == 4 && st.pcs == 4 && st.ahead == distinct && st.files == 1 &&
+		    st.aheadsec >= 0, "looked ahead: %zu addresses before, 4 pcs in all", distinct))
+			tap_diag("n %d pcs %zu ahead %zu files %zu: %s", n, st.pcs, st.ahead,
+			    st.files, err);
+		same = 1;
+		for (k = 0; k < 3; k++) {
+			if (nrows(7, p7[k]) != nrows(1, p7[k]) || nrows(7, p7[k]) < 1)
+				same = 0;
+			for (d = 0; same && d < nrows(1, p7[k]); d++) {
+				Loc a = loc(1, p7[k], d), b = loc(7, p7[k], d);
+
+				same = b.found && b.module == fix7 &&
+				    strcmp(a.function, b.function) == 0 &&
+				    strcmp(a.file, b.file) == 0 && a.line == b.line;
+			}
+		}
+		ok(same, "looked ahead: the same rows as sym_resolve wrote, one of them found after");
+		{
+			Loc w = loc(8, site.pc + 4, 0);
+
+			ok(nrows(8, site.pc + 4) == 1 && w.found && !w.hasfunction &&
+			    w.module == wrong8, "looked ahead: the tables' module map wins");
+		}
+		ok(count("SELECT count(*) FROM locations") ==
+		    total + nrows(7, p7[0]) + nrows(7, p7[1]) + nrows(7, p7[2]) + 1,
+		    "looked ahead: nothing else written");
+
+		/* abandoned with work still queued: nothing written */
+		j = sym_ahead();
+		if (j != NULL) {
+			for (k = 0; k < 5000; k++)
+				sym_ahead_pc(j, 7, fix->lo + (uint64_t)k * 16);
+			sym_ahead_module(j, 7, fix->path, fix->bid, fix->bidlen, fix->base, fix->lo,
+			    fix->hi);
+			sym_abandon(j);
+		}
+		ok(j != NULL && count("SELECT count(*) FROM locations") ==
+		    total + nrows(7, p7[0]) + nrows(7, p7[1]) + nrows(7, p7[2]) + 1,
+		    "sym_abandon of a job looking ahead: nothing written");
 	}
 
 	/* libc found by its build-id when its path is gone (needs libc6-dbg) */
