@@ -336,7 +336,7 @@ trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    trace_vtab_register(d) != SQLITE_OK) {
 		snprintf(why, sizeof why, "%s", d != NULL ? sqlite3_errmsg(d) : "out of memory");
 		goto fail;
@@ -433,7 +433,7 @@ openro(const char *path, char *why, size_t whylen)
 		return NULL;
 	}
 	db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    trace_vtab_register(db) != SQLITE_OK) {
 		snprintf(why, whylen, "%s", db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);

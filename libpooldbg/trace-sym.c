@@ -351,31 +351,137 @@ lookup(Sym *s, size_t file, uint64_t addr)
 
 /* ---- the tables -------------------------------------------------------------- */
 
+/* A set of (process, pc) pairs: open addressing, a power of two of slots. */
+typedef struct PcSet PcSet;
+struct PcSet {
+	struct PcSlot {
+		int64_t	process;
+		uint64_t pc;
+		int	used;
+	} *v;
+	size_t	n, cap;
+};
+
+static size_t
+pcslot(const PcSet *t, int64_t process, uint64_t pc)
+{
+	uint64_t h;
+	size_t i, mask;
+
+	h = pc * 0x9e3779b97f4a7c15ull ^ (uint64_t)process * 0xc2b2ae3d27d4eb4full;
+	mask = t->cap - 1;
+	for (i = (size_t)(h ^ h >> 29) & mask; t->v[i].used; i = (i + 1) & mask)
+		if (t->v[i].pc == pc && t->v[i].process == process)
+			break;
+	return i;
+}
+
+/* Add (process, pc) to t: 1 if it is new, 0 if it was there, -1 when out of memory. */
+static int
+pcadd(PcSet *t, int64_t process, uint64_t pc)
+{
+	struct PcSlot *old;
+	size_t i, j, ocap;
+
+	if (2 * (t->n + 1) > t->cap) {
+		old = t->v;
+		ocap = t->cap;
+		t->cap = ocap ? 2 * ocap : 1 << 14;
+		if ((t->v = calloc(t->cap, sizeof *t->v)) == NULL) {
+			t->v = old;
+			t->cap = ocap;
+			return -1;
+		}
+		for (i = 0; i < ocap; i++)
+			if (old[i].used) {
+				j = pcslot(t, old[i].process, old[i].pc);
+				t->v[j] = old[i];
+			}
+		free(old);
+	}
+	i = pcslot(t, process, pc);
+	if (t->v[i].used)
+		return 0;
+	t->v[i].process = process;
+	t->v[i].pc = pc;
+	t->v[i].used = 1;
+	t->n++;
+	return 1;
+}
+
+static int
+pccmp(const void *a, const void *b)
+{
+	const SymPc *x = a, *y = b;
+
+	if (x->process != y->process)
+		return x->process < y->process ? -1 : 1;
+	return (x->pc > y->pc) - (x->pc < y->pc);
+}
+
+/*
+ * The distinct (process, pc) of frames without rows in locations, sorted.
+ * Found with a hash set here: SQLite would sort every frame to find them.
+ */
 static int
 loadpcs(Sym *s)
 {
-	static const char q[] =
-	    "SELECT DISTINCT process, pc FROM frames AS f WHERE NOT EXISTS"
-	    " (SELECT 1 FROM locations AS l WHERE l.process = f.process AND l.pc = f.pc)"
-	    " ORDER BY process, pc";
+	static const char have[] = "SELECT process, pc FROM locations WHERE depth = 0";
+	static const char all[] = "SELECT process, pc FROM frames";
 	sqlite3_stmt *st;
-	int rc;
+	PcSet set;
+	int64_t process;
+	uint64_t pc;
+	int rc, r;
 
-	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
-		return dbfail(s, "reading frames");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow(s, &s->pcs, &s->apc, s->npc + 1, sizeof *s->pcs) < 0) {
-			sqlite3_finalize(st);
-			return -1;
+	memset(&set, 0, sizeof set);
+	st = NULL;
+	/* the pairs done before go into the set first, so the frames' copies of them are not new */
+	if (sqlite3_prepare_v2(s->db, have, -1, &st, NULL) != SQLITE_OK) {
+		dbfail(s, "reading locations");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (pcadd(&set, sqlite3_column_int64(st, 0),
+		    (uint64_t)sqlite3_column_int64(st, 1)) < 0) {
+			fail(s, "out of memory");
+			goto out;
 		}
-		s->pcs[s->npc].process = sqlite3_column_int64(st, 0);
-		s->pcs[s->npc].pc = (uint64_t)sqlite3_column_int64(st, 1);
-		s->npc++;
+	if (rc != SQLITE_DONE) {
+		dbfail(s, "reading locations");
+		goto out;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return dbfail(s, "reading frames");
+	if (sqlite3_prepare_v2(s->db, all, -1, &st, NULL) != SQLITE_OK) {
+		dbfail(s, "reading frames");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		process = sqlite3_column_int64(st, 0);
+		pc = (uint64_t)sqlite3_column_int64(st, 1);
+		if ((r = pcadd(&set, process, pc)) < 0 ||
+		    (r == 1 && grow(s, &s->pcs, &s->apc, s->npc + 1, sizeof *s->pcs) < 0)) {
+			fail(s, "out of memory");
+			goto out;
+		}
+		if (r == 1) {
+			s->pcs[s->npc].process = process;
+			s->pcs[s->npc].pc = pc;
+			s->npc++;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		dbfail(s, "reading frames");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	free(set.v);
+	qsort(s->pcs, s->npc, sizeof *s->pcs, pccmp);
 	return 0;
+out:
+	sqlite3_finalize(st);
+	free(set.v);
+	return -1;
 }
 
 static void
