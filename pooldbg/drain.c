@@ -45,6 +45,8 @@ struct Src {
 	ScanOpen scan;		/* its scan under way */
 	int	ended;		/* REC_EXIT seen */
 	int	forked;		/* REC_PROC said: a fork child, with its parent's heap */
+	uint64_t *fpc;		/* leaks mode: the pc of each frame id, for the scans' sites */
+	size_t	nfpc;
 };
 
 /* An image that ended without REC_EXIT. */
@@ -135,9 +137,11 @@ drain_free(Drain *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->nsrc; i++)
+	for (i = 0; i < d->nsrc; i++) {
 		if (d->src[i].mapped)
 			ring_unmap(&d->src[i].r);
+		free(d->src[i].fpc);
+	}
 	free(d->src);
 	free(d->killed);
 	free(d->reaped);
@@ -407,6 +411,30 @@ printlines(int pid, const char *text, size_t n)
 	}
 }
 
+/*
+ * Frame id's pc into s->fpc, the table grown to hold it (ids count up from
+ * 1 in each image).  Left out when there is no memory: the site is then
+ * found from table frames after the run.
+ */
+static void
+notepc(Src *s, uint32_t id, uint64_t pc)
+{
+	uint64_t *v;
+	size_t n;
+
+	if (id >= s->nfpc) {
+		n = s->nfpc ? s->nfpc : 1024;
+		while (n <= id)
+			n *= 2;
+		if ((v = realloc(s->fpc, n * sizeof *v)) == NULL)
+			return;
+		memset(v + s->nfpc, 0, (n - s->nfpc) * sizeof *v);
+		s->fpc = v;
+		s->nfpc = n;
+	}
+	s->fpc[id] = pc;
+}
+
 /* Turn one record of s into rows; records too short for their type are skipped. */
 static void
 decode(Drain *d, Src *s, const RecHdr *h)
@@ -468,6 +496,8 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		if (h->len < sizeof *f)
 			break;
 		trace_add_frame(w, procof(d, s), f->id, f->parent, f->pc);
+		if (scan_wantsites())
+			notepc(s, f->id, f->pc);
 		if (d->ahead != NULL && procof(d, s) != 0)
 			sym_ahead_pc(d->ahead, procof(d, s), f->pc);
 		break;
@@ -561,6 +591,8 @@ decode(Drain *d, Src *s, const RecHdr *h)
 		c.proc = procof(d, s);
 		c.lastseq = s->lastseq;
 		c.forked = s->forked;
+		c.fpc = s->fpc;
+		c.nfpc = s->nfpc;
 		scan_record(&c, h);
 		break;
 	default:
@@ -678,6 +710,7 @@ finish(Drain *d, size_t i)
 	}
 	snprintf(path, sizeof path, "%s/%s", d->dir, s->name);
 	unlink(path);
+	free(s->fpc);
 	d->src[i] = d->src[--d->nsrc];
 }
 

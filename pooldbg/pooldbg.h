@@ -156,6 +156,8 @@ struct ScanCtx {
 	int64_t	proc;		/* the image's processes.id */
 	int64_t	lastseq;	/* events.seq of its last event stored; 0 if none */
 	int	forked;		/* the image is a fork child, not yet exec'd */
+	const uint64_t *fpc;	/* leaks mode: the pc of each frame id so far (0: unknown) */
+	size_t	nfpc;
 };
 
 /*
@@ -167,6 +169,8 @@ struct ScanCtx {
 void	scan_record(const ScanCtx *c, const RecHdr *h);
 /* How the run records: --mode=leaks (1) or not, --sample's rate in bytes (0: none); before any record. */
 void	scan_setmode(int leaks, double rate);
+/* Whether the scans want each image's frames (fpc of ScanCtx): leaks mode's blocks have no tag. */
+int	scan_wantsites(void);
 /* The name stored in scan_blocks.class for a CLASS_* ("definite", ...); NULL if none. */
 const char *scan_classname(int cls);
 

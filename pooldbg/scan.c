@@ -46,6 +46,12 @@ scan_setmode(int leaks, double rate)
 	mode.rate = rate;
 }
 
+int
+scan_wantsites(void)
+{
+	return mode.leaks;
+}
+
 static const char *const classnames[] = {
 	[CLASS_REACHABLE]	= "reachable",
 	[CLASS_POSSIBLE]	= "possible",
@@ -164,6 +170,9 @@ live(const ScanCtx *c, const RecHdr *h)
 	if (mode.rate > 0 && b.alloc_seq != 0 && b.size > 0)
 		b.weight = 1 / -expm1(-(double)b.size / mode.rate);	/* 1/p: p = 1 - exp(-size/rate) */
 	b.tag = lv->tag;
+	/* leaks mode: the tag words held the live mark; the site is the stack's innermost pc */
+	if (b.tag == 0 && b.stack > 0 && (size_t)b.stack < c->nfpc)
+		b.tag = c->fpc[b.stack];
 	b.block = lv->block;
 	b.bsize = lv->bsize;
 	b.preview = lv->preview;
