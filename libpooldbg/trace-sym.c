@@ -813,7 +813,8 @@ sym_ahead_module(SymJob *s, int64_t process, const char *path, const void *bid, 
 		return;
 	}
 	memcpy(it->path, path, n + 1);
-	memcpy(it->path + n + 1, bid, (size_t)bidlen);
+	if (bidlen > 0)
+		memcpy(it->path + n + 1, bid, (size_t)bidlen);
 	it->bidlen = bidlen;
 	it->process = process;
 	it->base = base;
