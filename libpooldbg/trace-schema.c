@@ -341,9 +341,10 @@ trace_create(const char *path, sqlite3 **db, char *err, size_t errlen)
 		snprintf(why, sizeof why, "%s", d != NULL ? sqlite3_errmsg(d) : "out of memory");
 		goto fail;
 	}
+	/* synchronous first: each of the next three is a commit, which would sync otherwise */
 	snprintf(sql, sizeof sql,
-	    "PRAGMA page_size = 16384; PRAGMA application_id = %d; PRAGMA user_version = %d;"
-	    " PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;"
+	    "PRAGMA synchronous = OFF; PRAGMA page_size = 16384; PRAGMA application_id = %d;"
+	    " PRAGMA user_version = %d; PRAGMA journal_mode = WAL;"
 	    " PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;",
 	    TRACE_APPID, TRACE_VERSION);
 	if (execsql(d, sql, "settings", why, sizeof why) < 0 ||
