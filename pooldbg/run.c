@@ -668,9 +668,9 @@ run(const Opts *o)
 	drain_free(d);
 	rmsession(session);
 	if (complete && endedat > 0)
-		say("after exit: %.2f s (symbols %.2f s, %zu pcs, %zu addresses looked up during the run;"
+		say("after exit: %.2f s (symbols %.2f s, %zu pcs, %zu %s looked up during the run;"
 		    " tables %.2f s)", seconds() - endedat, ss.lookup + ss.store, ss.pcs, ss.ahead,
-		    tables);
+		    ss.ahead == 1 ? "address" : "addresses", tables);
 	say("trace written to %s; see: leak %s", out, out);
 	return status;
 }
