@@ -218,6 +218,37 @@ modcmp(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Set s->mods[i].maxhi from its hi and the module before it. */
+static void
+setmaxhi(Sym *s, size_t i)
+{
+	SymMod *m = &s->mods[i];
+
+	m->maxhi = m->hi;
+	if (i > 0 && m[-1].process == m->process && m[-1].maxhi > m->maxhi)
+		m->maxhi = m[-1].maxhi;
+}
+
+/* The index of the first module of s->mods past (process, addr) in their order. */
+static size_t
+modafter(Sym *s, int64_t process, uint64_t addr)
+{
+	size_t lo, hi, mid;
+	SymMod *m;
+
+	lo = 0;
+	hi = s->nmod;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		m = &s->mods[mid];
+		if (m->process < process || (m->process == process && m->lo <= addr))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int
 loadmods(Sym *s)
 {
@@ -253,12 +284,8 @@ loadmods(Sym *s)
 	}
 	sqlite3_finalize(st);
 	qsort(s->mods, s->nmod, sizeof *s->mods, modcmp);
-	for (i = 0; i < s->nmod; i++) {
-		m = &s->mods[i];
-		m->maxhi = m->hi;
-		if (i > 0 && m[-1].process == m->process && m[-1].maxhi > m->maxhi)
-			m->maxhi = m[-1].maxhi;
-	}
+	for (i = 0; i < s->nmod; i++)
+		setmaxhi(s, i);
 	return 0;
 out:
 	sqlite3_finalize(st);
@@ -273,20 +300,10 @@ out:
 static SymMod *
 findmod(Sym *s, int64_t process, uint64_t pc)
 {
-	size_t lo, hi, mid;
 	SymMod *m, *best;
+	size_t lo;
 
-	/* the first module past (process, pc) */
-	lo = 0;
-	hi = s->nmod;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		m = &s->mods[mid];
-		if (m->process < process || (m->process == process && m->lo <= pc))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = modafter(s, process, pc);
 	best = NULL;
 	while (lo-- > 0) {
 		m = &s->mods[lo];
@@ -600,26 +617,17 @@ stopping(Sym *s)
 	return __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
 }
 
-/* Put it's module into s->mods, kept sorted by (process, lo); -1 when out of memory. */
+/* Put its module into s->mods, kept sorted by (process, lo); -1 when out of memory. */
 static int
 aheadmod(Sym *s, const SymItem *it)
 {
-	size_t file, lo, hi, mid, i;
+	size_t file, lo, i;
 	SymMod *m;
 
 	if (findfile(s, it->path, it->path + strlen(it->path) + 1, it->bidlen, &file) < 0 ||
 	    grow(s, &s->mods, &s->amod, s->nmod + 1, sizeof *s->mods) < 0)
 		return -1;
-	lo = 0;
-	hi = s->nmod;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		m = &s->mods[mid];
-		if (m->process < it->process || (m->process == it->process && m->lo <= it->lo))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = modafter(s, it->process, it->lo);
 	memmove(&s->mods[lo + 1], &s->mods[lo], (s->nmod - lo) * sizeof *s->mods);
 	m = &s->mods[lo];
 	memset(m, 0, sizeof *m);
@@ -631,16 +639,12 @@ aheadmod(Sym *s, const SymItem *it)
 	m->file = file;
 	s->nmod++;
 	/* maxhi from here to the end of the process's modules */
-	for (i = lo; i < s->nmod && s->mods[i].process == it->process; i++) {
-		m = &s->mods[i];
-		m->maxhi = m->hi;
-		if (i > 0 && m[-1].process == m->process && m[-1].maxhi > m->maxhi)
-			m->maxhi = m[-1].maxhi;
-	}
+	for (i = lo; i < s->nmod && s->mods[i].process == it->process; i++)
+		setmaxhi(s, i);
 	return 0;
 }
 
-/* Look it's frame up in the module map so far; -1 when out of memory. */
+/* Look its frame up in the module map so far; -1 when out of memory. */
 static int
 aheadpc(Sym *s, const SymItem *it)
 {

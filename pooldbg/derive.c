@@ -35,7 +35,9 @@ static const char linksql[] =
 /*
  * A block leaks mode followed has no malloc tag (its tag words held what
  * the runtime knew of it): its site is its stack's innermost pc, which is
- * what the tag would have been.
+ * what the tag would have been.  scan.c sets it as the block is stored;
+ * this finds the ones it could not (the drain short of memory for its
+ * table of frames).
  */
 static const char sitesql[] =
 	"UPDATE scan_blocks SET tag = (SELECT f.pc FROM scans c JOIN frames f"

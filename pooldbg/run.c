@@ -594,8 +594,7 @@ run(const Opts *o)
 
 	/* the symbols are looked up as the frames come, on a core the program leaves idle */
 	ahead = sym_ahead();
-	if (ahead != NULL)
-		drain_ahead(d, ahead);
+	drain_ahead(d, ahead);
 
 	/* 3. start it; an exec that fails leaves no trace either */
 	mainpid = child;
