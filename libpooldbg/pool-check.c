@@ -298,6 +298,7 @@ poolcheckl(Pool *p)
 	long nfree, ntree;
 
 	tcache_freezel(p);	/* every thread's cached blocks onto the quick lists */
+	quick_seenl(p, NULL);
 	nquick = 0;
 	nalloc = nfreeb = 0;
 	nfree = 0;
@@ -315,6 +316,7 @@ poolcheckl(Pool *p)
 			else if (b->magic == QUICK_MAGIC) {
 				nalloc += b->size;	/* allocated to the quick lists */
 				nquick++;
+				quick_seenl(p, b);
 			} else if (b->magic == FREE_MAGIC) {
 				nfreeb += b->size;
 				nfree++;

@@ -220,8 +220,15 @@ void	tcache_thawl(Pool *p);
  */
 int	tcache_recyclel(Pool *p, Bhdr *b);
 /*
+ * poolcheck's walk of the arenas shows each block of magic QUICK_MAGIC
+ * to the quick lists' check, after a NULL that starts the walk.  Pool
+ * locked.
+ */
+void	quick_seenl(Pool *p, Bhdr *b);
+/*
  * Check the quick lists of p against the walked blocks of magic
- * QUICK_MAGIC (walked of them); reports through p->panic.  Pool locked.
+ * QUICK_MAGIC (walked of them, each shown to quick_seenl); reports
+ * through p->panic.  Pool locked.
  */
 void	quick_checkl(Pool *p, unsigned long walked);
 /*

@@ -32,7 +32,9 @@
  * tail and guard bytes are checked again when the block leaves its list,
  * so a write past the end made after the free is caught there.
  * poolcheck walks and checks such blocks with the allocated ones and then
- * calls quick_checkl to check the lists themselves.
+ * calls quick_checkl to check the lists themselves: from what its walk
+ * saw of each block's link, summed by size, and the run heads, or, when
+ * those disagree, by following every link.
  *
  * Every list operation runs under the pool's own lock (p->lock), so the
  * pool and the lists are always consistent for poolcheck.  In front of
@@ -55,6 +57,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pool-impl.h"
 
@@ -84,6 +87,17 @@ static struct {
 	unsigned long puts;		/* frees that went onto a list */
 	unsigned long flushes;		/* times every list went back to the tree */
 } q;
+
+/*
+ * What poolcheck's walk of the arenas saw of the listed blocks, by size:
+ * how many, their addresses summed, their links summed, and how many
+ * end a run (link NULL).  See quick_checkl.  Guarded by q.pool's lock.
+ */
+static struct {
+	unsigned long n, ends;
+	uintptr_t addr, next;
+} seen[NQUICK];
+static int seenodd;		/* a listed block of a size no list has */
 
 /* Nonzero: quick lists are off (see quick_setoff); read without the lock. */
 static atomic_int quickoff;
@@ -480,6 +494,68 @@ checklistl(Pool *p, size_t i)
 
 /* See pool-impl.h.  Pool locked. */
 void
+quick_seenl(Pool *p, Bhdr *b)
+{
+	uintptr_t i;
+	Bhdr *n;
+
+	if (p != q.pool)
+		return;
+	if (b == NULL) {
+		memset(seen, 0, sizeof seen);
+		seenodd = 0;
+		return;
+	}
+	i = b->size / QUICKQ;
+	if (b->size % QUICKQ != 0 || i >= NQUICK) {
+		seenodd = 1;
+		return;
+	}
+	n = getnext(b);
+	seen[i].n++;
+	seen[i].addr += (uintptr_t)b;
+	seen[i].next += (uintptr_t)n;
+	seen[i].ends += n == NULL;
+}
+
+/*
+ * Whether list i holds exactly the blocks of its size the walk of the
+ * arenas saw, told from their sums and from the run heads alone: each
+ * block is a run's head or the link of exactly one listed block of its
+ * size, so the addresses seen add up to the links seen plus the heads,
+ * there are as many NULL links as runs, and the runs' lengths add up to
+ * the count.  A link written over changes the links' sum; 0 sends the
+ * check to follow every link (checklistl), which names the block.  The
+ * heads are few (a run is up to a bin's half), the blocks many, and
+ * following a list's links in order is a miss of the cache and of the
+ * TLB at each one, where the walk of the arenas reads them in address
+ * order.  Pool locked.
+ */
+static int
+sumsagreel(Pool *p, size_t i)
+{
+	unsigned long len, runs, l;
+	uintptr_t heads;
+	Bhdr *r;
+
+	if (seen[i].n != q.count[i])
+		return 0;
+	len = runs = 0;
+	heads = 0;
+	for (r = q.head[i]; r != NULL; r = runnext(r)) {
+		checklinkl(p, r, i);
+		l = runlen(r);
+		if (l == 0 || l > q.count[i] - len)
+			return 0;
+		len += l;
+		runs++;
+		heads += (uintptr_t)r;
+	}
+	return len == q.count[i] && runs == seen[i].ends && seen[i].addr == seen[i].next + heads;
+}
+
+/* See pool-impl.h.  Pool locked. */
+void
 quick_checkl(Pool *p, unsigned long walked)
 {
 	unsigned long n, total;
@@ -497,7 +573,7 @@ quick_checkl(Pool *p, unsigned long walked)
 	total = 0;
 	bytes = 0;
 	for (i = 0; i < NQUICK; i++) {
-		n = checklistl(p, i);
+		n = !seenodd && sumsagreel(p, i) ? q.count[i] : checklistl(p, i);
 		if (n != q.count[i]) {
 			p->panic(p, "pool %s: quick list %zu: %lu blocks, count says %lu\n", pname(p),
 			    i * QUICKQ, n, q.count[i]);

@@ -176,6 +176,22 @@ child(const char *mode)
 		poolcheck(pooldbg_mainmem);
 		return 0;
 	}
+	if (strcmp(mode, "skip") == 0) {
+		uintptr_t **w;
+
+		/*
+		 * A link that still points at a listed block of its size, the
+		 * one after its own: the lists' sums no longer agree, and the
+		 * walk of every link finds the run shorter than its length.
+		 */
+		runfree();
+		w = (uintptr_t **)freed[NRUN / 2] - 2;
+		if (*w == NULL)
+			return 2;
+		*w = *(uintptr_t **)((char *)*w + 2 * sizeof(uintptr_t));
+		poolcheck(pooldbg_mainmem);
+		return 0;
+	}
 	if (strcmp(mode, "takecut") == 0) {
 		/*
 		 * 100 blocks, fewer than a thread cache's bin holds, go on the
@@ -298,6 +314,9 @@ main(int argc, char **argv)
 	st = rerun("stray", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "quick list"),
 	    "poolcheck: a listed block's link pointed into another block");
+	st = rerun("skip", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
+	    "poolcheck: a listed block's link moved on to the next listed block of its size");
 	st = rerun("takecut", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
 	    "a refill that meets a link cleared after the free is a panic, not a crash");
