@@ -22,7 +22,10 @@
  * and every free.  The words stay the malloc(2) tag API's in every other
  * mode; in leaks mode pooldbg_getmalloctag of a followed block returns
  * its mark, and a block whose words the program sets itself is no longer
- * followed (both words must carry the mark).  The block's site (the
+ * followed (both words must carry the mark).  A thread takes its
+ * ordinals SEQBATCH at a time: each is unique in its image and they grow
+ * within a thread, but two threads' are not in the order of their
+ * allocations.  The block's site (the
  * malloc tag the scan would report, the caller's pc) is its stack's
  * innermost frame, which the recorder fills in.  Ordinals are never
  * reset: a fork child takes the ordinals up to the fork for its parent's
@@ -62,6 +65,7 @@
 #include "runtime.h"
 
 enum {
+	SEQBATCH	= 256,		/* ordinals a thread takes at once */
 	NSHARD		= 64,		/* tables, a power of two */
 	SHARDINIT	= 64,		/* first entries of a table: small, so a sampled run's stay in cache */
 };
@@ -98,6 +102,7 @@ static uint64_t seed;
 static _Atomic uint64_t nthreads;	/* threads that have drawn, for their streams */
 
 static __thread double left RT_TLS;	/* bytes to this thread's next sample point */
+static __thread uint64_t seqnext RT_TLS, seqend RT_TLS;	/* the thread's ordinals still to give */
 static __thread uint64_t rng RT_TLS;	/* its generator; 0: not seeded */
 
 /* ---- the sampler --------------------------------------------------------- */
@@ -231,6 +236,21 @@ grow(Shard *s)
 /* ---- tag mode ------------------------------------------------------------ */
 
 /*
+ * The next ordinal for a block in leaks mode: from the thread's own
+ * batch, so that threads allocating side by side do not pass one
+ * counter's cache line to and fro at every allocation.
+ */
+static inline uint64_t
+ordinal(void)
+{
+	if (seqnext == seqend) {
+		seqnext = atomic_fetch_add_explicit(&nextseq, SEQBATCH, memory_order_relaxed) + 1;
+		seqend = seqnext + SEQBATCH;
+	}
+	return seqnext++;
+}
+
+/*
  * Mark the block at u (its user pointer) as followed: the family comes
  * from the realloc tag the shim wrote (1 or 2 for operator new) or from
  * the block's old mark, except that a reallocation's block is malloc's,
@@ -251,7 +271,7 @@ tagadd(uintptr_t *u, uint32_t stack, unsigned call)
 	}
 	if (call == CALL_REALLOC || call == CALL_REALLOCARRAY)
 		fam = 0;
-	seq = atomic_fetch_add_explicit(&nextseq, 1, memory_order_relaxed) + 1;
+	seq = ordinal();
 	u[-2] = LIVE_MARK | loader | (uintptr_t)(call & 0xff) << 32 | stack;
 	u[-1] = LIVE_MARK | (seq & (((uintptr_t)1 << 54) - 1)) << 2 | fam;
 }
@@ -471,6 +491,7 @@ live_reset(void)
 		shard[i].cap = shard[i].len = 0;
 		atomic_flag_clear(&shard[i].lock);
 	}
+	seqnext = seqend = 0;	/* the forking thread's batch was its parent's */
 	if (live_leaks)
 		forkseq = atomic_load(&nextseq);	/* the parent's blocks keep their marks */
 	else

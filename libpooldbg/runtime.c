@@ -82,11 +82,18 @@ struct Trie {
 	uint32_t id;		/* 0: empty slot */
 };
 
-/* A thread's last stack, outermost frame first, with its trie ids. */
+/*
+ * A thread's last stack, outermost frame first, with the trie ids of its
+ * first known frames (a stack found whole in the whole-stack cache
+ * brings only its own id: its frames past those it shares with the
+ * stack before have none here).
+ */
 typedef struct Cache Cache;
 struct Cache {
 	unsigned gen;		/* rt.triegen when filled */
 	int	n;
+	int	known;		/* id[0..known-1] are the frames' ids */
+	uint32_t last;		/* the whole stack's id */
 	uintptr_t pc[RT_MAXDEPTH];
 	uint32_t id[RT_MAXDEPTH];
 };
@@ -453,12 +460,30 @@ wholeput(Whole *w, uint64_t key, uint32_t id)
 }
 
 /*
+ * The number of outermost frames pcs[0..n-1] (innermost first) shares
+ * with the thread's last stack, c.
+ */
+static int
+shared(const uintptr_t *pcs, int n, const Cache *c)
+{
+	int m;
+
+	m = 0;
+	if (c != NULL && c->gen == rt.triegen)
+		while (m < n && m < c->n && c->pc[m] == pcs[n - 1 - m])
+			m++;
+	return m;
+}
+
+/*
  * The stack id of pcs[0..n-1] (innermost first).  A stack seen before
  * comes from the whole-stack cache.  Otherwise the outer frames the stack
  * shares with this thread's last one keep their ids and only the rest is
- * looked up in the trie.  Two stacks whose 64-bit keys are equal
- * would share an id; with the pcs hashed whole that takes on the
- * order of 2^32 distinct stacks.  Lock held.
+ * looked up in the trie.  Either way it becomes the thread's last stack,
+ * so that the same stack again is found without the lock (samestack).
+ * Two stacks whose 64-bit keys are equal would share an id; with the pcs
+ * hashed whole that takes on the order of 2^32 distinct stacks.  Lock
+ * held.
  */
 static uint32_t
 internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
@@ -468,16 +493,24 @@ internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
 	int k, m;
 
 	w = wholel(key);
-	if (w != NULL && (e = wholefind(w, key)) != NULL)
+	m = shared(pcs, n, c);
+	if (w != NULL && (e = wholefind(w, key)) != NULL) {
+		if (c != NULL) {
+			if (c->gen != rt.triegen)
+				c->known = 0;
+			if (c->known > m)
+				c->known = m;
+			for (k = m; k < n; k++)
+				c->pc[k] = pcs[n - 1 - k];
+			c->n = n;
+			c->last = e->id;
+			c->gen = rt.triegen;
+		}
 		return e->id;
-	id = 0;
-	m = 0;
-	if (c != NULL && c->gen == rt.triegen) {
-		while (m < n && m < c->n && c->pc[m] == pcs[n - 1 - m])
-			m++;
-		if (m > 0)
-			id = c->id[m - 1];
 	}
+	if (c != NULL && c->known < m)
+		m = c->known;
+	id = m > 0 ? c->id[m - 1] : 0;
 	for (k = m; k < n; k++) {
 		id = triegetl(id, pcs[n - 1 - k]);
 		if (c != NULL) {
@@ -486,7 +519,8 @@ internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
 		}
 	}
 	if (c != NULL) {
-		c->n = n;
+		c->n = c->known = n;
+		c->last = id;
 		c->gen = rt.triegen;
 	}
 	if (w != NULL)
@@ -644,7 +678,7 @@ samestack(const uintptr_t *pcs, int n, const Cache *c)
 	for (k = 0; k < n; k++)
 		if (c->pc[k] != pcs[n - 1 - k])
 			return 0;
-	return c->id[n - 1];
+	return c->last;
 }
 
 /*
