@@ -479,23 +479,25 @@ shared(const uintptr_t *pcs, int n, const Cache *c)
  * The stack id of pcs[0..n-1] (innermost first).  A stack seen before
  * comes from the whole-stack cache.  Otherwise the outer frames the stack
  * shares with this thread's last one keep their ids and only the rest is
- * looked up in the trie.  Either way it becomes the thread's last stack,
- * so that the same stack again is found without the lock (samestack).
+ * looked up in the trie.  Either way, with follow (leaks mode's stackid),
+ * it becomes the thread's last stack, so that the same stack again is
+ * found without the lock (samestack); a recorded event takes the lock
+ * anyway.
  * Two stacks whose 64-bit keys are equal would share an id; with the pcs
  * hashed whole that takes on the order of 2^32 distinct stacks.  Lock
  * held.
  */
 static uint32_t
-internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
+internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c, int follow)
 {
 	uint32_t id;
 	Whole *w, *e;
 	int k, m;
 
 	w = wholel(key);
-	m = shared(pcs, n, c);
 	if (w != NULL && (e = wholefind(w, key)) != NULL) {
-		if (c != NULL) {
+		if (c != NULL && follow) {
+			m = shared(pcs, n, c);
 			if (c->gen != rt.triegen)
 				c->known = 0;
 			if (c->known > m)
@@ -508,6 +510,7 @@ internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c)
 		}
 		return e->id;
 	}
+	m = shared(pcs, n, c);
 	if (c != NULL && c->known < m)
 		m = c->known;
 	id = m > 0 ? c->id[m - 1] : 0;
@@ -653,7 +656,7 @@ event(void *rec, size_t len, uint64_t *time, uint32_t *stack, int32_t *tid, cons
 	c = cacheget();
 	nested = rt_lock();
 	if (rt_state == RT_LIVE) {
-		*stack = internl(pcs, n, key, c);
+		*stack = internl(pcs, n, key, c, 0);
 		rt_putl(rec, len);
 	}
 	rt_unlock(nested);
@@ -706,7 +709,7 @@ stackid(const RtFrom *from)
 	key = keyload(pcs, n);
 	nested = rt_lock();
 	if (rt_state == RT_LIVE)
-		id = internl(pcs, n, key, c);
+		id = internl(pcs, n, key, c, 1);
 	rt_unlock(nested);
 	return id;
 }
@@ -942,7 +945,7 @@ rt_realloc(unsigned kind, ReallocFn *fn, void *ptr, size_t n, size_t size, const
 	if (rt_state == RT_LIVE) {
 		r.time = rt_now();
 		r.newptr = (uintptr_t)v;
-		r.stack = internl(pcs, nd, key, c);
+		r.stack = internl(pcs, nd, key, c, 0);
 		rt_putl(&r, sizeof r);
 	}
 	rt_unlock(nested);
@@ -1224,7 +1227,7 @@ rt_unwind(uintptr_t *pcs)
 uint32_t
 rt_internl(const uintptr_t *pcs, int n)
 {
-	return internl(pcs, n, stackkey(pcs, n), NULL);
+	return internl(pcs, n, stackkey(pcs, n), NULL, 0);
 }
 
 /* ---- initialisation ----------------------------------------------------- */
