@@ -461,7 +461,7 @@ wholeput(Whole *w, uint64_t key, uint32_t id)
 
 /*
  * The number of outermost frames pcs[0..n-1] (innermost first) shares
- * with the thread's last stack, c.
+ * with the thread's last stack, c, whose ids c knows.
  */
 static int
 shared(const uintptr_t *pcs, int n, const Cache *c)
@@ -470,7 +470,7 @@ shared(const uintptr_t *pcs, int n, const Cache *c)
 
 	m = 0;
 	if (c != NULL && c->gen == rt.triegen)
-		while (m < n && m < c->n && c->pc[m] == pcs[n - 1 - m])
+		while (m < n && m < c->known && c->pc[m] == pcs[n - 1 - m])
 			m++;
 	return m;
 }
@@ -497,11 +497,7 @@ internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c, int follow)
 	w = wholel(key);
 	if (w != NULL && (e = wholefind(w, key)) != NULL) {
 		if (c != NULL && follow) {
-			m = shared(pcs, n, c);
-			if (c->gen != rt.triegen)
-				c->known = 0;
-			if (c->known > m)
-				c->known = m;
+			c->known = m = shared(pcs, n, c);
 			for (k = m; k < n; k++)
 				c->pc[k] = pcs[n - 1 - k];
 			c->n = n;
@@ -511,8 +507,6 @@ internl(const uintptr_t *pcs, int n, uint64_t key, Cache *c, int follow)
 		return e->id;
 	}
 	m = shared(pcs, n, c);
-	if (c != NULL && c->known < m)
-		m = c->known;
 	id = m > 0 ? c->id[m - 1] : 0;
 	for (k = m; k < n; k++) {
 		id = triegetl(id, pcs[n - 1 - k]);
