@@ -31,10 +31,12 @@ int	pooldbg_maintrylock(void);
 /*
  * Start loading the pool block under the user pointer v of the default
  * pool: its header (tail 0), or its tail (tail 1: the header is read for
- * the size, and only if v lies in an arena).  A hint for the tracing
- * runtime's free, which unwinds between the two; never faults.
+ * the size, and only if v lies in an arena) with, for writing, the lines
+ * of the first fill bytes of the pool's data that the block has.  A hint
+ * for the tracing runtime's free, which unwinds between the two; never
+ * faults.
  */
-void	pooldbg_mainprefetch(const void *v, int tail);
+void	pooldbg_mainprefetch(const void *v, int tail, size_t fill);
 /*
  * Whether the user pointer v looks like an allocated block of the default
  * pool: aligned, inside its arenas, header magic ALLOC_MAGIC, a size that

@@ -480,15 +480,26 @@ mainmerge(void *lower, void *upper)
 
 /* See internal.h.  noipa: calls to a function of prefetches would otherwise be dropped. */
 EXPORT __attribute__((noipa)) void
-pooldbg_mainprefetch(const void *v, int tail)
+pooldbg_mainprefetch(const void *v, int tail, size_t fill)
 {
 	const uintptr_t *h;
+	const char *c, *end;
 
 	h = (const uintptr_t *)((const char *)v - TAGBYTES) - 2;	/* the header: magic, size */
-	if (!tail)
+	if (!tail) {
 		__builtin_prefetch(h);
-	else if (inarena(h) && inarena(h + 2))
-		__builtin_prefetch((const char *)h + h[1] - 1);
+		return;
+	}
+	if (!inarena(h) || !inarena(h + 2))
+		return;
+	end = (const char *)h + h[1] - 1;	/* the tail's last byte */
+	__builtin_prefetch(end);
+	/* the data's first fill bytes past the header's line, for writing */
+	c = (const char *)((uintptr_t)h & ~(uintptr_t)63) + 64;
+	if ((const char *)(h + 2) + fill < end)
+		end = (const char *)(h + 2) + fill;
+	for (; c < end; c += 64)
+		__builtin_prefetch(c, 1);
 }
 
 /* See internal.h. */

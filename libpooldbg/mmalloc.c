@@ -40,6 +40,7 @@
 #include <pooldbg/malloc.h>
 
 #include "mmalloc-impl.h"
+#include "pool-impl.h"
 #include "record.h"
 
 #define CALLERPC()	((uintptr_t)__builtin_return_address(0))
@@ -201,6 +202,7 @@ liven(MmHeader *h, int fd)
 	h->pool.panic = heappanic;
 	h->pool.logstack = NULL;
 	h->pool.private = h;
+	poolreindexl(&h->pool);	/* a file written by another build may hold none */
 }
 
 /* A new heap in fd (empty; -1: anonymous) at base; NULL with errno. */

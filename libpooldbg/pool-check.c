@@ -18,7 +18,9 @@
 
 const uchar guardbyte[4] = { 0xFE, 0xF1, 0xF0, 0xFA };
 
-static __thread PoolFault lastfault;
+/* initial-exec, as tcache.c's: every block check notes itself here, and a
+ * call of __tls_get_addr at each would cost more than the note */
+static __thread PoolFault lastfault __attribute__((tls_model("initial-exec")));
 
 /* See internal.h. */
 EXPORT PoolFault *
@@ -44,20 +46,40 @@ poolfault(Pool *p, int what, const void *b, const void *addr, int report)
 }
 
 /*
- * The arena holding address v, or NULL.  Remembers the last answer, since
- * most lookups fall in the arena of the one before.  Pool locked.
+ * The arena holding address v, or NULL.  The index (poolreindexl) is
+ * read in one pass of independent compares: the arenas' own headers lie
+ * a mapping apart, and walking them missed the caches at every lookup of
+ * a program whose mappings come between the arenas (a binary search of
+ * the index is a chain of dependent loads, slower for 32 arenas or
+ * fewer).  Past the index the arenas are walked from the last indexed
+ * one, remembering the last answer.  Pool locked.
  */
 Arena *
 arenaof(Pool *p, const void *v)
 {
-	Arena *a;
+	const uintptr_t *e;
 	uintptr_t x;
+	size_t base, n, i;
+	Arena *a;
 
 	x = (uintptr_t)v;
+	e = p->arenaidx;
+	n = (size_t)p->narenaidx;
+	/* base: the arenas starting at or below x; the last of them may hold it */
+	base = 0;
+	for (i = 0; i < n; i++)
+		base += e[2 * i] <= x;
+	if (base == 0)
+		return NULL;
+	base--;
+	if (x >= e[2 * base] && x < e[2 * base + 1])
+		return (Arena *)e[2 * base];
+	if (base + 1 < NARENAIDX)
+		return NULL;
 	a = p->arenahint;
 	if (a != NULL && x >= (uintptr_t)a && x - (uintptr_t)a < a->asize)
 		return a;
-	for (a = p->arenalist; a != NULL; a = a->up) {
+	for (a = ((Arena *)e[2 * base])->up; a != NULL; a = a->up) {
 		if (x < (uintptr_t)a)
 			break;
 		if (x - (uintptr_t)a < a->asize) {
@@ -294,7 +316,7 @@ poolcheckl(Pool *p)
 	Arena *a, *prev;
 	Bhdr *b, *end;
 	uintptr_t nalloc, nfreeb, treebytes;
-	unsigned long nquick;
+	unsigned long nquick, narenas;
 	long nfree, ntree;
 
 	tcache_freezel(p);	/* every thread's cached blocks onto the quick lists */
@@ -303,10 +325,15 @@ poolcheckl(Pool *p)
 	nalloc = nfreeb = 0;
 	nfree = 0;
 	prev = NULL;
-	for (a = p->arenalist; a != NULL; prev = a, a = a->up) {
+	narenas = 0;
+	for (a = p->arenalist; a != NULL; prev = a, a = a->up, narenas++) {
 		poolfault(p, PF_STRUCTURE, a, a, 0);
 		if (a->down != prev || (prev != NULL && (uintptr_t)a < (uintptr_t)prev + prev->asize))
 			panicblock(p, (Bhdr *)a, a, "bad arena list");
+		if (narenas < NARENAIDX && (narenas >= (unsigned long)p->narenaidx ||
+		    p->arenaidx[2 * narenas] != (uintptr_t)a ||
+		    p->arenaidx[2 * narenas + 1] != (uintptr_t)a + a->asize))
+			panicblock(p, (Bhdr *)a, a, "arena index disagrees with the arena list");
 		checkblock(p, (Bhdr *)a, a);
 		end = A2TB(a);
 		for (b = A2B(a); b < end; b = B2NB(b)) {
@@ -326,6 +353,13 @@ poolcheckl(Pool *p)
 		if (b != end || end->magic != ARENATAIL_MAGIC)
 			panicblock(p, end, a, "found wrong tail");
 		checkblock(p, end, a);
+	}
+	if (narenas < (unsigned long)p->narenaidx) {
+		p->print(p, "pool %s: the arena index holds %d arenas, the list %lu\n",
+		    pname(p), p->narenaidx, narenas);
+		poolfault(p, PF_STRUCTURE, NULL, NULL, 1);
+		p->panic(p, "pool %s: arena index disagrees with the arena list\n", pname(p));
+		abort();
 	}
 	quick_checkl(p, nquick);
 	treebytes = 0;

@@ -110,6 +110,7 @@ enum {
 	MINBLOCKSIZE	= sizeof(Free) + sizeof(Btail),	/* 64: a block must be able to become free */
 	BLOCKOVERHEAD	= sizeof(Bhdr) + sizeof(Btail),	/* 32 */
 	ARENAOVERHEAD	= sizeof(Arena) + sizeof(Bhdr),	/* 80 */
+	NARENAIDX	= sizeof(((Pool *)0)->arenaidx) / (2 * sizeof(uintptr_t)),	/* 32 */
 };
 
 #define B2D(b)		((void *)((uchar *)(b) + sizeof(Bhdr)))
@@ -170,6 +171,13 @@ void	poolunlistl(Pool *p, Bhdr *b);
 
 /* pool-check.c */
 Arena	*arenaof(Pool *p, const void *v);
+/*
+ * Set p->arenaidx from the arena list: the start and end of each of the
+ * lowest NARENAIDX arenas, in address order.  Called whenever the list
+ * changes, and by whoever brings a pool's arenas into a process (a
+ * mapped heap attached).  Pool locked.
+ */
+void	poolreindexl(Pool *p);
 void	checkblock(Pool *p, Bhdr *b, Arena *a);
 void	panicblock(Pool *p, Bhdr *b, Arena *a, const char *why) __attribute__((noreturn));
 void	printblock(Pool *p, Bhdr *b, Arena *a, const char *why);

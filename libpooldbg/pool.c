@@ -235,9 +235,24 @@ arenamerge(Pool *p, Arena *lo, Arena *hi)
 	lo->up = hi->up;
 	if (hi->up != NULL)
 		hi->up->down = lo;
-	if (p->arenahint == hi)
-		p->arenahint = lo;
+	poolreindexl(p);
 	freeblockl(p, j);
+}
+
+/* See pool-impl.h. */
+void
+poolreindexl(Pool *p)
+{
+	Arena *a;
+	int n;
+
+	n = 0;
+	for (a = p->arenalist; a != NULL && n < NARENAIDX; a = a->up, n++) {
+		p->arenaidx[2 * n] = (uintptr_t)a;
+		p->arenaidx[2 * n + 1] = (uintptr_t)a + a->asize;
+	}
+	p->narenaidx = n;
+	p->arenahint = NULL;
 }
 
 enum { ARENA_OK, ARENA_TOOBIG, ARENA_NOMEM };
@@ -292,6 +307,7 @@ newarena(Pool *p, uintptr_t bsize)
 		p->arenalist = a;
 	if (hi != NULL)
 		hi->down = a;
+	poolreindexl(p);
 
 	if (p->flags & POOL_LOGGING) {
 		if (p->logstack != NULL)

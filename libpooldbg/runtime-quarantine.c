@@ -203,21 +203,6 @@ rt_mallinfo2(GuardFigures *g)
 }
 
 /*
- * Start loading, for writing, the lines of ptr's block that poolquarantine
- * will write: its header and the fill of its first DEADHEAD data bytes
- * (past a small block's end the prefetch is only wasted).  noipa: as
- * prefetchnext.
- */
-static __attribute__((noipa)) void
-prefetchfill(const void *ptr)
-{
-	const char *d;
-
-	d = (const char *)ptr - TAGBYTES;	/* the pool's data */
-	prefetchrange(d - sizeof(Bhdr), d + DEADHEAD);
-}
-
-/*
  * poolquarantine's swap: the dead block b joins the FIFO, and the oldest
  * comes out if that puts it over.  The pool is locked.
  */
@@ -361,22 +346,21 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, const RtFrom *
 	if (ptr == NULL)
 		return;
 	/*
-	 * The block's header and tail come in while rt_free unwinds.  In
-	 * leaks mode nothing is unwound: rt_free, which takes the block out
-	 * of the live table, comes after the checks, so that the table's slot
-	 * comes in while they wait for the block (a free they drop leaves
-	 * the block followed, as it leaves it allocated).
+	 * The block's header comes in while rt_free unwinds, then its tail
+	 * and, for the quarantine's fill, the lines of its first DEADHEAD
+	 * bytes that the block has (a small block's neighbours are left
+	 * alone).  In leaks mode nothing is unwound: rt_free, which takes
+	 * the block out of the live table, comes after the checks, so that
+	 * the table's slot comes in while they wait for the block (a free
+	 * they drop leaves the block followed, as it leaves it allocated).
 	 */
 	late = live_leaks && rt_state == RT_LIVE && !rt_inside;
-	if (q.limit != 0)
-		prefetchfill(ptr);
-	else
-		pooldbg_mainprefetch(ptr, 0);
+	pooldbg_mainprefetch(ptr, 0, 0);
 	if (late)
 		live_prefetch(ptr);
 	else
 		rt_free(kind, flags, ptr, size, from);
-	pooldbg_mainprefetch(ptr, 1);
+	pooldbg_mainprefetch(ptr, 1, q.limit != 0 ? DEADHEAD : 0);
 	if (rt_state != RT_LIVE || rt_inside) {
 		pooldbg_free(ptr);
 		return;

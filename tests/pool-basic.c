@@ -501,6 +501,62 @@ test_placement(void)
 	tp_free(tp);
 }
 
+/*
+ * More arenas than the pool's index holds, none adjacent (each mapping
+ * ends in a guard page): every block is still found in its arena, by
+ * poolmsize, poolfree and poolblockcheck, in the indexed arenas and past
+ * them, and an address between two arenas is no block.
+ */
+static void
+test_manyarenas(void)
+{
+	enum { NB = 48, BSIZE = 60 << 10 };
+	TestPool *tp = tp_new("manyarenas", TP_MMAP, 0);
+	char *v[NB], *gap;
+	int i, bad, sorted, panicked;
+
+	bad = 0;
+	for (i = 0; i < NB; i++) {
+		v[i] = poolalloc(P(tp), BSIZE);
+		if (v[i] == NULL)
+			bad++;
+		else
+			tp_fill(v[i], i, 0, BSIZE);
+	}
+	ok(bad == 0, "%d blocks of 60 KiB", NB);
+	ok(tp->nchunks >= NB && tp->nmerged == 0, "they took %lu arenas, none joined",
+	    (unsigned long)tp->nchunks);
+	tp_is((uintmax_t)P(tp)->narenaidx, 32, "the index holds the lowest 32 arenas");
+	sorted = 1;
+	for (i = 0; i < P(tp)->narenaidx; i++)
+		if (P(tp)->arenaidx[2 * i] >= P(tp)->arenaidx[2 * i + 1] ||
+		    (i > 0 && P(tp)->arenaidx[2 * i] < P(tp)->arenaidx[2 * i - 1]))
+			sorted = 0;
+	ok(sorted, "the index is in address order, arenas apart");
+	bad = 0;
+	for (i = 0; i < NB; i++)
+		if (poolmsize(P(tp), v[i]) < BSIZE || tp_verify(v[i], i, 0, BSIZE) >= 0)
+			bad++;
+	ok(bad == 0, "poolmsize finds every block, indexed arena or not");
+	ok(tp_quiet(tp, NULL), "poolcheck is quiet with %d arenas", NB);
+	/* the word just past the 10th arena's end: the guard page of its mapping */
+	gap = (char *)P(tp)->arenaidx[2 * 9 + 1] + 64;
+	panicked = EXPECT_PANIC(tp, poolblockcheck(P(tp), gap));
+	ok(panicked, "an address between two arenas is no block: %s", tp->panicmsg);
+	tp_free(tp);
+
+	tp = tp_new("manyarenas2", TP_MMAP, 0);
+	for (i = 0; i < NB; i++)
+		v[i] = poolalloc(P(tp), BSIZE);
+	for (i = 0; i < NB; i += 2)
+		poolfree(P(tp), v[i]);
+	for (i = NB - 1; i > 0; i -= 2)
+		poolfree(P(tp), v[i]);
+	ok(tp_quiet(tp, NULL), "every block freed, low and high arenas alike; poolcheck is quiet");
+	tp_is(P(tp)->curalloc, 0, "nothing is left allocated");
+	tp_free(tp);
+}
+
 int
 main(void)
 {
@@ -516,5 +572,6 @@ main(void)
 	test_locking();
 	test_dump();
 	test_placement();
+	test_manyarenas();
 	return tap_done();
 }

@@ -52,6 +52,8 @@ struct Pool {
 #else
 	void	*private;	/* the owner's, never touched by the pool */
 #endif
+	uintptr_t arenaidx[2 * 32];	/* private: start and end of the lowest 32 arenas */
+	int	narenaidx;	/* private: the arenas arenaidx holds */
 };
 
 enum {	/* Pool.flags */
