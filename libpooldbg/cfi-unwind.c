@@ -13,15 +13,24 @@
  * binary search of .eh_frame_hdr, and runs the CIE's and the FDE's
  * instructions up to the address.
  *
+ * The table is sized for its lines, which a walk that leaves the last
+ * one's frames reads one per frame: a rule and the address it belongs to
+ * are packed into one word (the set holds the address's low bits, the
+ * word the rest), so a set of eight is one cache line and the 32k rules
+ * take 256 KiB.  The few rules that do not pack (a frame over 512 KiB,
+ * an offset that is not a multiple of 8, an address past 47 bits) are
+ * kept in a small table of whole addresses and rules beside it.
+ *
  * A frame whose rule is anything else -- a signal frame, a CFA given by
  * an expression or by another register, code without call-frame
  * information -- makes the whole walk give up (-1), and the caller asks
  * libunwind instead; that answer is cached too, so it costs a lookup.
  *
  * Table entries are written under a try-lock (a writer that finds it
- * taken leaves its rule uncached) and read without one: the key is
- * cleared before the rule changes and set after, and a reader checks the
- * key again after reading the rule.
+ * taken leaves its rule uncached) and read without one: a packed word is
+ * written and read whole; in the side table the key is cleared before
+ * the rule changes and set after, and a reader checks the key again
+ * after reading the rule.
  */
 #include "internal.h"
 
@@ -35,8 +44,11 @@
 #include <string.h>
 
 enum {
-	NSETS		= 8192,		/* sets of WAYS rules: 32k addresses, 512 KiB */
-	WAYS		= 4,
+	NSETS		= 4096,		/* sets of WAYS packed rules: 32k addresses, 256 KiB */
+	WAYS		= 8,
+	SETBITS		= 12,		/* log2(NSETS) */
+	ODDSETS		= 256,		/* sets of ODDWAYS rules that do not pack: 16 KiB */
+	ODDWAYS		= 4,
 	MAXSTATES	= 8,		/* DW_CFA_remember_state depth kept */
 	LASTN		= 128,		/* frames of a thread's last walk kept */
 	MAXFRAME	= 1 << 24,	/* bytes one frame may span */
@@ -59,6 +71,16 @@ enum {
 #define CFAOFF(r)	((int32_t)(uint32_t)((r) >> 32))
 #define RBPOFF(r)	((int16_t)(uint16_t)((r) >> 16))
 
+/*
+ * A packed word: P_VALID, the address's bits from SETBITS up (its low
+ * bits are the set's, see setof), the rule's flags, its CFA offset / 8
+ * (16 bits) and its rbp offset / 8 (8 bits, signed).  0: empty.
+ */
+#define P_VALID		((uint64_t)1 << 63)
+#define P_TAGSHIFT	28
+#define P_TAGBITS	(47 - SETBITS)	/* user addresses are below 2^47 */
+#define P_TAG(w)	((w) >> P_TAGSHIFT & (((uint64_t)1 << P_TAGBITS) - 1))
+
 typedef struct Entry Entry;
 struct Entry {
 	_Atomic uintptr_t key;	/* the address; 0: empty */
@@ -66,7 +88,8 @@ struct Entry {
 };
 
 static struct {
-	Entry	set[NSETS][WAYS];
+	_Atomic uint64_t set[NSETS][WAYS];
+	Entry	odd[ODDSETS][ODDWAYS];	/* the rules that do not pack */
 	atomic_flag writing;
 	int	on;
 	_Atomic unsigned gen;	/* flushes so far */
@@ -500,45 +523,55 @@ ruleat(uintptr_t at)
 
 /* ---- the cache -------------------------------------------------------- */
 
-static inline Entry *
+/* The packed table's set of at: its low bits, mixed with the rest (which the word keeps). */
+static inline _Atomic uint64_t *
 setof(uintptr_t at)
 {
-	return cache.set[(at * 0x9e3779b97f4a7c15ull) >> (64 - 13) & (NSETS - 1)];
+	uint64_t tag;
+
+	tag = (uint64_t)at >> SETBITS;
+	return cache.set[(at ^ (tag * 0x9e3779b97f4a7c15ull) >> (64 - SETBITS)) & (NSETS - 1)];
 }
 
-/* The rule at at, not found in the table: read it and keep it. */
-static __attribute__((noinline)) uint64_t
-rulemiss(Entry *e, uintptr_t at)
+static inline Entry *
+oddsetof(uintptr_t at)
 {
-	uint64_t r;
-	int i;
-	static _Atomic unsigned victim;
-
-	r = ruleat(at);
-	if (!atomic_flag_test_and_set_explicit(&cache.writing, memory_order_acquire)) {
-		for (i = 0; i < WAYS; i++)
-			if (atomic_load_explicit(&e[i].key, memory_order_relaxed) == 0)
-				break;
-		if (i == WAYS)
-			i = (int)(atomic_fetch_add_explicit(&victim, 1, memory_order_relaxed) % WAYS);
-		atomic_store_explicit(&e[i].key, 0, memory_order_relaxed);
-		atomic_thread_fence(memory_order_release);
-		atomic_store_explicit(&e[i].rule, r, memory_order_relaxed);
-		atomic_store_explicit(&e[i].key, at, memory_order_release);
-		atomic_flag_clear_explicit(&cache.writing, memory_order_release);
-	}
-	return r;
+	return cache.odd[(at * 0x9e3779b97f4a7c15ull) >> (64 - 8) & (ODDSETS - 1)];
 }
 
+/* Rule r of the address at as a packed word, or 0 when it does not pack. */
+static uint64_t
+pack(uintptr_t at, uint64_t r)
+{
+	int32_t cfa;
+	int16_t rbp;
+
+	cfa = CFAOFF(r);
+	rbp = RBPOFF(r);
+	if ((uint64_t)at >> 47 != 0 || cfa < 0 || cfa % 8 != 0 || cfa / 8 > 0xffff ||
+	    rbp % 8 != 0 || rbp / 8 < INT8_MIN || rbp / 8 > INT8_MAX)
+		return 0;
+	return P_VALID | ((uint64_t)at >> SETBITS) << P_TAGSHIFT | (r & 0xf) |
+	    (uint64_t)(cfa / 8) << 4 | (uint64_t)(uint8_t)(int8_t)(rbp / 8) << 20;
+}
+
+/* The rule a packed word holds. */
 static inline uint64_t
-rule(uintptr_t at)
+unpack(uint64_t w)
+{
+	return RULE(w & 0xf, (int32_t)(w >> 4 & 0xffff) * 8, (int8_t)(uint8_t)(w >> 20) * 8);
+}
+
+/* The rule of at in the side table, or -1 (no rule is all ones). */
+static uint64_t
+oddrule(uintptr_t at)
 {
 	Entry *e;
 	uint64_t r;
 	int i;
 
-	e = setof(at);
-	for (i = 0; i < WAYS; i++) {
+	e = oddsetof(at);
+	for (i = 0; i < ODDWAYS; i++) {
 		if (atomic_load_explicit(&e[i].key, memory_order_acquire) != at)
 			continue;
 		r = atomic_load_explicit(&e[i].rule, memory_order_relaxed);
@@ -546,7 +579,61 @@ rule(uintptr_t at)
 		if (atomic_load_explicit(&e[i].key, memory_order_relaxed) == at)
 			return r;
 	}
-	return rulemiss(e, at);
+	return ~(uint64_t)0;
+}
+
+/* The rule at at, not found in the packed table: read it and keep it.  Locks. */
+static __attribute__((noinline)) uint64_t
+rulemiss(_Atomic uint64_t *set, uintptr_t at)
+{
+	static _Atomic unsigned victim;
+	uint64_t r, w;
+	Entry *e;
+	int i;
+
+	if ((r = oddrule(at)) != ~(uint64_t)0)
+		return r;
+	r = ruleat(at);
+	if (atomic_flag_test_and_set_explicit(&cache.writing, memory_order_acquire))
+		return r;	/* another thread is writing: this rule stays uncached */
+	if ((w = pack(at, r)) != 0) {
+		for (i = 0; i < WAYS; i++)
+			if (atomic_load_explicit(&set[i], memory_order_relaxed) == 0)
+				break;
+		if (i == WAYS)
+			i = (int)(atomic_fetch_add_explicit(&victim, 1, memory_order_relaxed) % WAYS);
+		atomic_store_explicit(&set[i], w, memory_order_release);
+	} else {
+		e = oddsetof(at);
+		for (i = 0; i < ODDWAYS; i++)
+			if (atomic_load_explicit(&e[i].key, memory_order_relaxed) == 0)
+				break;
+		if (i == ODDWAYS)
+			i = (int)(atomic_fetch_add_explicit(&victim, 1, memory_order_relaxed) % ODDWAYS);
+		atomic_store_explicit(&e[i].key, 0, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+		atomic_store_explicit(&e[i].rule, r, memory_order_relaxed);
+		atomic_store_explicit(&e[i].key, at, memory_order_release);
+	}
+	atomic_flag_clear_explicit(&cache.writing, memory_order_release);
+	return r;
+}
+
+static inline uint64_t
+rule(uintptr_t at)
+{
+	_Atomic uint64_t *set;
+	uint64_t w, want;
+	int i;
+
+	set = setof(at);
+	want = ((uint64_t)at >> SETBITS) & (((uint64_t)1 << P_TAGBITS) - 1);
+	for (i = 0; i < WAYS; i++) {
+		w = atomic_load_explicit(&set[i], memory_order_relaxed);
+		if ((w & P_VALID) && P_TAG(w) == want && (uint64_t)at >> 47 == 0)
+			return unpack(w);
+	}
+	return rulemiss(set, at);
 }
 
 int
@@ -569,7 +656,10 @@ cfi_flush(void)
 		;
 	for (i = 0; i < NSETS; i++)
 		for (j = 0; j < WAYS; j++)
-			atomic_store_explicit(&cache.set[i][j].key, 0, memory_order_relaxed);
+			atomic_store_explicit(&cache.set[i][j], 0, memory_order_relaxed);
+	for (i = 0; i < ODDSETS; i++)
+		for (j = 0; j < ODDWAYS; j++)
+			atomic_store_explicit(&cache.odd[i][j].key, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&cache.gen, 1, memory_order_release);
 	atomic_flag_clear_explicit(&cache.writing, memory_order_release);
 }

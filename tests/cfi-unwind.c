@@ -136,6 +136,23 @@ dynamic(int n, int shim)
 }
 
 /*
+ * A frame of over 512 KiB: its rule does not pack into the table's words
+ * and is kept in the side table of whole rules.
+ */
+static __attribute__((noinline)) int
+bigframe(void)
+{
+	volatile char big[600 << 10];
+	int r;
+
+	big[0] = 1;
+	big[sizeof big - 1] = 2;
+	r = compare("a frame of 600 KiB", 0);
+	sink = big[0] + big[sizeof big - 1];
+	return r;
+}
+
+/*
  * Frames that keep their CFA in rbp, met at the last walk's sp and pc
  * with rbp elsewhere: viashift's alloca moves the frames below it by
  * as much as dynleaf's own shrinks, so dynleaf lies at one sp while its
@@ -294,6 +311,7 @@ main(void)
 	ok(good, "walks at recursion depths 0 to 200 agree with libunwind");
 	ok(recurse(3, plain) && recurse(3, plain), "a second walk, from the cached rules, agrees");
 	ok(dynamic(4000, 0), "walks through frames whose CFA is in rbp agree");
+	ok(bigframe() && bigframe(), "walks through a frame of 600 KiB agree, from its cached rule too");
 	for (i = 0; i < 64; i++)
 		a[i] = (i * 37) % 64;
 	qsort(a, 64, sizeof a[0], bycmp);
