@@ -627,10 +627,10 @@ rule(uintptr_t at)
 	int i;
 
 	set = setof(at);
-	want = ((uint64_t)at >> SETBITS) & (((uint64_t)1 << P_TAGBITS) - 1);
+	want = (uint64_t)at >> SETBITS;	/* past 47 bits: wider than any tag, never found */
 	for (i = 0; i < WAYS; i++) {
 		w = atomic_load_explicit(&set[i], memory_order_relaxed);
-		if ((w & P_VALID) && P_TAG(w) == want && (uint64_t)at >> 47 == 0)
+		if ((w & P_VALID) && P_TAG(w) == want)
 			return unpack(w);
 	}
 	return rulemiss(set, at);
