@@ -2,11 +2,16 @@
 # bench/trace.sh -- the cost of tracing: `pooldbg run` against a native run
 # and against heaptrack (Debian's), side by side on the same workloads;
 # and the cost of `pooldbg run --mode=leaks` (no events, stacks of live
-# blocks only), the column "leaks".
+# blocks only), the column "leaks".  The column "no quar." is pooldbg run
+# --quarantine 0: every event traced, every free checked, but freed blocks
+# reused at once, with no write-after-free window -- the checks heaptrack
+# has none of, less the one whose cost is the colder memory a quarantine
+# hands back.
 #
 # Each round runs every workload natively, under heaptrack, under
-# pooldbg run and under pooldbg run --mode=leaks, one after the other, so
-# a change in the machine's load touches all four alike; the table gives the median over rounds of each
+# pooldbg run with and without its quarantine and under pooldbg run
+# --mode=leaks, one after the other, so a change in the machine's load
+# touches all five alike; the table gives the median over rounds of each
 # round's ratio to its native run (paired ratios); the trace's bytes per
 # allocation beside heaptrack's uncompressed trace; and the seconds the
 # recorder worked on after the program ended (symbols, indexes, tables).
@@ -114,7 +119,7 @@ now() { date +%s%N; }
 run() {
 	mode=$1 w=$2
 	cmd=$(cmdof "$w")
-	rm -f "$work"/db.sqlite "$work"/trace.* "$work"/leaks.* "$work"/heaptrack.*
+	rm -f "$work"/db.sqlite "$work"/trace.* "$work"/noquar.* "$work"/leaks.* "$work"/heaptrack.*
 	input=/dev/null
 	[ "$w" = sqlite3 ] && input=$work/sql.sql
 	t0=$(now)
@@ -124,6 +129,8 @@ run() {
 	pooldbg) (cd "$work" && "$pooldbg" run -o "$work/trace.db" -- \
 	    sh -c '"$@"; s=$?; date +%s%N >"'"$work"'/exited"; exit $s' sh $cmd \
 	    <"$input" >/dev/null 2>"$work/pooldbg.err") ;;
+	noquar)	(cd "$work" && "$pooldbg" run --quarantine 0 -o "$work/noquar.db" -- $cmd \
+	    <"$input" >/dev/null 2>&1) ;;
 	leaks)	(cd "$work" && "$pooldbg" run --mode=leaks ${TRACE_LEAKS_ARGS:-} -o "$work/leaks.db" -- $cmd \
 	    <"$input" >/dev/null 2>&1) ;;
 	esac
@@ -162,14 +169,16 @@ while [ "$round" -le "$rounds" ]; do
 		allocs=${allocs:-0}
 		bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
 		after=$(cat "$work/after" 2>/dev/null || echo 0)
+		q=$(run noquar "$w")
 		l=$(run leaks "$w")
-		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0} $l" >>"$results"
+		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0} $l $q" >>"$results"
 	done
 	round=$((round + 1))
 done
 
 echo
-echo "pooldbg run (trace, and --mode=leaks ${TRACE_LEAKS_ARGS:-}) against native and heaptrack;"
+echo "pooldbg run (trace; trace with --quarantine 0; --mode=leaks ${TRACE_LEAKS_ARGS:-})"
+echo "against native and heaptrack;"
 echo "median of $rounds paired ratios"
 [ $have_heaptrack = no ] && echo "(heaptrack is not installed: apt-get install heaptrack)"
 echo
@@ -181,19 +190,21 @@ function median(a, n,   i, j, t) {
 {
 	w = $1; k = ++cnt[w]; order[w] = order[w] ? order[w] : ++nw; names[order[w]] = w
 	nat[w, k] = $2 / 1e9; hr[w, k] = $3 / $2; pr[w, k] = $4 / $2; af[w, k] = $8 / 1e9
-	lr[w, k] = $9 / $2
+	lr[w, k] = $9 / $2; qr[w, k] = $10 / $2
 	al[w] = $5; by[w] = $6; hb[w] = $7
 }
 END {
-	printf "%-8s %8s %10s %10s %8s %9s %8s %10s %8s\n", "workload", "native s", "heaptrack", "pooldbg",
-	    "leaks", "allocs", "B/alloc", "ht B/alloc", "after s"
+	printf "%-8s %8s %10s %10s %9s %8s %9s %8s %10s %8s\n", "workload", "native s", "heaptrack", "pooldbg",
+	    "no quar.", "leaks", "allocs", "B/alloc", "ht B/alloc", "after s"
 	for (i = 1; i <= nw; i++) {
 		w = names[i]; n = cnt[w]
-		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k]; d[k] = af[w, k]; e[k] = lr[w, k] }
+		for (k = 1; k <= n; k++) { a[k] = nat[w, k]; b[k] = hr[w, k]; c[k] = pr[w, k]; d[k] = af[w, k]; e[k] = lr[w, k]; f[k] = qr[w, k] }
 		mn = median(a, n); mh = median(b, n); mp = median(c, n); ma = median(d, n); ml = median(e, n)
+		mq = median(f, n)
 		hs = hv == "yes" ? sprintf("%.2fx", mh) : "-"
 		bs = al[w] + 0 > 0 ? sprintf("%.1f", by[w] / al[w]) : "-"
 		hbs = hv == "yes" && al[w] + 0 > 0 && hb[w] + 0 > 0 ? sprintf("%.1f", hb[w] / al[w]) : "-"
-		printf("%-8s %8.2f %10s %9.2fx %7.2fx %9d %8s %10s %8.2f\n", w, mn, hs, mp, ml, al[w], bs, hbs, ma)
+		printf("%-8s %8.2f %10s %9.2fx %8.2fx %7.2fx %9d %8s %10s %8.2f\n", w, mn, hs, mp, mq, ml,
+		    al[w], bs, hbs, ma)
 	}
 }' "$results"
