@@ -318,30 +318,6 @@ live_forget(void *ptr)
 		u[-1] &= LIVE_FAMILY;
 }
 
-/*
- * The table is far bigger than the caches in a program with many blocks
- * alive, so each add would wait for its slot; the caller asks for it
- * before it unwinds.  A stale table or size is harmless: a prefetch never
- * faults.  noipa: a function of a prefetch alone is otherwise taken for
- * one without effects and its calls dropped.
- */
-__attribute__((noipa)) void
-live_prefetch(const void *ptr)
-{
-	size_t h;
-	Shard *s;
-	Ent *t;
-
-	if (live_leaks)
-		return;
-	h = hash((uintptr_t)ptr);
-	s = shardof(h);
-	t = atomic_load_explicit((_Atomic(Ent *) *)&s->tab, memory_order_relaxed);
-	if (t != NULL)
-		__builtin_prefetch(&t[h & (atomic_load_explicit((_Atomic size_t *)&s->cap,
-		    memory_order_relaxed) - 1)], 1);
-}
-
 /* Follow the block ptr (stack id, CALL_*, size); a block already there is replaced.  No lock held. */
 void
 live_add(const void *ptr, uint32_t stack, unsigned call, size_t size)

@@ -349,16 +349,14 @@ rt_release(unsigned kind, unsigned flags, void *ptr, size_t size, const RtFrom *
 	 * The block's header comes in while rt_free unwinds, then its tail
 	 * and, for the quarantine's fill, the lines of its first DEADHEAD
 	 * bytes that the block has (a small block's neighbours are left
-	 * alone).  In leaks mode nothing is unwound: rt_free, which takes
-	 * the block out of the live table, comes after the checks, so that
-	 * the table's slot comes in while they wait for the block (a free
-	 * they drop leaves the block followed, as it leaves it allocated).
+	 * alone).  In leaks mode nothing is unwound and rt_free, which only
+	 * reads the block's mark in its tag words, comes after the checks (a
+	 * free they drop leaves the block followed, as it leaves it
+	 * allocated).
 	 */
 	late = live_leaks && rt_state == RT_LIVE && !rt_inside;
 	pooldbg_mainprefetch(ptr, 0, 0);
-	if (late)
-		live_prefetch(ptr);
-	else
+	if (!late)
 		rt_free(kind, flags, ptr, size, from);
 	pooldbg_mainprefetch(ptr, 1, q.limit != 0 ? DEADHEAD : 0);
 	if (rt_state != RT_LIVE || rt_inside) {

@@ -742,7 +742,6 @@ follow(unsigned kind, const void *ptr, size_t size, const RtFrom *from)
 
 	e = errno;
 	rt_inside++;
-	live_prefetch(ptr);	/* its slot comes in while the stack is unwound */
 	stack = stackid(from);
 	live_add(ptr, stack, kind, size);
 	if (__builtin_expect(atomic_load_explicit(&snap_want, memory_order_relaxed), 0) &&

@@ -377,8 +377,6 @@ void	live_init(void);
 int	live_sample(size_t size);
 /* Follow ptr with its stack id, CALL_* and size (replacing what was there).  No lock held. */
 void	live_add(const void *ptr, uint32_t stack, unsigned call, size_t size);
-/* Start loading the slot live_add(ptr, ...) will take (a hint; no lock, no effect). */
-void	live_prefetch(const void *ptr);
 /* Leaks mode: ptr, reallocated in place and not sampled, is followed no more.  No lock held. */
 void	live_forget(void *ptr);
 /* Stop following ptr: 1 if it was followed, with its stack, call and size (each may be NULL).  No lock held. */

@@ -8,12 +8,13 @@
  * made it; a block with none is the runtime's own, stored without them,
  * or, in a fork child, one it inherited, not stored at all: a shell's
  * thousands of subshells would each store their parent's whole heap
- * again, and the parent's own scans have those blocks.  In leaks mode (no events) the
- * RecLive itself says what made the block: the runtime's live table's
- * stack, call and allocation ordinal (as alloc_seq).  With sampling, a
- * block made by a recorded call is weighed by 1/p, p = 1 - exp(-size /
- * rate) the chance it had to be sampled.  With the rows go the counts of the
- * summary and of --error-exitcode: the classes the scans at exit found.
+ * again, and the parent's own scans have those blocks.  In leaks mode
+ * (no events) the RecLive itself says what made the block: the stack,
+ * call and allocation ordinal (as alloc_seq) the runtime kept in the
+ * block's tag words.  With sampling, a block made by a recorded call is
+ * weighed by 1/p, p = 1 - exp(-size / rate) the chance it had to be
+ * sampled.  With the rows go the counts of the summary and of
+ * --error-exitcode: the classes the scans at exit found.
  *
  * The runtime writes a scan as RecScan, RecArenas and RecLives, RecScanEnd,
  * with nothing else of the image between them.  A scan whose RecScanEnd
