@@ -306,6 +306,28 @@ malloc_stats(void)
 }
 
 /*
+ * malloc_info's figures of a heap (mapped 0) or of the whole (mapped 1,
+ * with the mapped chunks): glibc's totals, then its system and aspace
+ * lines, all the arenas' bytes, which are never given back, so what there
+ * is now is the most there was.
+ */
+static void
+infofigures(FILE *fp, const struct mallinfo2 *m, int mapped)
+{
+	fprintf(fp, "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
+	    "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
+	    m->smblks, m->fsmblks, m->ordblks, m->fordblks - m->fsmblks);
+	if (mapped)
+		fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
+		    m->hblks, m->hblkhd);
+	fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n"
+	    "<system type=\"max\" size=\"%zu\"/>\n"
+	    "<aspace type=\"total\" size=\"%zu\"/>\n"
+	    "<aspace type=\"mprotect\" size=\"%zu\"/>\n",
+	    m->arena, m->arena, m->arena, m->arena);
+}
+
+/*
  * malloc_info: glibc's XML on fp, the same figures; options must be 0
  * (else EINVAL, as glibc's).  The free blocks are not listed by size.
  */
@@ -314,33 +336,14 @@ malloc_info(int options, FILE *fp)
 {
 	struct mallinfo2 m;
 	GuardFigures g;
-	size_t rest, restbytes;
-	int i;
 
 	if (options != 0)
 		return EINVAL;
 	m = figures(&g);
-	rest = m.ordblks;
-	restbytes = m.fordblks - m.fsmblks;
-	fputs("<malloc version=\"1\">\n", fp);
-	for (i = 0; i < 2; i++) {
-		if (i == 0)
-			fputs("<heap nr=\"0\">\n<sizes>\n</sizes>\n", fp);
-		fprintf(fp, "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
-		    "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-		    m.smblks, m.fsmblks, rest, restbytes);
-		if (i == 1)
-			fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n",
-			    m.hblks, m.hblkhd);
-		/* the arenas are never given back: what there is now is the most there was */
-		fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n"
-		    "<system type=\"max\" size=\"%zu\"/>\n"
-		    "<aspace type=\"total\" size=\"%zu\"/>\n"
-		    "<aspace type=\"mprotect\" size=\"%zu\"/>\n",
-		    m.arena, m.arena, m.arena, m.arena);
-		if (i == 0)
-			fputs("</heap>\n", fp);
-	}
+	fputs("<malloc version=\"1\">\n<heap nr=\"0\">\n<sizes>\n</sizes>\n", fp);
+	infofigures(fp, &m, 0);
+	fputs("</heap>\n", fp);
+	infofigures(fp, &m, 1);
 	fputs("</malloc>\n", fp);
 	return 0;
 }
