@@ -16,6 +16,9 @@
  * pool.c's poolquarantine) and waits in a FIFO until the bytes waiting
  * pass POOLDBG_QUARANTINE (default 32m); then the oldest are recycled,
  * each checked (poolrecycle): a fill that changed is a write-after-free.
+ * A realloc that needs a larger block moves it, and its old block joins
+ * the quarantine as a freed one (quarrealloc): a pointer kept from before
+ * the move is caught writing into it.
  * With POOL_NOREUSE no block is ever recycled and the quarantine is off.
  * At exit the whole pool is checked, the waiting blocks with it, where
  * they lie: poolcheck checks a dead block's fill as a recycle would, and
@@ -467,11 +470,57 @@ doreallocarray(void *ptr, size_t n, size_t size)
 	return pooldbg_reallocarray(ptr, n, size);
 }
 
+/* The block quarrealloc moved away from, for rt_reallocate to put in the quarantine. */
+static __thread void *moved RT_TLS;
+
+/*
+ * The realloc while the quarantine is on: shrinking, or growing into the
+ * block's slack, is the pool's realloc, in place; growing past the block
+ * makes a new block, copies the tags and bytes, and leaves the old block
+ * in moved, to be made dead and wait as a freed one does, so that a
+ * pointer kept from before the move is caught writing into it.  (The
+ * pool's realloc would give the old block straight back, or slide the
+ * data down over it into a free left neighbour.)  It never grows a block
+ * into a free neighbour: with freed blocks waiting dead, a free neighbour
+ * is seldom there, and a look under the lock for one costs more than it
+ * saves.  A size of 0 frees the block the same way.  The block was
+ * checked by rt_reallocate.
+ */
+static void *
+quarrealloc(void *ptr, size_t n, size_t size)
+{
+	size_t total, used, room;
+	Bhdr *b;
+	void *v;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!pooldbg_mainlooksalloc(ptr))
+		return pooldbg_reallocarray(ptr, n, size);	/* an aligned block: the pool's way */
+	b = (Bhdr *)((char *)ptr - TAGBYTES) - 1;
+	room = b->size - BLOCKOVERHEAD - TAGBYTES;
+	if (total != 0 && total <= room)
+		return pooldbg_reallocarray(ptr, n, size);
+	v = NULL;
+	if (total != 0) {
+		if ((v = pooldbg_malloc(total)) == NULL)
+			return NULL;	/* ptr stays as it was */
+		used = getdsize(b) - TAGBYTES;
+		memcpy((char *)v - TAGBYTES, (char *)ptr - TAGBYTES,
+		    TAGBYTES + (used < total ? used : total));
+	}
+	moved = ptr;
+	return v;
+}
+
 void *
 rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *from)
 {
+	void *v, *old;
 	ErrTry t;
-	int bad;
+	int bad, e;
 
 	if (ptr == NULL || rt_state != RT_LIVE || rt_inside) {
 		if (rt_state == RT_UNINIT)
@@ -490,7 +539,20 @@ rt_reallocate(unsigned kind, void *ptr, size_t n, size_t size, const RtFrom *fro
 		errno = ENOMEM;
 		return NULL;
 	}
-	return rt_realloc(kind, doreallocarray, ptr, n, size, from);
+	if (q.limit == 0)
+		return rt_realloc(kind, doreallocarray, ptr, n, size, from);
+	moved = NULL;
+	v = rt_realloc(kind, quarrealloc, ptr, n, size, from);
+	if ((old = moved) != NULL) {
+		moved = NULL;
+		e = errno;
+		if (!ERR_TRY(&t, kind, old)) {
+			quarantine(old, NULL, NULL);
+			err_pop(&t);
+		}
+		errno = e;
+	}
+	return v;
 }
 
 void

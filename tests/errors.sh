@@ -94,6 +94,9 @@ check write-after-free "--quarantine 0 --flags noreuse" write-after-free 16 exit
 # far into a large block: the fill is checked whole under paranoia (only its head by default)
 check deep-write "--flags paranoia" write-after-free 1000 exit make_big release
 check realloc-freed "" realloc-freed 0 grow make_buffer release
+# a pointer kept from before realloc moved its block, or freed it with size 0
+check realloc-moved "" write-after-free 8 exit make_buffer grow
+check realloc-zero "" write-after-free 24 exit make_buffer shrink_to_nothing
 check mismatched "" mismatched-free 0 free_one make_one - 3
 check tolerance "--flags tolerance" notice 24 release copy_word -
 check guard-read "--guard 32" overflow 32 read_past make_buffer -
@@ -134,7 +137,7 @@ ok $? "more guarded blocks than mappings allow: the notice in the trace"
 if [ -n "${CLANG:-}" ] || command -v clang >/dev/null 2>&1; then
 	cc=${CLANG:-clang}
 	if echo 'int main(void){return 0;}' >"$tmp/t.c" && "$cc" -fsanitize=address -o "$tmp/t" "$tmp/t.c" 2>/dev/null && "$tmp/t"; then
-		for f in overflow underflow double-free invalid-free write-after-free realloc-freed tolerance guard-read use-after-free three mismatched; do
+		for f in overflow underflow double-free invalid-free write-after-free realloc-freed realloc-moved realloc-zero tolerance guard-read use-after-free three mismatched; do
 			src=$s/tests/errors/$f.c
 			[ -f "$src" ] || src=$s/tests/errors/$f.cc
 			case $src in

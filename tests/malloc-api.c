@@ -516,6 +516,17 @@ testrealloc(void)
 	pooldbg_free(w);
 	pooldbg_free(keep);
 
+	/* a small block grown past its block, with a neighbour in the way */
+	v = pooldbg_malloc(100);
+	pattern(v, 100, 5);
+	keep = pooldbg_malloc(100);
+	w = pooldbg_realloc(v, 3000);
+	ok(w != NULL && haspattern(w, 100, 5), "realloc grows 100 -> 3000 past its block, keeping contents");
+	w = pooldbg_realloc(w, 5000);
+	ok(w != NULL && haspattern(w, 100, 5), "and again to 5000, keeping contents");
+	pooldbg_free(w);
+	pooldbg_free(keep);
+
 	v = pooldbg_malloc(20);
 	pattern(v, 20, 9);
 	errno = 0;
