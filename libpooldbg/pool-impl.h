@@ -160,6 +160,9 @@ pname(Pool *p)
 void	treeinsert(Pool *p, Free *f);
 void	treedelete(Pool *p, Free *f);
 Free	*treetake(Pool *p, uintptr_t size);
+Free	*treefit(Pool *p, uintptr_t size);
+Free	*treepick(Pool *p, Free *t);
+int	treecut(Pool *p, Free *t, Free *r, uintptr_t rest);
 long	treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintptr_t *bytes);
 
 /*
@@ -168,6 +171,13 @@ long	treecheck(Pool *p, Free *t, uintptr_t lo, uintptr_t hi, long budget, uintpt
  * neighbours.  Pool locked.
  */
 void	poolunlistl(Pool *p, Bhdr *b);
+
+/*
+ * poolalloc's work with the lock already held, for a caller that holds it
+ * for its own reasons and has checked that none of the flags poolalloc
+ * acts on around it (PARANOIA, VERBOSITY, ANTAGONISM, LOGGING) is set.
+ */
+void	*poolallocheld(Pool *p, size_t n);
 
 /* pool-check.c */
 Arena	*arenaof(Pool *p, const void *v);

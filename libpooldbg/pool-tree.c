@@ -145,28 +145,39 @@ treedelete(Pool *p, Free *f)
 }
 
 /*
- * Best fit: take the smallest free block of at least size bytes out of the
- * free structure and return it, or NULL when none is large enough.  Within
- * a size, the block freed last is taken.  Pool locked.
+ * Best fit, found but left where it is: the node of the smallest size of
+ * at least size bytes, splayed to the root, or NULL when no free block is
+ * that large.  Pool locked.
  */
 Free *
-treetake(Pool *p, uintptr_t size)
+treefit(Pool *p, uintptr_t size)
 {
 	Free *t, *f;
 
 	t = splay(p->freeroot, size);
 	p->freeroot = t;
-	if (t == NULL)
+	if (t == NULL || t->h.size >= size)
+		return t;
+	/* the smallest node of the right subtree is the best fit */
+	if (t->right == NULL)
 		return NULL;
-	if (t->h.size < size) {
-		/* the smallest node of the right subtree is the best fit */
-		if (t->right == NULL)
-			return NULL;
-		for (f = t->right; f->left != NULL; f = f->left)
-			;
-		t = splay(t, f->h.size);
-		p->freeroot = t;
-	}
+	for (f = t->right; f->left != NULL; f = f->left)
+		;
+	t = splay(t, f->h.size);
+	p->freeroot = t;
+	return t;
+}
+
+/*
+ * Take a block of node t, the root treefit found, out of the free
+ * structure and return it: the one freed last of its ring, else t.  Pool
+ * locked.
+ */
+Free *
+treepick(Pool *p, Free *t)
+{
+	Free *f;
+
 	if (t->next != t) {
 		f = t->next;
 		ringdelete(f);
@@ -175,6 +186,57 @@ treetake(Pool *p, uintptr_t size)
 	}
 	treedelete(p, t);
 	return t;
+}
+
+/*
+ * Best fit: take the smallest free block of at least size bytes out of the
+ * free structure and return it, or NULL when none is large enough.  Within
+ * a size, the block freed last is taken.  Pool locked.
+ */
+Free *
+treetake(Pool *p, uintptr_t size)
+{
+	Free *t;
+
+	if ((t = treefit(p, size)) == NULL)
+		return NULL;
+	return treepick(p, t);
+}
+
+/*
+ * Put r, of rest bytes, in the place of node t, the root treefit found and
+ * alone of its size, and take t out, when the order allows it: every node
+ * on t's left is smaller than rest (those on its right are larger than t
+ * already).  Returns 1, or 0 with nothing changed.  The caller cuts t in
+ * two and r is its rest: where the tree would take t out and put r back,
+ * searching twice more, r takes the place t leaves.  The nodes left of
+ * the root are those the search passed on its way down, so looking for
+ * their largest walks the same path; a longer one than CUTWALK nodes is
+ * left to the long way.  Pool locked.
+ */
+int
+treecut(Pool *p, Free *t, Free *r, uintptr_t rest)
+{
+	enum { CUTWALK = 32 };
+	Free *x;
+	int k;
+
+	if (p->freeroot != t || t->next != t)
+		return 0;
+	if ((x = t->left) != NULL) {
+		for (k = 0; x->right != NULL; x = x->right)
+			if (++k > CUTWALK)
+				return 0;
+		if (x->h.size >= rest)
+			return 0;
+	}
+	r->h.size = rest;
+	r->left = t->left;
+	r->right = t->right;
+	r->next = r->prev = r;
+	p->freeroot = r;
+	t->left = t->right = t->next = t->prev = POISON;
+	return 1;
 }
 
 /* The blocks of the ring headed by t, t included. */

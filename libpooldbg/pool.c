@@ -183,6 +183,22 @@ freeblockl(Pool *p, Bhdr *b)
 }
 
 /*
+ * Whether a block of size bytes, of which a block of need bytes is
+ * wanted, is cut in two: when the rest is worth a free block of its own.
+ */
+static int
+worthcut(Pool *p, uintptr_t size, uintptr_t need)
+{
+	uintptr_t extra, min;
+
+	if (need > size)
+		return 0;
+	extra = size - need;
+	min = p->minblock > MINBLOCKSIZE ? p->minblock : MINBLOCKSIZE;
+	return extra >= 65536 || (extra >= size / 4 && extra >= min);
+}
+
+/*
  * Cut b (allocated) down to the block size dsize bytes need when the rest
  * is worth a free block of its own, then record dsize in the tail.  The
  * first olddsize bytes of b's data held the caller's bytes; under
@@ -192,13 +208,12 @@ freeblockl(Pool *p, Bhdr *b)
 static void
 trim(Pool *p, Bhdr *b, uintptr_t dsize, uintptr_t olddsize)
 {
-	uintptr_t need, extra, min, fragoff;
+	uintptr_t need, extra, fragoff;
 	Bhdr *frag;
 
 	need = dsize2bsize(p, dsize);
 	extra = b->size - need;
-	min = p->minblock > MINBLOCKSIZE ? p->minblock : MINBLOCKSIZE;
-	if (need <= b->size && (extra >= 65536 || (extra >= b->size / 4 && extra >= min))) {
+	if (worthcut(p, b->size, need)) {
 		b->size = need;
 		frag = B2NB(b);
 		frag->magic = UNALLOC_MAGIC;
@@ -325,6 +340,17 @@ newarena(Pool *p, uintptr_t bsize)
 	return ARENA_OK;
 }
 
+/* f, taken out of the free structure for a block of bsize bytes, counted as allocated. */
+static Bhdr *
+taken(Pool *p, Free *f, uintptr_t bsize)
+{
+	DPRINT(p, "pool %s: block %p size %lu for %lu\n", pname(p), (void *)f,
+	    (unsigned long)f->h.size, (unsigned long)bsize);
+	p->curfree -= f->h.size;
+	p->curalloc += f->h.size;
+	return &f->h;
+}
+
 /*
  * A block of at least bsize bytes out of the free tree: when none fits,
  * the quick lists' blocks are put back in it and it is asked again, then
@@ -356,24 +382,57 @@ getblock(Pool *p, uintptr_t bsize, int cancompact)
 			return NULL;
 		}
 	}
-	DPRINT(p, "pool %s: block %p size %lu for %lu\n", pname(p), (void *)f,
-	    (unsigned long)f->h.size, (unsigned long)bsize);
-	p->curfree -= f->h.size;
-	p->curalloc += f->h.size;
-	return &f->h;
+	return taken(p, f, bsize);
+}
+
+/*
+ * getblock and trim at once when the best fit, t, is cut and its rest can
+ * take its place in the tree (treecut): the block and the rest are those
+ * of the long way, without the rest taken out of the tree and put back.
+ * Returns b, allocated for dsize bytes, or NULL with nothing changed.
+ * A program whose heap grows cuts nearly every block it asks for from the
+ * one large free block at the arena's end, so this is its usual path.
+ */
+static Bhdr *
+cutl(Pool *p, Free *t, uintptr_t bsize, uintptr_t dsize)
+{
+	uintptr_t rest;
+	Bhdr *b;
+	Free *r;
+
+	b = &t->h;
+	if ((p->flags & POOL_DEBUGGING) || !worthcut(p, b->size, bsize) || ISFREE(B2NB(b)))
+		return NULL;	/* a free right neighbour, joined by the long way, is never there */
+	rest = b->size - bsize;
+	r = (Free *)((uchar *)b + bsize);
+	if (!treecut(p, t, r, rest))
+		return NULL;
+	r->h.magic = FREE_MAGIC;
+	B2T(&r->h)->size = rest;	/* t's tail, with its magics */
+	p->curfree -= bsize;
+	p->curalloc += bsize;
+	b->size = bsize;
+	b->magic = ALLOC_MAGIC;
+	setdsize(b, dsize);
+	return b;
 }
 
 static void *
 poolallocl(Pool *p, size_t n, int cancompact)
 {
 	uintptr_t bsize;
+	Free *t;
 	Bhdr *b;
 
 	if ((bsize = dsize2bsize(p, n)) == 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((b = getblock(p, bsize, cancompact)) == NULL)
+	if ((t = treefit(p, bsize)) != NULL) {
+		if ((b = cutl(p, t, bsize, n)) != NULL)
+			return B2D(b);
+		b = taken(p, treepick(p, t), bsize);
+	} else if ((b = getblock(p, bsize, cancompact)) == NULL)
 		return NULL;
 	trim(p, b, n, 0);
 	return B2D(b);
@@ -795,6 +854,13 @@ unlock(Pool *p)
 		(p)->print((p), __VA_ARGS__); \
 	} \
 } while (0)
+
+/* See pool-impl.h. */
+void *
+poolallocheld(Pool *p, size_t n)
+{
+	return poolallocl(p, n, CANCOMPACT);
+}
 
 /*
  * Allocate n bytes; poolalloc(p, 0) returns a block too.  NULL with errno

@@ -447,14 +447,16 @@ dropmine(Pool *p)
 
 /*
  * The locked path of tcache_alloc: refill the bin from its quick list.
- * When that is empty too, *carve says whether another thread has a cache
- * (see prefill).
+ * When that is empty too, the pool cuts the block while the lock is held
+ * (NULL if it cannot: poolalloc will try, and say why), unless another
+ * thread has a cache: then it returns NULL and sets *carve (see prefill).
  */
 static void *
 slowalloc(Pool *p, size_t n, uintptr_t bsize, int *carve)
 {
 	TCache *c;
 	Bhdr *b, *chain;
+	void *v;
 	unsigned got, max;
 	size_t i;
 
@@ -475,9 +477,11 @@ slowalloc(Pool *p, size_t n, uintptr_t bsize, int *carve)
 			max = 1;
 		chain = quick_takel(p, bsize, max, &got);
 		if (got == 0) {
+			/* the pool serves it: under this lock when this thread is alone */
 			*carve = tc.list != NULL && tc.list->next != NULL;
+			v = *carve || !quick_enabled(p) ? NULL : poolallocheld(p, n);
 			p->unlock(p);
-			return NULL;	/* the pool serves it */
+			return v;
 		}
 		c->head[i] = chain;
 		c->count[i] = (uint16_t)got;

@@ -502,6 +502,50 @@ test_placement(void)
 }
 
 /*
+ * A block cut from a larger free one leaves its rest free, in the tree
+ * where best fit finds it: whether the rest is smaller than another free
+ * block (and so goes elsewhere in the tree) or larger than every smaller
+ * one (and so can stay where the cut block was).
+ */
+static void
+test_cutrest(void)
+{
+	static const size_t small[2] = { 1400, 200 };	/* larger, then smaller than the rest */
+	TestPool *tp;
+	char *a, *b, *s[3], *r1, *r2, *r3;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		tp = tp_new("cut", TP_REGION, 0);
+		a = poolalloc(P(tp), small[k]);
+		s[0] = poolalloc(P(tp), 10);
+		b = poolalloc(P(tp), 3900);
+		s[1] = poolalloc(P(tp), 10);
+		poolfree(P(tp), a);
+		poolfree(P(tp), b);
+		r1 = poolalloc(P(tp), 2800);
+		ok(r1 == b, "cut %d: 2800 bytes go into the 3900-byte hole", k);
+		ok(tp_quiet(tp, NULL), "cut %d: poolcheck is quiet after the cut", k);
+		r2 = poolalloc(P(tp), 900);
+		ok(r1 != NULL && r2 == r1 + TP_BSIZE(r1),
+		    "cut %d: 900 bytes go into the rest of the hole, right after the cut block", k);
+		r3 = poolalloc(P(tp), small[k]);
+		ok(r3 == a, "cut %d: the %zu-byte hole is still found", k, small[k]);
+		s[2] = poolalloc(P(tp), 5000);
+		ok(s[2] > s[1], "cut %d: the arena's rest serves what no hole can", k);
+		poolfree(P(tp), r1);
+		poolfree(P(tp), r2);
+		poolfree(P(tp), r3);
+		poolfree(P(tp), s[0]);
+		poolfree(P(tp), s[1]);
+		poolfree(P(tp), s[2]);
+		ok(tp_quiet(tp, NULL), "cut %d: poolcheck is quiet with everything freed", k);
+		tp_is(P(tp)->curalloc, 0, "cut %d: curalloc is 0", k);
+		tp_free(tp);
+	}
+}
+
+/*
  * More arenas than the pool's index holds, none adjacent (each mapping
  * ends in a guard page): every block is still found in its arena, by
  * poolmsize, poolfree and poolblockcheck, in the indexed arenas and past
@@ -572,6 +616,7 @@ main(void)
 	test_locking();
 	test_dump();
 	test_placement();
+	test_cutrest();
 	test_manyarenas();
 	return tap_done();
 }
