@@ -10,8 +10,8 @@
 #
 # Each round runs every workload natively, under heaptrack, under
 # pooldbg run with and without its quarantine and under pooldbg run
-# --mode=leaks, one after the other, so a change in the machine's load
-# touches all five alike; the table gives the median over rounds of each
+# --mode=leaks, one after the other (starting one later each round), so
+# a change in the machine's load touches all five alike; the table gives the median over rounds of each
 # round's ratio to its native run (paired ratios); the trace's bytes per
 # allocation beside heaptrack's uncompressed trace; and the seconds the
 # recorder worked on after the program ended (symbols, indexes, tables).
@@ -148,29 +148,38 @@ results=$work/results
 round=1
 while [ "$round" -le "$rounds" ]; do
 	echo "trace: round $round of $rounds" >&2
+	# the five runs in a different order each round: a run right after
+	# another that freed much memory can find the kernel's page clearing
+	# in its way, and no column should always be the one that pays
+	order=$(echo native heaptrack pooldbg noquar leaks |
+	    awk -v r="$round" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r - 1) % NF + 1) }')
 	for w in $workloads; do
-		n=$(run native "$w")
-		h=""
-		[ $have_heaptrack = yes ] && h=$(run heaptrack "$w")
-		hb=0
-		if [ $have_heaptrack = yes ]; then
-			# heaptrack's trace uncompressed: the bytes it really produces
-			f=$(ls "$work"/heaptrack."$w".* 2>/dev/null | head -1)
-			case $f in
-			*.zst)	hb=$(zstd -dc "$f" 2>/dev/null | wc -c) ;;
-			*.gz)	hb=$(gzip -dc "$f" 2>/dev/null | wc -c) ;;
-			?*)	hb=$(stat -c %s "$f") ;;
+		h="" hb=0 allocs=0 bytes=0 after=0
+		for m in $order; do
+			case $m in
+			native)	n=$(run native "$w") ;;
+			heaptrack)
+				[ $have_heaptrack = yes ] || continue
+				h=$(run heaptrack "$w")
+				# heaptrack's trace uncompressed: the bytes it really produces
+				f=$(ls "$work"/heaptrack."$w".* 2>/dev/null | head -1)
+				case $f in
+				*.zst)	hb=$(zstd -dc "$f" 2>/dev/null | wc -c) ;;
+				*.gz)	hb=$(gzip -dc "$f" 2>/dev/null | wc -c) ;;
+				?*)	hb=$(stat -c %s "$f") ;;
+				esac ;;
+			pooldbg)
+				p=$(run pooldbg "$w")
+				# the summary's count (the packed events need the module to be counted in SQL)
+				allocs=$(sed -n 's/^pooldbg: [0-9]* process[es]*, \([0-9]*\) allocations.*/\1/p' \
+				    "$work/pooldbg.err" 2>/dev/null | head -1)
+				allocs=${allocs:-0}
+				bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
+				after=$(cat "$work/after" 2>/dev/null || echo 0) ;;
+			noquar)	q=$(run noquar "$w") ;;
+			leaks)	l=$(run leaks "$w") ;;
 			esac
-		fi
-		p=$(run pooldbg "$w")
-		# the summary's count (the packed events need the module to be counted in SQL)
-		allocs=$(sed -n 's/^pooldbg: [0-9]* process[es]*, \([0-9]*\) allocations.*/\1/p' \
-		    "$work/pooldbg.err" 2>/dev/null | head -1)
-		allocs=${allocs:-0}
-		bytes=$(stat -c %s "$work/trace.db" 2>/dev/null || echo 0)
-		after=$(cat "$work/after" 2>/dev/null || echo 0)
-		q=$(run noquar "$w")
-		l=$(run leaks "$w")
+		done
 		echo "$w $n ${h:-0} $p $allocs $bytes ${hb:-0} ${after:-0} $l $q" >>"$results"
 	done
 	round=$((round + 1))
