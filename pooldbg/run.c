@@ -670,6 +670,9 @@ run(const Opts *o)
 		say("after exit: %.2f s (symbols %.2f s, %zu pcs, %zu %s looked up during the run;"
 		    " tables %.2f s)", seconds() - endedat, ss.lookup + ss.store, ss.pcs, ss.ahead,
 		    ss.ahead == 1 ? "address" : "addresses", tables);
-	say("trace written to %s; see: leak %s", out, out);
+	if (complete)
+		say("trace written to %s; see: leak %s", out, out);
+	else
+		say("what was recorded is in %s; see: leak %s", out, out);
 	return status;
 }

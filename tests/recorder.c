@@ -655,6 +655,8 @@ test_volume(void)
 	unsetenv("POOLDBG_TEST_MAX_PAGES");
 	ok(r == 3, "disk full: the program ran to its end and its status is passed (%d)", r);
 	ok(hasline("pooldbg: t.db: disk full; trace incomplete"), "disk full: said (%s)", flat());
+	ok(strcmp(lastline(), "pooldbg: what was recorded is in t.db; see: leak t.db") == 0,
+	    "disk full: the last line calls the trace what was recorded (%s)", lastline());
 	db = opentrace(tpath("t.db"));
 	ok(db != NULL, "disk full: the trace still opens");
 	ok(strcmp(qs(db, "SELECT value FROM meta WHERE key = 'complete'"), "no") == 0,
