@@ -401,12 +401,15 @@ cutl(Pool *p, Free *t, uintptr_t bsize, uintptr_t dsize)
 	Free *r;
 
 	b = &t->h;
-	if ((p->flags & POOL_DEBUGGING) || !worthcut(p, b->size, bsize) || ISFREE(B2NB(b)))
+	if (!worthcut(p, b->size, bsize) || ISFREE(B2NB(b)))
 		return NULL;	/* a free right neighbour, joined by the long way, is never there */
 	rest = b->size - bsize;
 	r = (Free *)((uchar *)b + bsize);
 	if (!treecut(p, t, r, rest))
 		return NULL;
+	DPRINT(p, "pool %s: block %p size %lu for %lu: cut, its rest %p size %lu in its place\n",
+	    pname(p), (void *)b, (unsigned long)b->size, (unsigned long)bsize, (void *)r,
+	    (unsigned long)rest);
 	r->h.magic = FREE_MAGIC;
 	B2T(&r->h)->size = rest;	/* t's tail, with its magics */
 	p->curfree -= bsize;
