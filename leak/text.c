@@ -176,12 +176,36 @@ errorout(Report *r, const Herr *e)
 	fputc('\n', r->out);
 }
 
+/*
+ * Whether image k is one a later image of its pid replaced by exec, with
+ * no heap error of its own: its line would only repeat, under the pid of
+ * the program it ran, the command line it inherited from its parent (an
+ * image replaced by exec has no leaks; its heap went with it).
+ */
+static int
+folded(const Model *m, int k)
+{
+	const Proc *p = &m->procs[k];
+	size_t i;
+	int j;
+
+	if (p->end_how == NULL || strcmp(p->end_how, "exec") != 0)
+		return 0;
+	for (i = 0; i < m->nerrs; i++)
+		if (m->errs[i].proc == p)
+			return 0;
+	for (j = 0; j < m->nprocs; j++)
+		if (j != k && m->procs[j].chosen && m->procs[j].pid == p->pid)
+			return 1;
+	return 0;
+}
+
 static void
 textbegin(Report *r)
 {
 	const Model *m = r->m;
 	size_t i;
-	int k;
+	int k, nfolded;
 
 	fputs("trace ", r->out);
 	report_puts(r->out, r->trace);
@@ -189,9 +213,14 @@ textbegin(Report *r)
 	if (m->sample > 0)
 		fprintf(r->out, "estimates: one block sampled per %.0f bytes allocated on average;"
 		    " every bytes and blocks figure below is estimated, not counted\n", m->sample);
+	nfolded = 0;
 	for (k = 0; k < m->nprocs; k++) {
 		if (!m->procs[k].chosen)
 			continue;
+		if (folded(m, k)) {
+			nfolded++;
+			continue;
+		}
 		fprintf(r->out, "  pid %d: ", m->procs[k].pid);
 		report_puts(r->out, m->procs[k].cmdline != NULL ? m->procs[k].cmdline :
 		    m->procs[k].exe != NULL ? m->procs[k].exe : "?");
@@ -199,6 +228,9 @@ textbegin(Report *r)
 		putend(r, &m->procs[k]);
 		fputs(")\n", r->out);
 	}
+	if (nfolded > 0)
+		fprintf(r->out, "  and %d earlier image%s of these pids, replaced by exec\n", nfolded,
+		    nfolded == 1 ? "" : "s");
 	fputc('\n', r->out);
 	for (i = 0; i < m->nerrs; i++)
 		errorout(r, &m->errs[i]);

@@ -306,6 +306,32 @@ mkclean(const char *name, int complete)
 	finish(db, complete);
 }
 
+/*
+ * Fork children of a shell that executed prog: pid 701's first image has
+ * nothing of its own, pid 702's a heap error.
+ */
+static void
+mkexec(void)
+{
+	sqlite3 *db = create("exec.db");
+
+	proc(db, 1, 700, 1, 0, 0, "/bin/sh", "sh -c prog; prog", "exit", 0);
+	proc(db, 2, 701, 700, 1, 1, "/bin/sh", "sh -c prog; prog", "exec", -1);
+	proc(db, 3, 701, 700, 2, 0, "/usr/bin/prog", "prog", "exit", 0);
+	proc(db, 4, 702, 700, 1, 1, "/bin/sh", "sh -c prog; prog", "exec", -1);
+	proc(db, 5, 702, 700, 4, 0, "/usr/bin/prog", "prog", "exit", 0);
+	program(db, 1, 1, 0x7f0000000000LL, 0);
+	program(db, 3, 3, 0x7f0000000000LL, 0);
+	program(db, 4, 5, 0x7f0000000000LL, 0);
+	program(db, 5, 7, 0x7f0000000000LL, 0);
+	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 700, 1, 1, 4096, 1)");
+	x(db, "INSERT INTO scans VALUES(2, 3, 0, 9000, 9001, 2000, 701, 1, 1, 4096, 1)");
+	x(db, "INSERT INTO scans VALUES(3, 5, 0, 9000, 9001, 2000, 702, 1, 1, 4096, 1)");
+	blocks(db, 3, 2, "definite", 0x10000, 1, 48, 3, 10, NULL);
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 4, 700, 702, 0, 5, 'freed twice', 'double-free')");
+	finish(db, 1);
+}
+
 /* An exit scan that never ended (the process was killed during it). */
 static void
 mkpartial(void)
@@ -373,6 +399,7 @@ main(int argc, char **argv)
 	mkclean("incomplete.db", 0);
 	mkodd();
 	mkpartial();
+	mkexec();
 	mkothers();
 	return 0;
 }

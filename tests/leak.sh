@@ -234,6 +234,22 @@ ok $? "no exit scan: one line says so; the live blocks are unclassified; exec's 
 run --kinds=definite noscan.db
 [ "$rc" -eq 0 ]
 ok $? "--kinds=definite without a scan: exit 0 (got $rc)"
+grep -q '^  pid 301: sh -c true (executed another program)$' "$work/out"
+ok $? "an image replaced by exec with no later image of its pid keeps its line"
+
+# ---- images replaced by exec ----
+run exec.db
+[ "$rc" -eq 1 ] && [ "$(grep -c '^  pid 701: ' "$work/out")" -eq 1 ] &&
+    grep -q '^  pid 701: prog (exit 0)$' "$work/out" &&
+    grep -q '^  pid 702: sh -c prog; prog (executed another program)$' "$work/out" &&
+    grep -q '^  pid 702: prog (exit 0)$' "$work/out" &&
+    grep -q '^  and 1 earlier image of these pids, replaced by exec$' "$work/out" &&
+    grep -q '^definite: 48 bytes in 1 block definitely lost, pid 701 /usr/bin/prog$' "$work/out"
+ok $? "exec: the shell's image pid 701 replaced is counted, not listed; pid 702's, with a heap error, is listed"
+run --pid 701 exec.db
+[ "$(grep -c '^  pid ' "$work/out")" -eq 1 ] && grep -q '^  pid 701: prog (exit 0)$' "$work/out" &&
+    grep -q '^  and 1 earlier image of these pids, replaced by exec$' "$work/out"
+ok $? "exec: --pid 701 lists its last image and counts the first"
 
 run partial.db
 [ "$rc" -eq 1 ] && grep -q '^definite: 96 bytes in 2 blocks' "$work/out" &&
