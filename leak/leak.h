@@ -110,6 +110,7 @@ struct Proc {
 	char	*exe;		/* NULL: unknown */
 	char	*cmdline;	/* arguments joined by spaces; NULL: unknown */
 	char	*end_how;	/* exit, _exit, signal, exec, killed; NULL: not recorded */
+	int64_t	execfrom;	/* processes.id of the image that executed it; 0: its pid's first */
 	int	has_status;	/* end_status is known */
 	int64_t	end_status;
 	int	chosen;		/* passes --pid and --since-mark */

@@ -129,7 +129,8 @@ static int
 readprocs(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 {
 	static const char sql[] =
-	    "SELECT id, pid, exe, cmdline, end_how, end_status FROM processes ORDER BY id";
+	    "SELECT id, pid, exe, cmdline, end_how, end_status,"
+	    " CASE WHEN execseq > 0 THEN parent ELSE 0 END FROM processes ORDER BY id";
 	sqlite3_stmt *st;
 	Proc *p, *np;
 	int rc, nomem, max, nchosen;
@@ -157,6 +158,7 @@ readprocs(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 		p->end_how = dupcol(st, 4, &nomem);
 		p->has_status = sqlite3_column_type(st, 5) != SQLITE_NULL;
 		p->end_status = sqlite3_column_int64(st, 5);
+		p->execfrom = sqlite3_column_int64(st, 6);
 		p->chosen = q->pid == 0 || q->pid == p->pid;
 		p->markseq = -1;
 		p->marktime = -1;

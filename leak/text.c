@@ -177,10 +177,10 @@ errorout(Report *r, const Herr *e)
 }
 
 /*
- * Whether image k is one a later image of its pid replaced by exec, with
- * no heap error of its own: its line would only repeat, under the pid of
- * the program it ran, the command line it inherited from its parent (an
- * image replaced by exec has no leaks; its heap went with it).
+ * Whether image k is one that a chosen image replaced by exec, with no
+ * heap error of its own: its line would only repeat, under the pid of the
+ * program it ran, the command line it inherited from its parent (an image
+ * replaced by exec has no leaks; its heap went with it).
  */
 static int
 folded(const Model *m, int k)
@@ -189,13 +189,11 @@ folded(const Model *m, int k)
 	size_t i;
 	int j;
 
-	if (p->end_how == NULL || strcmp(p->end_how, "exec") != 0)
-		return 0;
 	for (i = 0; i < m->nerrs; i++)
 		if (m->errs[i].proc == p)
 			return 0;
 	for (j = 0; j < m->nprocs; j++)
-		if (j != k && m->procs[j].chosen && m->procs[j].pid == p->pid)
+		if (m->procs[j].chosen && m->procs[j].execfrom == p->id)
 			return 1;
 	return 0;
 }

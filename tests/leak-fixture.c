@@ -320,6 +320,7 @@ mkexec(void)
 	proc(db, 3, 701, 700, 2, 0, "/usr/bin/prog", "prog", "exit", 0);
 	proc(db, 4, 702, 700, 1, 1, "/bin/sh", "sh -c prog; prog", "exec", -1);
 	proc(db, 5, 702, 700, 4, 0, "/usr/bin/prog", "prog", "exit", 0);
+	x(db, "UPDATE processes SET execseq = 1 WHERE id IN (3, 5)");	/* executed by 2 and 4 */
 	program(db, 1, 1, 0x7f0000000000LL, 0);
 	program(db, 3, 3, 0x7f0000000000LL, 0);
 	program(db, 4, 5, 0x7f0000000000LL, 0);
