@@ -9,7 +9,11 @@
  * asserts: a slow run is a number, not a failure.  Runs are deterministic: the same seed gives every mode
  * the same sequence of sizes and slots.
  *
- * usage: churn [-x] [-l live] [-n steps] [-s seed] glibc|pool|malloc threads
+ * usage: churn [-x] [-l live] [-n steps] [-s seed] glibc|padded|pool|malloc threads
+ * padded: glibc malloc asked for LAYOUTBYTES more than each block needs,
+ * so that its blocks take the room the malloc family's do: the runs of
+ * glibc and padded tell apart what the layout costs from what the
+ * allocator's code does.
  * -x: cross-thread frees; each step puts its new block into a slot of the
  * next thread's table and frees the block it displaces, made by that
  * thread or by this one.
@@ -38,6 +42,12 @@ enum {
 	MAXTHREADS = 64,
 	MINSIZE = 8,
 	MAXSIZE = 4096,
+	/*
+	 * What a block of the malloc family spends beyond glibc's 8-byte
+	 * chunk header: the pool's 16-byte header and 16-byte tail and the
+	 * 16 bytes of malloc tags, less those 8.
+	 */
+	LAYOUTBYTES = 16 + 16 + 16 - 8,
 };
 
 typedef struct Mode Mode;
@@ -152,8 +162,15 @@ poolmodefree(void *v)
 	poolfree(&benchpool, v);
 }
 
+static void *
+paddedalloc(size_t n)
+{
+	return malloc(n + LAYOUTBYTES);
+}
+
 static const Mode modes[] = {
 	{ "glibc", malloc, free },
+	{ "padded", paddedalloc, free },
 	{ "pool", poolmodealloc, poolmodefree },
 	{ "malloc", pooldbg_malloc, pooldbg_free },
 };
@@ -258,7 +275,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: churn [-x] [-l live] [-n steps] [-s seed] "
-	    "glibc|pool|malloc threads\n");
+	    "glibc|padded|pool|malloc threads\n");
 	exit(2);
 }
 

@@ -2,8 +2,11 @@
 # bench/tcache.sh -- the malloc family's fast path against glibc: bench/churn
 # in glibc and malloc modes (no debugging flags, quick lists and thread
 # caches on), run in pairs, one right after the other, so a change in the
-# machine's load touches both alike; prints each pair's ratio and the
-# median ratio per thread count.  It measures and never judges.
+# machine's load touches both alike; prints the median time and the
+# median of the pairs' ratios per thread count.  Beside them, glibc's run
+# with each block padded to the room the malloc family's block layout
+# takes (churn's padded mode), run with each pair: what the layout alone
+# costs glibc.  It measures and never judges.
 #
 # usage: tcache.sh [BUILDDIR]
 # environment: TCACHE_STEPS (timed steps per thread, default 2000000),
@@ -28,12 +31,16 @@ for threads in 1 2; do
 		printf 'tcache: %s threads, pair %s of %s\n' "$threads" "$pair" "$pairs" >&2
 		g=$("$churn" -n "$steps" glibc "$threads" | awk '{ print $3 }')
 		m=$("$churn" -n "$steps" malloc "$threads" | awk '{ print $3 }')
-		echo "$threads $g $m" >>"$results"
+		l=$("$churn" -n "$steps" padded "$threads" | awk '{ print $3 }')
+		echo "$threads $g $m $l" >>"$results"
 		pair=$((pair + 1))
 	done
 done
 awk -v steps="$steps" '
-{ n[$1]++; g[$1, n[$1]] = $2; m[$1, n[$1]] = $3; r[$1, n[$1]] = $3 / $2 }
+{
+	n[$1]++; g[$1, n[$1]] = $2; m[$1, n[$1]] = $3; r[$1, n[$1]] = $3 / $2
+	l[$1, n[$1]] = $4; lr[$1, n[$1]] = $4 / $2
+}
 function median(arr, k,    i, j, c, x, a) {
 	c = n[k]
 	for (i = 1; i <= c; i++) {
@@ -46,8 +53,10 @@ function median(arr, k,    i, j, c, x, a) {
 }
 END {
 	printf "churn, %d steps per thread: ns per step, medians of paired runs\n", steps
-	printf "%7s %9s %9s %14s\n", "threads", "glibc", "malloc", "malloc/glibc"
+	printf "%7s %9s %9s %14s %9s %14s\n", "threads", "glibc", "malloc", "malloc/glibc",
+	    "padded", "padded/glibc"
 	for (t = 1; t <= 2; t++)
 		if (n[t])
-			printf "%7d %9.1f %9.1f %14.2f\n", t, median(g, t), median(m, t), median(r, t)
+			printf "%7d %9.1f %9.1f %14.2f %9.1f %14.2f\n", t, median(g, t), median(m, t),
+			    median(r, t), median(l, t), median(lr, t)
 }' "$results"
