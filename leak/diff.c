@@ -7,6 +7,9 @@
  * no record of BASE has its class and stack, or when the records of this
  * trace with them hold more bytes than BASE's did.
  *
+ * The same keys number the groups of records the text report merges
+ * across the images of a trace (diff_group).
+ *
  * Must never: write to either trace, or print anything.
  */
 #include "leak.h"
@@ -21,6 +24,7 @@ struct Ent {
 	uint64_t base;		/* bytes in BASE */
 	uint64_t cur;		/* bytes in this trace */
 	int	inbase;		/* BASE has it */
+	long	group;		/* its number for diff_group; -1: none yet */
 };
 
 struct Diff {
@@ -28,6 +32,7 @@ struct Diff {
 	size_t	mask, n;
 	char	*buf;		/* the key being built */
 	size_t	buflen, bufmax;
+	long	ngroups;	/* numbers diff_group gave */
 };
 
 static uint64_t
@@ -130,6 +135,7 @@ lookup(Diff *d, int make)
 		return NULL;
 	if ((d->tab[i].key = strdup(d->buf)) == NULL)
 		return NULL;
+	d->tab[i].group = -1;
 	d->n++;
 	return &d->tab[i];
 }
@@ -150,6 +156,24 @@ hasmark(sqlite3 *db, const char *label)
 }
 
 Diff *
+diff_new(void)
+{
+	return calloc(1, sizeof(Diff));
+}
+
+long
+diff_group(Diff *d, const Leak *l, const Frame *fr, int n)
+{
+	Ent *e;
+
+	if (keyof(d, l->cls, fr, n) < 0 || (e = lookup(d, 1)) == NULL)
+		return -1;
+	if (e->group < 0)
+		e->group = d->ngroups++;
+	return e->group;
+}
+
+Diff *
 diff_open(const char *base, const Query *q, char *err, size_t errlen)
 {
 	char why[256];
@@ -166,7 +190,7 @@ diff_open(const char *base, const Query *q, char *err, size_t errlen)
 	memset(&m, 0, sizeof m);
 	st = NULL;
 	fr = NULL;
-	if ((d = calloc(1, sizeof *d)) == NULL) {
+	if ((d = diff_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}

@@ -660,6 +660,7 @@ main(int argc, char **argv)
 	    (o.color == COLOR_AUTO && isatty(fileno(out)) &&
 	    (colorenv == NULL || *colorenv == '\0')));
 	r.multiproc = m.nprocs > 1;
+	r.merge = r.multiproc && fmts[o.format] == &fmt_text;
 	if (report_run(&r, fmts[o.format], diff) < 0) {
 		say("%s: %s", o.trace, r.failed ? model_sqlwhy(db) : "out of memory");
 		goto done;

@@ -268,6 +268,16 @@ typedef struct Diff Diff;
 Diff	*diff_open(const char *base, const Query *q, char *err, size_t errlen);
 void	diff_free(Diff *d);
 
+/* An empty set of keys, for diff_group alone; NULL if out of memory.  Freed by diff_free. */
+Diff	*diff_new(void);
+
+/*
+ * The number of the group of records with l's class and symbolized stack
+ * fr[0..n) (whole): 0 for the first key seen, 1 for the next new one, and
+ * so on; -1 if out of memory.
+ */
+long	diff_group(Diff *d, const Leak *l, const Frame *fr, int n);
+
 /* Add a record of this trace (stack fr[0..n), whole) to the comparison.  0, or -1 if out of memory. */
 int	diff_add(Diff *d, const Leak *l, const Frame *fr, int n);
 
@@ -294,6 +304,9 @@ struct Report {
 	int	color;		/* 1: ANSI colours */
 	int	gensupp;	/* --gen-suppressions */
 	int	multiproc;	/* the trace has more than one image: name it on each record */
+	int	merge;		/* records of one class and symbolized stack from several images as one */
+	const Proc **procs;	/* merging: the distinct images of the record being printed */
+	int	nprocs;		/* how many; 0: not merging (the record's own image) */
 	int	failed;		/* a stack could not be read: the trace is damaged */
 	int	ntotal;		/* frames of the stack of the record being printed */
 	size_t	nshown;		/* leak records printed so far */

@@ -7,7 +7,11 @@
  *
  * Records stream: the first is printed as soon as it is known not to be
  * suppressed, so a large report starts at once.  Only --diff reads every
- * stack first (a record is news only against the whole of this trace).
+ * stack first (a record is news only against the whole of this trace),
+ * and so does merging (Report.merge): the records of several images with
+ * one class and one symbolized stack become one, their bytes and blocks
+ * added up, printed in the place their sum gives them, with the first
+ * bytes of the largest record's block and the list of the images.
  *
  * Must never: print anything itself (the formats do), or decide the exit
  * status (leak.c does, from what the report counted).
@@ -57,6 +61,110 @@ emit(Report *r, const Format *fmt, const Leak *l, const Frame *fr, int n)
 	r->nshown++;
 }
 
+/* One merged record: what its member records add up to. */
+typedef struct Group Group;
+struct Group {
+	uint64_t bytes, blocks;
+	size_t	first;		/* its largest record: the first in the model's order */
+	size_t	nrec;		/* its records */
+};
+
+static int
+groupcmp(const void *a, const void *b)
+{
+	const Group *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->blocks != y->blocks)
+		return x->blocks < y->blocks ? 1 : -1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Report.merge: every stack read and matched against the suppressions
+ * first, the records grouped by class and symbolized stack, then one call
+ * of the format per group, largest first.  0, or -1 (r->failed, or out of
+ * memory).
+ */
+static int
+mergedrun(Report *r, const Format *fmt, Frame *fr)
+{
+	const Model *m = r->m;
+	Group *g;
+	Diff *keys;
+	Leak whole;
+	size_t i, *next;
+	long *grp, k, ng;
+	int n, j, rc;
+
+	rc = -1;
+	g = NULL;
+	next = NULL;
+	if ((keys = diff_new()) == NULL || (grp = malloc((m->nleaks + 1) * sizeof *grp)) == NULL) {
+		diff_free(keys);
+		return -1;
+	}
+	if ((next = malloc((m->nleaks + 1) * sizeof *next)) == NULL ||
+	    (r->procs = malloc(((size_t)m->nprocs + 1) * sizeof *r->procs)) == NULL)
+		goto done;
+	for (i = 0; i < m->nleaks; i++) {
+		grp[i] = -1;
+		if (!(r->kinds & KIND(m->leaks[i].cls)))
+			continue;
+		if ((n = wholestack(r, &m->leaks[i], fr)) < 0)
+			goto done;
+		if (r->supps != NULL && supp_match(r->supps, &m->leaks[i], fr, n) >= 0)
+			continue;
+		if ((grp[i] = diff_group(keys, &m->leaks[i], fr, n)) < 0)
+			goto done;
+	}
+	ng = 0;
+	for (i = 0; i < m->nleaks; i++)
+		ng = grp[i] >= ng ? grp[i] + 1 : ng;
+	if ((g = calloc((size_t)ng + 1, sizeof *g)) == NULL)
+		goto done;
+	for (i = m->nleaks; i-- > 0;) {
+		/* backwards: each group's first record is the last one seen */
+		if ((k = grp[i]) < 0)
+			continue;
+		next[i] = g[k].nrec != 0 ? g[k].first : SIZE_MAX;
+		g[k].first = i;
+		g[k].nrec++;
+		g[k].bytes += m->leaks[i].bytes;
+		g[k].blocks += m->leaks[i].blocks;
+	}
+	qsort(g, (size_t)ng, sizeof *g, groupcmp);
+	fmt->begin(r);
+	for (k = 0; k < ng && !r->failed; k++) {
+		whole = m->leaks[g[k].first];
+		whole.bytes = g[k].bytes;
+		whole.blocks = g[k].blocks;
+		r->nprocs = 0;
+		for (i = g[k].first; i != SIZE_MAX; i = next[i]) {
+			for (j = 0; j < r->nprocs && r->procs[j] != m->leaks[i].proc; j++)
+				;
+			if (j == r->nprocs)
+				r->procs[r->nprocs++] = m->leaks[i].proc;
+		}
+		if ((n = wholestack(r, &m->leaks[g[k].first], fr)) < 0)
+			break;
+		emit(r, fmt, &whole, fr, n);
+	}
+	r->nprocs = 0;
+	if (!r->failed)
+		fmt->end(r);
+	rc = r->failed ? -1 : 0;
+done:
+	free(r->procs);
+	r->procs = NULL;
+	free(g);
+	free(next);
+	free(grp);
+	diff_free(keys);
+	return rc;
+}
+
 int
 report_run(Report *r, const Format *fmt, Diff *d)
 {
@@ -72,6 +180,11 @@ report_run(Report *r, const Format *fmt, Diff *d)
 		return -1;
 	for (i = 0; i < m->nerrs; i++)
 		r->nerrs += error_counts(m->errs[i].kind);
+	if (r->merge && d == NULL) {
+		rc = mergedrun(r, fmt, fr);
+		free(fr);
+		return rc;
+	}
 
 	if (d != NULL) {
 		/* --diff: this trace's bytes per stack first, the suppressed left out */

@@ -234,9 +234,13 @@ textbegin(Report *r)
 		errorout(r, &m->errs[i]);
 }
 
+enum { NAMEDPROCS = 3 };	/* images a merged record names; the rest are counted */
+
 static void
 textleak(Report *r, const Leak *l, const Frame *fr, int n)
 {
+	int k;
+
 	col(r, classcolor[l->cls]);
 	fputs(class_name(l->cls), r->out);
 	col(r, C_RESET);
@@ -246,7 +250,17 @@ textleak(Report *r, const Leak *l, const Frame *fr, int n)
 		fprintf(r->out, ", items of zone %s", l->zone);
 	if (l->mapped)
 		fprintf(r->out, ", blocks of a mapped heap");
-	if (r->multiproc) {
+	if (r->nprocs > 1) {
+		/* a merged record: the images it came from, the first few named */
+		fprintf(r->out, ", in %d processes: ", r->nprocs);
+		for (k = 0; k < r->nprocs && k < NAMEDPROCS; k++) {
+			if (k > 0)
+				fputs(", ", r->out);
+			putproc(r, r->procs[k]);
+		}
+		if (r->nprocs > NAMEDPROCS)
+			fprintf(r->out, " and %d more", r->nprocs - NAMEDPROCS);
+	} else if (r->multiproc) {
 		fputs(", ", r->out);
 		putproc(r, l->proc);
 	}

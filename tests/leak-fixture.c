@@ -333,6 +333,32 @@ mkexec(void)
 	finish(db, 1);
 }
 
+/*
+ * Five runs of one program under a shell, each with its library loaded at
+ * its own address and its own stack ids: four leak from fill (pid 801 twice), pid 802
+ * from init_cache too, and pid 805's block from fill is only possibly
+ * lost.
+ */
+static void
+mkmerge(void)
+{
+	sqlite3 *db = create("merge.db");
+	int k;
+
+	proc(db, 1, 800, 1, 0, 0, "/bin/sh", "sh runall", "exit", 0);
+	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 800, 1, 1, 4096, 1)");
+	for (k = 2; k <= 6; k++) {
+		proc(db, k, 799 + k, 800, 0, 0, "/usr/bin/prog", "prog", "exit", 0);
+		program(db, k, 10 * k, 0x7f0000000000LL + ((long long)k << 32), 100 * k);
+		x(db, "INSERT INTO scans VALUES(%d, %d, 0, 9000, 9001, 2000, %d, 1, 1, 4096, 1)",
+		    k, k, 799 + k);
+		blocks(db, k, k, k == 6 ? "possible" : "definite", 0x10000, k == 2 ? 2 : 1, 48,
+		    100 * k + 3, 10 * k, NULL);
+	}
+	blocks(db, 3, 3, "definite", 0x20000, 1, 500, 300 + 5, 100, NULL);
+	finish(db, 1);
+}
+
 /* An exit scan that never ended (the process was killed during it). */
 static void
 mkpartial(void)
@@ -401,6 +427,7 @@ main(int argc, char **argv)
 	mkodd();
 	mkpartial();
 	mkexec();
+	mkmerge();
 	mkothers();
 	return 0;
 }

@@ -251,6 +251,27 @@ run --pid 701 exec.db
     grep -q '^  and 1 earlier image of these pids, replaced by exec$' "$work/out"
 ok $? "exec: --pid 701 lists its last image and counts the first"
 
+# ---- one stack in several processes ----
+run merge.db
+grep '^[a-z]*: [0-9]* bytes' "$work/out" >"$work/records"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$work/records")" -eq 3 ] &&
+    sed -n 1p "$work/records" | grep -q '^definite: 500 bytes in 1 block definitely lost, pid 802 /usr/bin/prog$' &&
+    sed -n 2p "$work/records" | grep -q '^definite: 240 bytes in 5 blocks definitely lost, in 4 processes: pid 801 /usr/bin/prog, pid 80[234] /usr/bin/prog, pid 80[234] /usr/bin/prog and 1 more$' &&
+    sed -n 3p "$work/records" | grep -q '^possible: 48 bytes in 1 block possibly lost, pid 805 /usr/bin/prog$' &&
+    grep -A2 '^definite: 240 bytes' "$work/out" | grep -q '#1  main main.c:50'
+ok $? "merge: one record for one class and symbolized stack in four processes, whatever their addresses and stack ids"
+grep -q 'definitely lost  *740 bytes in 6 blocks' "$work/out" && [ ! -s "$work/err" ]
+ok $? "merge: the summary's figures are the records' own"
+run --format=json merge.db
+[ "$(grep -o '"kind": "definite"' "$work/out" | wc -l)" -eq 5 ]
+ok $? "merge: json keeps a record per process"
+printf 'leak:fill\n' >"$work/fill.supp"
+run --suppressions "$work/fill.supp" merge.db
+grep '^[a-z]*: [0-9]* bytes' "$work/out" >"$work/records"
+[ "$(wc -l <"$work/records")" -eq 1 ] && grep -q '^definite: 500 bytes' "$work/records" &&
+    grep -q '^suppressed by leak:fill .*: 5 records, 288 bytes in 6 blocks' "$work/out"
+ok $? "merge: a suppression counts each record it takes"
+
 run partial.db
 [ "$rc" -eq 1 ] && grep -q '^definite: 96 bytes in 2 blocks' "$work/out" &&
     grep -q '^note: the scan of pid 600 /usr/bin/prog did not finish' "$work/out"
