@@ -66,7 +66,6 @@ typedef struct Group Group;
 struct Group {
 	uint64_t bytes, blocks;
 	size_t	first;		/* its largest record: the first in the model's order */
-	size_t	nrec;		/* its records */
 };
 
 static int
@@ -108,6 +107,7 @@ mergedrun(Report *r, const Format *fmt, Frame *fr)
 	if ((next = malloc((m->nleaks + 1) * sizeof *next)) == NULL ||
 	    (r->procs = malloc(((size_t)m->nprocs + 1) * sizeof *r->procs)) == NULL)
 		goto done;
+	ng = 0;
 	for (i = 0; i < m->nleaks; i++) {
 		grp[i] = -1;
 		if (!(r->kinds & KIND(m->leaks[i].cls)))
@@ -118,19 +118,19 @@ mergedrun(Report *r, const Format *fmt, Frame *fr)
 			continue;
 		if ((grp[i] = diff_group(keys, &m->leaks[i], fr, n)) < 0)
 			goto done;
+		if (grp[i] == ng)
+			ng++;	/* a new key */
 	}
-	ng = 0;
-	for (i = 0; i < m->nleaks; i++)
-		ng = grp[i] >= ng ? grp[i] + 1 : ng;
 	if ((g = calloc((size_t)ng + 1, sizeof *g)) == NULL)
 		goto done;
+	for (k = 0; k < ng; k++)
+		g[k].first = SIZE_MAX;
 	for (i = m->nleaks; i-- > 0;) {
 		/* backwards: each group's first record is the last one seen */
 		if ((k = grp[i]) < 0)
 			continue;
-		next[i] = g[k].nrec != 0 ? g[k].first : SIZE_MAX;
+		next[i] = g[k].first;
 		g[k].first = i;
-		g[k].nrec++;
 		g[k].bytes += m->leaks[i].bytes;
 		g[k].blocks += m->leaks[i].blocks;
 	}
