@@ -9,7 +9,7 @@
  * asserts: a slow run is a number, not a failure.  Runs are deterministic: the same seed gives every mode
  * the same sequence of sizes and slots.
  *
- * usage: churn [-x] [-l live] [-n steps] [-s seed] glibc|padded|pool|malloc threads
+ * usage: churn [-mx] [-l live] [-n steps] [-s seed] glibc|padded|pool|malloc threads
  * padded: glibc malloc asked for LAYOUTBYTES more than each block needs,
  * so that its blocks take the room the malloc family's do: the runs of
  * glibc and padded tell apart what the layout costs from what the
@@ -17,8 +17,15 @@
  * -x: cross-thread frees; each step puts its new block into a slot of the
  * next thread's table and frees the block it displaces, made by that
  * thread or by this one.
+ * -m: after the timed steps, also measure how mixed the threads' blocks
+ * lie: of the live blocks taken in address order, the percentage whose
+ * next one belongs to another thread (0 when each thread's blocks lie
+ * apart; near (threads-1)/threads when they are shuffled together).  Two
+ * threads whose blocks touch share the cache lines between them, and
+ * each one's writes take those lines from the other's cache.
  * output: one line "MODE THREADS NS_PER_OP", where an op is one step (a
- * free and an allocation) and the time is each thread's own, averaged.
+ * free and an allocation) and the time is each thread's own, averaged;
+ * with -m, the percentage follows as a fourth field.
  */
 #include "config.h"
 
@@ -73,6 +80,10 @@ static const Mode *mode;
 static size_t nlive = 50000;	/* blocks in each table */
 static unsigned long nsteps = 1000000;	/* timed steps of each thread */
 static int cross;			/* -x: each thread frees in the next one's table */
+static int mixing;			/* -m: measure how the threads' blocks lie */
+static double mixed;			/* -m: the percentage measured */
+static Worker *workers;			/* the threads' workers */
+static unsigned long nworkers;
 static pthread_barrier_t barrier;
 
 /* ---- the pool under test ---------------------------------------------- */
@@ -234,6 +245,48 @@ now(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+typedef struct Owned Owned;
+struct Owned {
+	uintptr_t addr;		/* a live block */
+	Worker	*owner;		/* whose table holds it */
+};
+
+static int
+byaddr(const void *a, const void *b)
+{
+	uintptr_t x = ((const Owned *)a)->addr, y = ((const Owned *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/* -m: of the live blocks in address order, the percentage followed by another thread's. */
+static void
+measuremix(void)
+{
+	Owned *o;
+	size_t n, k, i, changes;
+	unsigned long t;
+
+	n = nlive * nworkers;
+	if (n < 2 || (o = malloc(n * sizeof *o)) == NULL) {
+		mixed = -1;
+		return;
+	}
+	k = 0;
+	for (t = 0; t < nworkers; t++)
+		for (i = 0; i < nlive; i++) {
+			o[k].addr = (uintptr_t)workers[t].table[i];
+			o[k].owner = &workers[t];
+			k++;
+		}
+	qsort(o, n, sizeof *o, byaddr);
+	changes = 0;
+	for (i = 1; i < n; i++)
+		changes += o[i].owner != o[i - 1].owner;
+	mixed = 100.0 * (double)changes / (double)(n - 1);
+	free(o);
+}
+
 static void *
 work(void *arg)
 {
@@ -265,6 +318,11 @@ work(void *arg)
 		}
 	w->ns = now() - t0;
 	pthread_barrier_wait(&barrier);
+	if (mixing) {
+		if (w == &workers[0])
+			measuremix();	/* every table is still, and stays so until the barrier */
+		pthread_barrier_wait(&barrier);
+	}
 
 	for (slot = 0; slot < nlive; slot++)
 		mode->free(w->table[slot]);
@@ -274,7 +332,7 @@ work(void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: churn [-x] [-l live] [-n steps] [-s seed] "
+	fprintf(stderr, "usage: churn [-mx] [-l live] [-n steps] [-s seed] "
 	    "glibc|padded|pool|malloc threads\n");
 	exit(2);
 }
@@ -295,15 +353,19 @@ number(const char *s)
 int
 main(int argc, char **argv)
 {
-	static Worker workers[MAXTHREADS];
+	static Worker worker[MAXTHREADS];
 	uint64_t seed = 1;
 	unsigned long nthreads, t;
 	double sum;
 	size_t i;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "l:n:s:x")) != -1) {
+	workers = worker;
+	while ((c = getopt(argc, argv, "l:mn:s:x")) != -1) {
 		switch (c) {
+		case 'm':
+			mixing = 1;
+			break;
 		case 'x':
 			cross = 1;
 			break;
@@ -330,6 +392,7 @@ main(int argc, char **argv)
 	nthreads = number(argv[optind + 1]);
 	if (nthreads > MAXTHREADS)
 		usage();
+	nworkers = nthreads;
 
 	pthread_barrier_init(&barrier, NULL, (unsigned)nthreads);
 	for (t = 0; t < nthreads; t++) {
@@ -358,7 +421,9 @@ main(int argc, char **argv)
 		sum += workers[t].ns;
 		free(workers[t].table);
 	}
-	printf("%s %lu %.1f\n", mode->name, nthreads,
-	    sum / nthreads / nsteps);
+	printf("%s %lu %.1f", mode->name, nthreads, sum / nthreads / nsteps);
+	if (mixing)
+		printf(" %.1f", mixed);
+	printf("\n");
 	return 0;
 }

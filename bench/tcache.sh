@@ -6,7 +6,12 @@
 # median of the pairs' ratios per thread count.  Beside them, glibc's run
 # with each block padded to the room the malloc family's block layout
 # takes (churn's padded mode), run with each pair: what the layout alone
-# costs glibc.  It measures and never judges.
+# costs glibc.  Last, how mixed the malloc family's blocks lie after its
+# runs (churn -m: the percentage of live blocks, in address order, whose
+# next one is another thread's; glibc's threads keep arenas of their own
+# and score 0): where the threads' blocks touch, they share cache lines,
+# and a second thread costs more than a second process would.  It
+# measures and never judges.
 #
 # usage: tcache.sh [BUILDDIR]
 # environment: TCACHE_STEPS (timed steps per thread, default 2000000),
@@ -30,7 +35,7 @@ for threads in 1 2; do
 	while [ "$pair" -le "$pairs" ]; do
 		printf 'tcache: %s threads, pair %s of %s\n' "$threads" "$pair" "$pairs" >&2
 		g=$("$churn" -n "$steps" glibc "$threads" | awk '{ print $3 }')
-		m=$("$churn" -n "$steps" malloc "$threads" | awk '{ print $3 }')
+		m=$("$churn" -m -n "$steps" malloc "$threads" | awk '{ print $3, $4 }')
 		l=$("$churn" -n "$steps" padded "$threads" | awk '{ print $3 }')
 		echo "$threads $g $m $l" >>"$results"
 		pair=$((pair + 1))
@@ -39,7 +44,7 @@ done
 awk -v steps="$steps" '
 {
 	n[$1]++; g[$1, n[$1]] = $2; m[$1, n[$1]] = $3; r[$1, n[$1]] = $3 / $2
-	l[$1, n[$1]] = $4; lr[$1, n[$1]] = $4 / $2
+	x[$1, n[$1]] = $4; l[$1, n[$1]] = $5; lr[$1, n[$1]] = $5 / $2
 }
 function median(arr, k,    i, j, c, x, a) {
 	c = n[k]
@@ -53,10 +58,10 @@ function median(arr, k,    i, j, c, x, a) {
 }
 END {
 	printf "churn, %d steps per thread: ns per step, medians of paired runs\n", steps
-	printf "%7s %9s %9s %14s %9s %14s\n", "threads", "glibc", "malloc", "malloc/glibc",
-	    "padded", "padded/glibc"
+	printf "%7s %9s %9s %14s %9s %14s %9s\n", "threads", "glibc", "malloc", "malloc/glibc",
+	    "padded", "padded/glibc", "mixed %"
 	for (t = 1; t <= 2; t++)
 		if (n[t])
-			printf "%7d %9.1f %9.1f %14.2f %9.1f %14.2f\n", t, median(g, t), median(m, t),
-			    median(r, t), median(l, t), median(lr, t)
+			printf "%7d %9.1f %9.1f %14.2f %9.1f %14.2f %9.1f\n", t, median(g, t),
+			    median(m, t), median(r, t), median(l, t), median(lr, t), median(x, t)
 }' "$results"
