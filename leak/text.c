@@ -19,6 +19,7 @@
 #include "leak.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define C_RESET		"\033[0m"
@@ -198,12 +199,45 @@ folded(const Model *m, int k)
 	return 0;
 }
 
+enum { LISTPROCS = 12 };	/* images the header names whatever they did; past that, those of note */
+
+/*
+ * Which images are of note, indexed as m->procs: those with a leak of a
+ * reported class or a heap error, and those that ended other than by
+ * exit (a signal, a kill, or no end recorded).  NULL if out of memory.
+ */
+static unsigned char *
+ofnote(const Report *r)
+{
+	const Model *m = r->m;
+	const char *how;
+	unsigned char *note;
+	size_t i;
+	int k;
+
+	if ((note = calloc((size_t)m->nprocs, 1)) == NULL)
+		return NULL;
+	for (i = 0; i < m->nleaks; i++)
+		if (r->kinds & KIND(m->leaks[i].cls))
+			note[m->leaks[i].proc - m->procs] = 1;
+	for (i = 0; i < m->nerrs; i++)
+		note[m->errs[i].proc - m->procs] = 1;
+	for (k = 0; k < m->nprocs; k++) {
+		how = m->procs[k].end_how;
+		if (how == NULL || (strcmp(how, "exit") != 0 && strcmp(how, "_exit") != 0 &&
+		    strcmp(how, "exec") != 0))
+			note[k] = 1;
+	}
+	return note;
+}
+
 static void
 textbegin(Report *r)
 {
 	const Model *m = r->m;
+	unsigned char *note;
 	size_t i;
-	int k, nfolded;
+	int k, nfolded, nlisted, nquiet, first;
 
 	fputs("trace ", r->out);
 	report_puts(r->out, r->trace);
@@ -211,7 +245,13 @@ textbegin(Report *r)
 	if (m->sample > 0)
 		fprintf(r->out, "estimates: one block sampled per %.0f bytes allocated on average;"
 		    " every bytes and blocks figure below is estimated, not counted\n", m->sample);
-	nfolded = 0;
+	nlisted = 0;
+	for (k = 0; k < m->nprocs; k++)
+		nlisted += m->procs[k].chosen && !folded(m, k);
+	/* many images: the first, then only those of note (all of them if memory is short) */
+	note = nlisted > LISTPROCS ? ofnote(r) : NULL;
+	nfolded = nquiet = 0;
+	first = 1;
 	for (k = 0; k < m->nprocs; k++) {
 		if (!m->procs[k].chosen)
 			continue;
@@ -219,6 +259,11 @@ textbegin(Report *r)
 			nfolded++;
 			continue;
 		}
+		if (note != NULL && !first && !note[k]) {
+			nquiet++;
+			continue;
+		}
+		first = 0;
 		fprintf(r->out, "  pid %d: ", m->procs[k].pid);
 		report_puts(r->out, m->procs[k].cmdline != NULL ? m->procs[k].cmdline :
 		    m->procs[k].exe != NULL ? m->procs[k].exe : "?");
@@ -226,6 +271,10 @@ textbegin(Report *r)
 		putend(r, &m->procs[k]);
 		fputs(")\n", r->out);
 	}
+	free(note);
+	if (nquiet > 0)
+		fprintf(r->out, "  and %d more process%s that exited with nothing to report\n", nquiet,
+		    nquiet == 1 ? "" : "es");
 	if (nfolded > 0)
 		fprintf(r->out, "  and %d earlier image%s of these pids, replaced by exec\n", nfolded,
 		    nfolded == 1 ? "" : "s");

@@ -359,6 +359,34 @@ mkmerge(void)
 	finish(db, 1);
 }
 
+/*
+ * A shell running sixteen programs, more than the text report's header
+ * names one by one: pid 902 leaks, pid 903 is killed by a signal, pid 904
+ * frees a block twice, pid 905 leaks a block only possibly lost; the
+ * other twelve exit (pid 906 with status 1) having nothing to report.
+ */
+static void
+mkmany(void)
+{
+	sqlite3 *db = create("many.db");
+	int k;
+
+	proc(db, 1, 900, 1, 0, 0, "/bin/sh", "sh runall", "exit", 0);
+	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 900, 1, 1, 4096, 1)");
+	for (k = 2; k <= 17; k++) {
+		proc(db, k, 900 + k, 900, 0, 0, "/usr/bin/prog", sqlite3_mprintf("prog %d", k),
+		    k == 3 ? "signal" : "exit", k == 3 ? 11 : k == 6 ? 1 : 0);
+		program(db, k, 10 * k, 0x7f0000000000LL, 100 * k);
+		if (k != 3)
+			x(db, "INSERT INTO scans VALUES(%d, %d, 0, 9000, 9001, 2000, %d, 1, 1, 4096, 1)",
+			    k, k, 900 + k);
+	}
+	blocks(db, 2, 2, "definite", 0x10000, 1, 48, 200 + 3, 20, NULL);
+	blocks(db, 5, 5, "possible", 0x10000, 1, 64, 500 + 3, 50, NULL);
+	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 4, 700, 904, 0, 405, 'freed twice', 'double-free')");
+	finish(db, 1);
+}
+
 /* An exit scan that never ended (the process was killed during it). */
 static void
 mkpartial(void)
@@ -428,6 +456,7 @@ main(int argc, char **argv)
 	mkpartial();
 	mkexec();
 	mkmerge();
+	mkmany();
 	mkothers();
 	return 0;
 }

@@ -273,6 +273,26 @@ grep '^[a-z]*: [0-9]* bytes' "$work/out" >"$work/records"
     grep -q '^suppressed by leak:fill .*: 5 records, 288 bytes in 6 blocks' "$work/out"
 ok $? "merge: a suppression counts each record it takes"
 
+# ---- many processes ----
+run many.db
+grep '^  ' "$work/out" | sed '/^    /,$d' >"$work/head"
+[ "$rc" -eq 1 ] && [ "$(grep -c '^  pid ' "$work/head")" -eq 5 ] &&
+    grep -q '^  pid 900: sh runall (exit 0)$' "$work/head" &&
+    grep -q '^  pid 902: prog 2 (exit 0)$' "$work/head" &&
+    grep -q '^  pid 903: prog 3 (killed by signal 11)$' "$work/head" &&
+    grep -q '^  pid 904: prog 4 (exit 0)$' "$work/head" &&
+    grep -q '^  pid 905: prog 5 (exit 0)$' "$work/head" &&
+    grep -q '^  and 12 more processes that exited with nothing to report$' "$work/head"
+ok $? "many processes: the header names the first and those that leaked, failed or were killed, and counts the rest"
+run --kinds=definite many.db
+[ "$(grep -c '^  pid ' "$work/out")" -eq 4 ] && ! grep -q '^  pid 905: ' "$work/out" &&
+    grep -q '^  and 13 more processes that exited with nothing to report$' "$work/out"
+ok $? "many processes: a leak of a class not reported does not name its process"
+run --pid 906 many.db
+[ "$(grep -c '^  pid ' "$work/out")" -eq 1 ] && grep -q '^  pid 906: prog 6 (exit 1)$' "$work/out" &&
+    ! grep -q 'more process' "$work/out"
+ok $? "many processes: --pid names its one process whatever it did"
+
 run partial.db
 [ "$rc" -eq 1 ] && grep -q '^definite: 96 bytes in 2 blocks' "$work/out" &&
     grep -q '^note: the scan of pid 600 /usr/bin/prog did not finish' "$work/out"
