@@ -104,6 +104,14 @@ proc(sqlite3 *db, int id, int pid, int ppid, int parent, int forked, const char 
 	    how, status >= 0 ? sqlite3_mprintf("%d", status) : "NULL");
 }
 
+/* Scan id of image process, by thread tid: an exit scan that finished, read at 9000. */
+static void
+exitscan(sqlite3 *db, int id, int process, int tid)
+{
+	x(db, "INSERT INTO scans VALUES(%d, %d, 0, 9000, 9001, 2000, %d, 1, 1, 4096, 1)", id, process,
+	    tid);
+}
+
 /* A location row: depth 0 innermost. */
 static void
 loc(sqlite3 *db, int process, long long pc, int depth, const char *fn, const char *file,
@@ -219,7 +227,7 @@ mkmain(void)
 	proc(db, 2, 101, 100, 1, 1, "/usr/bin/prog", "prog -x input.txt", "exit", 3);
 	program(db, 1, 1, 0x7f0000000000LL, 0);
 	program(db, 2, 3, 0x7f0000000000LL, 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 100, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 100);
 	x(db, "INSERT INTO scans VALUES(2, 2, 0, 9100, 9101, 2100, 101, 1, 1, 4096, 1)");
 	x(db, "INSERT INTO scans VALUES(3, 1, 1, 3000, 3001, 500, 100, 1, 1, 4096, 1)");
 	x(db, "INSERT INTO marks VALUES(1, 1, 5000, 100, 1000, 'start')");
@@ -265,7 +273,7 @@ mkbase(void)
 	proc(db, 2, 201, 200, 1, 1, "/usr/bin/prog", "prog -x input.txt", "exit", 3);
 	program(db, 1, 1, 0x7f1000000000LL, 100);
 	program(db, 2, 3, 0x7f1000000000LL, 100);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 200, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 200);
 	x(db, "INSERT INTO scans VALUES(2, 2, 0, 9100, 9101, 2100, 201, 1, 1, 4096, 1)");
 	blocks(db, 1, 1, "definite", 0x10000, 100, 32, 102, 10, NULL);
 	blocks(db, 1, 1, "indirect", 0x20000, 50, 16, 104, 200, NULL);
@@ -300,7 +308,7 @@ mkclean(const char *name, int complete)
 
 	proc(db, 1, 400, 1, 0, 0, "/usr/bin/prog", "prog", "exit", 0);
 	program(db, 1, 1, 0x7f0000000000LL, 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 400, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 400);
 	blocks(db, 1, 1, "reachable", 0x10000, 2, 48, 3, 10, "kept");
 	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 400, 0, 5, 'arena grew to 1 MiB', 'notice')");
 	finish(db, complete);
@@ -325,9 +333,9 @@ mkexec(void)
 	program(db, 3, 3, 0x7f0000000000LL, 0);
 	program(db, 4, 5, 0x7f0000000000LL, 0);
 	program(db, 5, 7, 0x7f0000000000LL, 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 700, 1, 1, 4096, 1)");
-	x(db, "INSERT INTO scans VALUES(2, 3, 0, 9000, 9001, 2000, 701, 1, 1, 4096, 1)");
-	x(db, "INSERT INTO scans VALUES(3, 5, 0, 9000, 9001, 2000, 702, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 700);
+	exitscan(db, 2, 3, 701);
+	exitscan(db, 3, 5, 702);
 	blocks(db, 3, 2, "definite", 0x10000, 1, 48, 3, 10, NULL);
 	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 4, 700, 702, 0, 5, 'freed twice', 'double-free')");
 	finish(db, 1);
@@ -346,12 +354,11 @@ mkmerge(void)
 	int k;
 
 	proc(db, 1, 800, 1, 0, 0, "/bin/sh", "sh runall", "exit", 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 800, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 800);
 	for (k = 2; k <= 6; k++) {
 		proc(db, k, 799 + k, 800, 0, 0, "/usr/bin/prog", "prog", "exit", 0);
 		program(db, k, 10 * k, 0x7f0000000000LL + ((long long)k << 32), 100 * k);
-		x(db, "INSERT INTO scans VALUES(%d, %d, 0, 9000, 9001, 2000, %d, 1, 1, 4096, 1)",
-		    k, k, 799 + k);
+		exitscan(db, k, k, 799 + k);
 		blocks(db, k, k, k == 6 ? "possible" : "definite", 0x10000, k == 2 ? 2 : 1, 48,
 		    100 * k + 3, 10 * k, NULL);
 	}
@@ -369,17 +376,18 @@ static void
 mkmany(void)
 {
 	sqlite3 *db = create("many.db");
+	char cmd[16];
 	int k;
 
 	proc(db, 1, 900, 1, 0, 0, "/bin/sh", "sh runall", "exit", 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 900, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 900);
 	for (k = 2; k <= 17; k++) {
-		proc(db, k, 900 + k, 900, 0, 0, "/usr/bin/prog", sqlite3_mprintf("prog %d", k),
+		snprintf(cmd, sizeof cmd, "prog %d", k);
+		proc(db, k, 900 + k, 900, 0, 0, "/usr/bin/prog", cmd,
 		    k == 3 ? "signal" : "exit", k == 3 ? 11 : k == 6 ? 1 : 0);
 		program(db, k, 10 * k, 0x7f0000000000LL, 100 * k);
 		if (k != 3)
-			x(db, "INSERT INTO scans VALUES(%d, %d, 0, 9000, 9001, 2000, %d, 1, 1, 4096, 1)",
-			    k, k, 900 + k);
+			exitscan(db, k, k, 900 + k);
 	}
 	blocks(db, 2, 2, "definite", 0x10000, 1, 48, 200 + 3, 20, NULL);
 	blocks(db, 5, 5, "possible", 0x10000, 1, 64, 500 + 3, 50, NULL);
@@ -412,7 +420,7 @@ mkodd(void)
 	loc(db, 1, 0x1100, 0, "main", "/src/caf\xc3\xa9.c", 3, 1, 0);
 	loc(db, 1, 0x1200, 0, "weird\x01" "fn\"q\"\\\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xed\xa0\x80",
 	    "/src/\x1b[31mred.c", 4, 1, 0);
-	x(db, "INSERT INTO scans VALUES(1, 1, 0, 9000, 9001, 2000, 500, 1, 1, 4096, 1)");
+	exitscan(db, 1, 1, 500);
 	blocks(db, 1, 1, "definite", 0x10000, 1, 8, 2, 10, "\x7f\x80\xff\"\\\n");
 	x(db, "INSERT INTO errors(id, process, time, tid, ptr, stack, message, kind) VALUES(1, 1, 700, 500, 0, 2, 'line one\nline\ttwo \x1b[1m\xff', NULL)");
 	finish(db, 1);
