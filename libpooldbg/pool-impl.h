@@ -196,24 +196,49 @@ void	poolfault(Pool *p, int what, const void *b, const void *addr, int report);
 void	pooldumpl(Pool *p, int blocks);
 extern const uchar guardbyte[4];
 
+/*
+ * Up to k blocks of bsize bytes (a multiple of the quantum) cut one after
+ * the other from one free block, the best fit for all k: QUICK_MAGIC,
+ * their tails laid out for bsize - BLOCKOVERHEAD bytes, counted as
+ * allocated, linked through the first data word in address order and
+ * ending in NULL; *n says how many.  The pool grows, as for poolalloc,
+ * when no free block is large enough; NULL when it cannot.  Pool locked.
+ */
+Bhdr	*poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n);
+
 /* quick.c */
 /* Lay out b's tail and guard bytes for dsize bytes, as poolalloc would. */
 void	quick_settail(Bhdr *b, uintptr_t dsize);
 /*
- * Take at least one and at most max blocks of size bsize off their quick
- * list (they keep QUICK_MAGIC): the run on top, or its first max blocks.
- * The chain is linked through the first data word and ends in NULL; *n
- * says how many.  Pool locked.
+ * The quick lists come in homes: a thread's cache gives to and takes from
+ * the lists of its home (one of QUICK_NHOME), so that the blocks a thread
+ * freed go back to it rather than to another thread, whose blocks they
+ * would lie among.  The shared lists, QUICK_SHARED, take the blocks of
+ * the paths without a cache.
  */
-Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n);
+enum { QUICK_NHOME = 8, QUICK_SHARED = QUICK_NHOME };
+/*
+ * Take at least one and at most max blocks of size bsize off their quick
+ * list of home home, or when that is empty the shared one (they keep
+ * QUICK_MAGIC): the run on top, or its first max blocks.  The chain is
+ * linked through the first data word and ends in NULL; *n says how many.
+ * Pool locked.
+ */
+Bhdr	*quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned home, unsigned *n);
 /*
  * Put run, n QUICK_MAGIC blocks of one size linked through the first
  * data word and ending in NULL (or NULL and 0; n below 2^16, a run's
- * length field: a thread cache's bin is far smaller), back on their list;
- * and count hits and puts made away from the lists (puts are frees:
- * p->nfree).  Pool locked.
+ * length field: a thread cache's bin is far smaller), on their list of
+ * home home; and count hits and puts made away from the lists (puts are
+ * frees: p->nfree).  Pool locked.
  */
-void	quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts);
+void	quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned home, unsigned long hits,
+	    unsigned long puts);
+/*
+ * Move the lists of home home, which no thread's cache has any more,
+ * onto the shared lists.  Pool locked.
+ */
+void	quick_disownl(Pool *p, unsigned home);
 /*
  * Every block on p's quick lists back into the free tree, coalesced
  * there: what the pool does before it takes a new arena.  1 when there

@@ -442,6 +442,64 @@ poolallocl(Pool *p, size_t n, int cancompact)
 }
 
 /*
+ * Take one block of room for k blocks of bsize bytes from the free tree
+ * (after the quick lists' blocks or a new arena, as getblock, but without
+ * compaction or a word about failing) and cut it into them, in address
+ * order.  A rest too small to be a block of its own stays with the
+ * last one, which then goes back to the tree.  Pool locked.
+ */
+static Bhdr *
+carvebatch(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
+{
+	uintptr_t left, want;
+	Bhdr *b, *chain, **tail;
+	Free *f;
+
+	*n = 0;
+	want = bsize * k;
+	if ((f = treetake(p, want)) == NULL && quick_spilll(p))
+		f = treetake(p, want);
+	if (f == NULL && newarena(p, want) == ARENA_OK)
+		f = treetake(p, want);
+	if (f == NULL)
+		return NULL;	/* quietly: the caller asks for less */
+	b = taken(p, f, want);
+	left = b->size;
+	chain = NULL;
+	tail = &chain;
+	while (*n < k && left >= bsize && (left == bsize || left - bsize >= MINBLOCKSIZE)) {
+		b->magic = QUICK_MAGIC;
+		b->size = bsize;
+		quick_settail(b, bsize - BLOCKOVERHEAD);
+		*tail = b;
+		tail = (Bhdr **)B2D(b);
+		left -= bsize;
+		(*n)++;
+		b = (Bhdr *)((uchar *)b + bsize);
+	}
+	*tail = NULL;
+	if (left != 0) {
+		/* what is left, whole, back to the tree */
+		b->size = left;
+		b->magic = UNALLOC_MAGIC;
+		B2T(b)->size = left;
+		p->curalloc -= left;
+		freeblockl(p, b);
+	}
+	return chain;
+}
+
+/* See pool-impl.h.  Pool locked. */
+Bhdr *
+poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
+{
+	*n = 0;
+	if (k == 0 || bsize < MINBLOCKSIZE || bsize % quantum(p) != 0 || bsize > (uintptr_t)-1 / k)
+		return NULL;
+	return carvebatch(p, bsize, k, n);
+}
+
+/*
  * The block holding the pointer v: v is its data start, or lies in the
  * word after the ALIGN_MAGIC words that follow the data start.  Reports a
  * pointer that is no allocated block (freed, interior, foreign), without

@@ -42,6 +42,16 @@
  * which takes from and gives to them in batches (quick_takel,
  * quick_givel) and is emptied onto them before poolcheck and the figures.
  *
+ * The lists come in homes (QUICK_NHOME of them, and the shared lists):
+ * a cache gives to its home's lists and takes from them first, then from
+ * the shared ones, so that a thread's freed blocks come back to it and
+ * its blocks stay among its own.  A home keeps at most HOMEMAX blocks of
+ * a size, and only of sizes its threads took from the lists since the
+ * last flush (hwants): a thread that frees what another allocates hands
+ * the blocks on through the shared lists.  Blocks on a home's lists are
+ * listed blocks like any other: counted in count[], walked by poolcheck,
+ * flushed to the tree with the rest.
+ *
  * Quick lists step aside whenever a check needs every block to pass
  * through the tree: under POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM,
  * POOL_LOGGING, POOL_VERBOSITY and POOL_DEBUGGING, when POOLDBG_QUICK=0,
@@ -67,6 +77,7 @@ enum {
 	NQUICK		= QUICKMAXBLOCK / QUICKQ + 1,
 	RUNSHIFT	= 48,			/* a run's length above its next run's address */
 	RUNMAX		= 64,			/* the longest run single blocks make */
+	HOMEMAX		= 1024,			/* blocks of a size a home's list keeps */
 	NWALK		= 16,			/* runs a check follows side by side */
 };
 
@@ -78,8 +89,10 @@ enum {
 /* The lists of the one pool they serve; guarded by that pool's lock. */
 static struct {
 	Pool	*pool;			/* the pool whose blocks are listed (set on first use) */
-	Bhdr	*head[NQUICK];		/* by block size / QUICKQ */
-	unsigned long count[NQUICK];	/* blocks on each list */
+	Bhdr	*head[QUICK_NHOME + 1][NQUICK];	/* by home, then block size / QUICKQ */
+	unsigned long count[NQUICK];	/* blocks of each size, on all homes' lists */
+	unsigned hcount[QUICK_NHOME][NQUICK];	/* blocks on each home's list */
+	unsigned char hwants[QUICK_NHOME][NQUICK];	/* the home's thread asked for the size */
 	uintptr_t bytes;		/* bytes of all listed blocks */
 	unsigned long nblocks;		/* blocks on all lists */
 	unsigned long hits;		/* allocations served from a list */
@@ -134,13 +147,16 @@ setrun(Bhdr *b, Bhdr *next, unsigned long len)
 	((uintptr_t *)B2D(b))[1] = (uintptr_t)next | (uintptr_t)len << RUNSHIFT;
 }
 
-/* Push b onto list i: into the run on top, or as a run of its own.  Lock held. */
+/*
+ * Push b onto the shared list i: into the run on top, or as a run of its
+ * own.  Lock held.
+ */
 static void
 pushl(size_t i, Bhdr *b)
 {
 	Bhdr *top;
 
-	top = q.head[i];
+	top = q.head[QUICK_SHARED][i];
 	if (top != NULL && runlen(top) < RUNMAX) {
 		setnext(b, top);
 		setrun(b, runnext(top), runlen(top) + 1);
@@ -148,7 +164,7 @@ pushl(size_t i, Bhdr *b)
 		setnext(b, NULL);
 		setrun(b, top, 1);
 	}
-	q.head[i] = b;
+	q.head[QUICK_SHARED][i] = b;
 	q.count[i]++;
 	q.nblocks++;
 	q.bytes += b->size;
@@ -205,20 +221,26 @@ static Bhdr *
 detachl(void)
 {
 	Bhdr *chain, *b, *n, *r, *nr;
-	int i;
+	int h, i;
 
 	chain = NULL;
 	for (i = 0; i < NQUICK; i++) {
-		for (r = q.head[i]; r != NULL; r = nr) {
-			nr = runnext(r);
-			for (b = r; b != NULL; b = n) {
-				n = getnext(b);
-				b->magic = ALLOC_MAGIC;
-				setnext(b, chain);
-				chain = b;
+		for (h = 0; h <= QUICK_NHOME; h++) {
+			for (r = q.head[h][i]; r != NULL; r = nr) {
+				nr = runnext(r);
+				for (b = r; b != NULL; b = n) {
+					n = getnext(b);
+					b->magic = ALLOC_MAGIC;
+					setnext(b, chain);
+					chain = b;
+				}
 			}
+			q.head[h][i] = NULL;
 		}
-		q.head[i] = NULL;
+		for (h = 0; h < QUICK_NHOME; h++) {
+			q.hcount[h][i] = 0;
+			q.hwants[h][i] = 0;
+		}
 		q.count[i] = 0;
 	}
 	q.bytes = 0;
@@ -264,9 +286,9 @@ quick_flush(Pool *p)
 
 /* See pool-impl.h.  Pool locked. */
 Bhdr *
-quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
+quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned home, unsigned *n)
 {
-	Bhdr *run, *b, *rest;
+	Bhdr *run, *b, *rest, **head;
 	unsigned long len;
 	unsigned k;
 	size_t i;
@@ -276,14 +298,19 @@ quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 	    max == 0)
 		return NULL;
 	i = bsize / QUICKQ;
-	if ((run = q.head[i]) == NULL) {
+	if (home < QUICK_NHOME)
+		q.hwants[home][i] = 1;
+	if (home >= QUICK_NHOME || q.head[home][i] == NULL)
+		home = QUICK_SHARED;
+	head = &q.head[home][i];
+	if ((run = *head) == NULL) {
 		q.misses++;
 		return NULL;
 	}
 	q.pool = p;
 	len = runlen(run);
 	if (len <= max) {
-		q.head[i] = runnext(run);	/* the whole run, without a walk */
+		*head = runnext(run);	/* the whole run, without a walk */
 		*n = (unsigned)len;
 	} else {
 		/* the first max blocks; the rest stays on top as a shorter run */
@@ -293,9 +320,11 @@ quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 			panicblock(p, run, arenaof(p, run), "quick list run shorter than its length");
 		setnext(b, NULL);
 		setrun(rest, runnext(run), len - max);
-		q.head[i] = rest;
+		*head = rest;
 		*n = max;
 	}
+	if (home != QUICK_SHARED)
+		q.hcount[home][i] -= *n;
 	q.count[i] -= *n;
 	q.nblocks -= *n;
 	q.bytes -= (uintptr_t)*n * bsize;
@@ -304,8 +333,10 @@ quick_takel(Pool *p, uintptr_t bsize, unsigned max, unsigned *n)
 
 /* See pool-impl.h.  Pool locked. */
 void
-quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long puts)
+quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned home, unsigned long hits,
+    unsigned long puts)
 {
+	Bhdr **head;
 	size_t i;
 
 	q.pool = p;
@@ -315,11 +346,39 @@ quick_givel(Pool *p, Bhdr *run, unsigned n, unsigned long hits, unsigned long pu
 	if (run == NULL || n == 0)
 		return;
 	i = run->size / QUICKQ;
-	setrun(run, q.head[i], n);
-	q.head[i] = run;
+	if (home < QUICK_NHOME && q.hwants[home][i] && q.hcount[home][i] + n <= HOMEMAX)
+		q.hcount[home][i] += n;
+	else
+		home = QUICK_SHARED;	/* more than its home's thread has been taking back */
+	head = &q.head[home][i];
+	setrun(run, *head, n);
+	*head = run;
 	q.count[i] += n;
 	q.nblocks += n;
 	q.bytes += (uintptr_t)n * run->size;
+}
+
+/* See pool-impl.h.  Pool locked. */
+void
+quick_disownl(Pool *p, unsigned home)
+{
+	Bhdr *r, **shared;
+	size_t i;
+
+	if (q.pool != p || home >= QUICK_NHOME)
+		return;
+	for (i = 0; i < NQUICK; i++) {
+		if ((r = q.head[home][i]) == NULL)
+			continue;
+		while (runnext(r) != NULL)
+			r = runnext(r);
+		shared = &q.head[QUICK_SHARED][i];
+		setrun(r, *shared, runlen(r));
+		*shared = q.head[home][i];
+		q.head[home][i] = NULL;
+		q.hcount[home][i] = 0;
+		q.hwants[home][i] = 0;
+	}
 }
 
 /* See internal.h. */
@@ -334,7 +393,7 @@ void *
 quick_alloc(Pool *p, size_t n)
 {
 	uintptr_t bsize;
-	Bhdr *b, *chain;
+	Bhdr *b, *chain, **head;
 	size_t i;
 
 	if (n > QUICKMAXBLOCK - BLOCKOVERHEAD)
@@ -355,7 +414,8 @@ quick_alloc(Pool *p, size_t n)
 		}
 		return NULL;
 	}
-	b = q.head[i];
+	head = &q.head[QUICK_SHARED][i];
+	b = *head;
 	if (b == NULL) {
 		q.misses++;
 		p->unlock(p);
@@ -365,9 +425,9 @@ quick_alloc(Pool *p, size_t n)
 		if (getnext(b) == NULL)
 			panicblock(p, b, arenaof(p, b), "quick list run shorter than its length");
 		setrun(getnext(b), runnext(b), runlen(b) - 1);
-		q.head[i] = getnext(b);
+		*head = getnext(b);
 	} else
-		q.head[i] = runnext(b);
+		*head = runnext(b);
 	q.count[i]--;
 	q.nblocks--;
 	q.bytes -= b->size;
@@ -444,21 +504,27 @@ checklinkl(Pool *p, Bhdr *b, size_t i)
 }
 
 /*
- * Check list i, its runs NWALK at a time: the run heads one after the
- * other (each says how long its run is), then the blocks of those runs
- * side by side, one step of each in turn.  Returns the blocks found.
+ * Check the lists of size i, every home's, their runs NWALK at a time:
+ * the run heads one after the other (each says how long its run is),
+ * then the blocks of those runs side by side, one step of each in turn.
+ * Returns the blocks found.
  */
 static unsigned long
 checklistl(Pool *p, size_t i)
 {
 	Bhdr *cur[NWALK], *r, *b;
 	unsigned long left[NWALK], n, len;
-	int k, j, going;
+	int k, j, going, h;
 
 	n = 0;
-	r = q.head[i];
-	while (r != NULL) {
-		for (k = 0; k < NWALK && r != NULL; k++) {
+	h = 0;
+	r = q.head[0][i];
+	for (;;) {
+		while (r == NULL && h < QUICK_NHOME)
+			r = q.head[++h][i];
+		if (r == NULL)
+			break;
+		for (k = 0; k < NWALK && r != NULL; k++) {	/* the runs of one home */
 			checklinkl(p, r, i);
 			len = runlen(r);
 			if (len == 0 || len > q.count[i] - n)
@@ -519,8 +585,8 @@ quick_seenl(Pool *p, Bhdr *b)
 }
 
 /*
- * Whether list i holds exactly the blocks of its size the walk of the
- * arenas saw, told from their sums and from the run heads alone: each
+ * Whether the lists of size i (every home's) hold exactly the blocks of
+ * that size the walk of the arenas saw, told from their sums and from the run heads alone: each
  * block is a run's head or the link of exactly one listed block of its
  * size, so the addresses seen add up to the links seen plus the heads,
  * there are as many NULL links as runs, and the runs' lengths add up to
@@ -537,19 +603,22 @@ sumsagreel(Pool *p, size_t i)
 	unsigned long len, runs, l;
 	uintptr_t heads;
 	Bhdr *r;
+	int h;
 
 	if (seen[i].n != q.count[i])
 		return 0;
 	len = runs = 0;
 	heads = 0;
-	for (r = q.head[i]; r != NULL; r = runnext(r)) {
-		checklinkl(p, r, i);
-		l = runlen(r);
-		if (l == 0 || l > q.count[i] - len)
-			return 0;
-		len += l;
-		runs++;
-		heads += (uintptr_t)r;
+	for (h = 0; h <= QUICK_NHOME; h++) {
+		for (r = q.head[h][i]; r != NULL; r = runnext(r)) {
+			checklinkl(p, r, i);
+			l = runlen(r);
+			if (l == 0 || l > q.count[i] - len)
+				return 0;
+			len += l;
+			runs++;
+			heads += (uintptr_t)r;
+		}
 	}
 	return len == q.count[i] && runs == seen[i].ends && seen[i].addr == seen[i].next + heads;
 }

@@ -46,7 +46,8 @@
  * Frees that went into a cache are added to p->nfree, and hits to the
  * quick lists' figures, when the cache's blocks go onto the quick lists.
  *
- * Blocks go back to the quick lists when a bin is full (half the bin),
+ * Blocks go back to the quick lists, those of the cache's home (see
+ * quick.c), when a bin is full (half the bin),
  * when the thread ends (a pthread key's destructor), before poolcheck
  * walks the pool, before mallocsummary counts, when the pool runs out of
  * memory, around fork, and when the quick lists are off (the owner
@@ -90,6 +91,7 @@ struct TCache {
 	atomic_int freeze;	/* a freezer wants the cache, or has it */
 	TCache	*next;		/* on the list of caches, or of spare ones */
 	uintptr_t bytes;	/* bytes of the cached blocks */
+	unsigned home;		/* its quick lists' home (see quick_takel) */
 	unsigned long hits;	/* allocations served from the cache */
 	unsigned long puts;	/* frees that went into the cache */
 	Bhdr	*pend;	/* in a bin, its tail not checked yet (see the top); or NULL */
@@ -110,6 +112,7 @@ static struct {
 	pthread_key_t key;	/* its destructor empties a thread's cache */
 	int	keyok;		/* key made */
 	int	asym;		/* membarrier works: owners need no fence */
+	unsigned made;		/* caches made */
 } tc;
 
 static inline Bhdr *
@@ -325,21 +328,26 @@ emptyl(Pool *p, TCache *c)
 		checkbinl(p, c->head[i], -1);
 	for (i = 0; i < NBIN; i++) {
 		if (c->head[i] != NULL)
-			quick_givel(p, c->head[i], c->count[i], 0, 0);	/* the bin as one run */
+			quick_givel(p, c->head[i], c->count[i], c->home, 0, 0);	/* the bin as one run */
 		c->head[i] = NULL;
 		c->count[i] = 0;
 	}
 	if (c->hits != 0 || c->puts != 0)
-		quick_givel(p, NULL, 0, c->hits, c->puts);
+		quick_givel(p, NULL, 0, c->home, c->hits, c->puts);
 	c->bytes = 0;
 	c->hits = 0;
 	c->puts = 0;
 }
 
+/*
+ * c off the list of caches of live threads, onto the spare ones.  When
+ * no live thread's cache shares its home, the home's quick lists go to
+ * the shared lists, where any thread finds them.  Pool locked.
+ */
 static void
-unlinkl(TCache *c)
+unlinkl(Pool *p, TCache *c)
 {
-	TCache **l;
+	TCache **l, *o;
 
 	for (l = &tc.list; *l != NULL; l = &(*l)->next) {
 		if (*l == c) {
@@ -349,6 +357,10 @@ unlinkl(TCache *c)
 	}
 	c->next = tc.spare;
 	tc.spare = c;
+	for (o = tc.list; o != NULL && o->home != c->home; o = o->next)
+		;
+	if (o == NULL)
+		quick_disownl(p, c->home);
 }
 
 /* The key's destructor: the ending thread's cache goes back to the lists. */
@@ -362,7 +374,7 @@ threadend(void *v)
 	p = tc.pool;
 	p->lock(p);
 	emptyl(p, c);
-	unlinkl(c);
+	unlinkl(p, c);
 	mine = DEAD;
 	p->unlock(p);
 }
@@ -392,13 +404,14 @@ registerl(Pool *p)
 		if (m == MAP_FAILED)
 			return NULL;
 		c = m;
+		c->home = tc.made++ % QUICK_NHOME;	/* kept by the threads that reuse it */
 	}
 	atomic_store(&c->busy, 0);
 	atomic_store(&c->freeze, 0);
 	c->next = tc.list;
 	tc.list = c;
 	if (pthread_setspecific(tc.key, c) != 0) {
-		unlinkl(c);
+		unlinkl(p, c);
 		return NULL;
 	}
 	mine = c;
@@ -446,13 +459,39 @@ dropmine(Pool *p)
 }
 
 /*
+ * Blocks of bsize bytes for c's bin, which is empty, as is its quick
+ * list, while another thread has a cache: a few at once, cut one after
+ * the other from one free block (poolcarvel), so that this thread's
+ * blocks lie together rather than between other threads' (whose writes
+ * to their own blocks would take the cache lines from under these).  A
+ * thread alone is not given them: its blocks, cut one by one, then lie
+ * in the order it asked for them, whatever their sizes, as a program
+ * that later walks its objects in that order (python's cyclic
+ * collector) wants them; carved by size, each object of a group lay
+ * with others of its size instead, and python3 ran about a quarter
+ * longer.  Returns the chain; *got says how many.  Pool locked.
+ */
+static Bhdr *
+carvel(Pool *p, TCache *c, uintptr_t bsize, unsigned *got)
+{
+	uintptr_t k;
+
+	k = bincap(bsize) / 8;
+	if (c->bytes + k * bsize > TCMAXBYTES)
+		k = c->bytes < TCMAXBYTES ? (TCMAXBYTES - c->bytes) / bsize : 0;
+	*got = 0;
+	return k == 0 ? NULL : poolcarvel(p, bsize, (unsigned)k, got);
+}
+
+/*
  * The locked path of tcache_alloc: refill the bin from its quick list.
- * When that is empty too, the pool cuts the block while the lock is held
- * (NULL if it cannot: poolalloc will try, and say why), unless another
- * thread has a cache: then it returns NULL and sets *carve (see prefill).
+ * When that is empty too, the pool serves it: the block alone when this
+ * thread is the only one with a cache, else carved with a few more of
+ * its size (carvel).  NULL when it cannot (poolalloc will try, and say
+ * why).
  */
 static void *
-slowalloc(Pool *p, size_t n, uintptr_t bsize, int *carve)
+slowalloc(Pool *p, size_t n, uintptr_t bsize)
 {
 	TCache *c;
 	Bhdr *b, *chain;
@@ -475,11 +514,11 @@ slowalloc(Pool *p, size_t n, uintptr_t bsize, int *carve)
 		max = bincap(bsize) / 2;
 		if (c->bytes + max * bsize > TCMAXBYTES)
 			max = 1;
-		chain = quick_takel(p, bsize, max, &got);
+		chain = quick_takel(p, bsize, max, c->home, &got);
+		if (got == 0 && tc.list != NULL && tc.list->next != NULL)
+			chain = carvel(p, c, bsize, &got);
 		if (got == 0) {
-			/* the pool serves it: under this lock when this thread is alone */
-			*carve = tc.list != NULL && tc.list->next != NULL;
-			v = *carve || !quick_enabled(p) ? NULL : poolallocheld(p, n);
+			v = quick_enabled(p) ? poolallocheld(p, n) : NULL;
 			p->unlock(p);
 			return v;
 		}
@@ -497,48 +536,6 @@ slowalloc(Pool *p, size_t n, uintptr_t bsize, int *carve)
 	quick_settail(b, n);
 	p->unlock(p);
 	return B2D(b);
-}
-
-/*
- * The bin and its quick list are empty, and another thread has a cache:
- * carve a few blocks of the size from the pool at once, one after the
- * other, so that this thread's blocks lie together rather than between
- * other threads' (whose writes to their own blocks would take the cache
- * lines from under these).  A thread alone is not given them: its blocks,
- * carved one by one, then lie in the order it asked for them, whatever
- * their sizes, as a program that later walks its objects in that order
- * (python's cyclic collector) wants them; carved by size, each object of
- * a group lay with others of its size instead, and python3 ran about a
- * quarter longer.
- */
-static void
-prefill(Pool *p, size_t n, uintptr_t bsize)
-{
-	TCache *c;
-	void *v;
-	Bhdr *b;
-	size_t i;
-	unsigned k;
-
-	c = mine;
-	if (c <= DEAD || p != tc.pool || !quick_enabled(p))
-		return;
-	i = bsize / TCQ;
-	for (k = bincap(bsize) / 8; k > 0 && c->bytes + bsize <= TCMAXBYTES; k--) {
-		if ((v = poolalloc(p, n)) == NULL)
-			return;
-		b = (Bhdr *)v - 1;
-		if (b->size != bsize || !enter(c)) {
-			poolfree(p, v);	/* a whole free block, larger than asked */
-			return;
-		}
-		b->magic = QUICK_MAGIC;
-		setnext(b, c->head[i]);
-		c->head[i] = b;
-		c->count[i]++;
-		c->bytes += bsize;
-		leave(c);
-	}
 }
 
 /* See pool-impl.h.  Pool locked. */
@@ -569,9 +566,7 @@ tcache_alloc(Pool *p, size_t n)
 	uintptr_t bsize;
 	TCache *c;
 	size_t i;
-	int carve;
 	Bhdr *b;
-	void *v;
 
 	if (n > TCMAXBLOCK - BLOCKOVERHEAD)
 		return NULL;
@@ -600,10 +595,7 @@ tcache_alloc(Pool *p, size_t n)
 		}
 		leave(c);	/* the locked path checks it, and panics */
 	}
-	carve = 0;
-	if ((v = slowalloc(p, n, bsize, &carve)) == NULL && carve)
-		prefill(p, n, bsize);
-	return v;
+	return slowalloc(p, n, bsize);
 }
 
 /* The locked path of tcache_free: check the block, spill half a full bin. */
@@ -653,11 +645,11 @@ slowfree(Pool *p, void *v, int inarena)
 		}
 		if (c->bytes + bsize > TCMAXBYTES) {
 			setnext(b, chain);
-			quick_givel(p, b, moved + 1, 0, 1);
+			quick_givel(p, b, moved + 1, c->home, 0, 1);
 			p->unlock(p);
 			return 1;
 		}
-		quick_givel(p, chain, moved, 0, 0);
+		quick_givel(p, chain, moved, c->home, 0, 0);
 	}
 	setnext(b, c->head[i]);
 	c->head[i] = b;
@@ -798,7 +790,7 @@ tcache_forkchild(Pool *p)
 	for (c = tc.list; c != NULL; c = n) {
 		n = c->next;
 		if (c != mine)
-			unlinkl(c);	/* emptied by tcache_forkprepare; its thread is not here */
+			unlinkl(p, c);	/* emptied by tcache_forkprepare; its thread is not here */
 	}
 	tcache_thawl(p);
 }

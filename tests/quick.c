@@ -7,8 +7,12 @@
  * POOLDBG_QUICK=0 turn the lists off.  Blocks a thread left on the lists
  * in runs come back, each once, and poolcheck finds a link of theirs
  * broken after the free.  Listed blocks go back to the tree, and
- * coalesce there, before the pool would grow.  Runs itself again in a
- * child for what aborts or needs another environment.
+ * coalesce there, before the pool would grow.  Two threads that churn
+ * their own blocks keep them apart (each gets back what it freed, and
+ * what it carves lies together); blocks one thread frees for another
+ * that allocates them go back to that one; poolcheck checks the blocks
+ * on a live thread's home lists.  Runs itself again in a child for what
+ * aborts or needs another environment.
  */
 #include "config.h"
 
@@ -32,6 +36,10 @@ enum {
 	RUNSIZE	= 2000,	/* no other block of the test has its block size */
 	NSPILL	= 16384,	/* blocks of SPILLSIZE on the lists, 17 MB or so */
 	SPILLSIZE = 1000,
+	NLIVE	= 4000,		/* blocks each churning thread keeps */
+	NSTEP	= 400000,	/* a churning thread's steps */
+	NPASS	= 2000,		/* blocks a thread frees for another */
+	PASSSIZE = 3000,
 };
 
 static const char *self;
@@ -53,6 +61,18 @@ freer(void *arg)
 	return NULL;
 }
 
+/* freer, then wait at park twice: the thread, and its cache, stay until the second. */
+static pthread_barrier_t park;
+
+static void *
+freepark(void *arg)
+{
+	freer(arg);
+	pthread_barrier_wait(&park);
+	pthread_barrier_wait(&park);
+	return NULL;
+}
+
 static void
 runfree(void)
 {
@@ -68,6 +88,105 @@ byaddr(const void *a, const void *b)
 	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * A churning thread: NSTEP times, one of its NLIVE blocks freed and
+ * replaced by one of a size from 16 to 1039 bytes, mostly small; then it
+ * waits at park twice, its blocks still live, and frees them.
+ */
+typedef struct Churner Churner;
+struct Churner {
+	uint64_t rng;
+	void	*live[NLIVE];
+};
+
+static size_t
+churnsize(Churner *c)
+{
+	unsigned a, b;
+
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	a = (unsigned)(c->rng % 7);
+	b = (unsigned)(c->rng >> 8 & 7) % 7;
+	a = a < b ? a : b;
+	return ((size_t)16 << a) + (size_t)(c->rng >> 32) % ((size_t)16 << a);
+}
+
+static void *
+churner(void *arg)
+{
+	Churner *c;
+	size_t k;
+	int i;
+
+	c = arg;
+	for (i = 0; i < NLIVE; i++)
+		c->live[i] = pooldbg_malloc(churnsize(c));
+	for (i = 0; i < NSTEP; i++) {
+		k = (size_t)(c->rng >> 20) % NLIVE;
+		pooldbg_free(c->live[k]);
+		c->live[k] = pooldbg_malloc(churnsize(c));
+		memset(c->live[k], 1, 16);
+	}
+	pthread_barrier_wait(&park);
+	pthread_barrier_wait(&park);
+	for (i = 0; i < NLIVE; i++)
+		pooldbg_free(c->live[i]);
+	return NULL;
+}
+
+typedef struct Owned Owned;
+struct Owned {
+	uintptr_t addr;
+	int	who;
+};
+
+static int
+byowned(const void *a, const void *b)
+{
+	uintptr_t x = ((const Owned *)a)->addr, y = ((const Owned *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Of the two churners' live blocks in address order, the percentage followed by the other's. */
+static double
+mixed(Churner *c)
+{
+	static Owned o[2 * NLIVE];
+	int i, n;
+
+	for (i = 0; i < 2 * NLIVE; i++)
+		o[i] = (Owned){ (uintptr_t)c[i / NLIVE].live[i % NLIVE], i / NLIVE };
+	qsort(o, 2 * NLIVE, sizeof o[0], byowned);
+	n = 0;
+	for (i = 1; i < 2 * NLIVE; i++)
+		n += o[i].who != o[i - 1].who;
+	return 100.0 * n / (2 * NLIVE - 1);
+}
+
+/* A thread that frees the NPASS blocks another allocated, then waits at park twice. */
+static void *
+passer(void *arg)
+{
+	void **v;
+	int i;
+
+	v = arg;
+	for (i = 0; i < NPASS; i++)
+		pooldbg_free(v[i]);
+	pthread_barrier_wait(&park);
+	pthread_barrier_wait(&park);
+	return NULL;
+}
+
+static int
+inset(void *const *set, size_t n, void *v)
+{
+	return bsearch(&v, set, n, sizeof set[0], byaddr) != NULL;
 }
 
 /* Run this program as "quick MODE" with env set; its output in buf; its wait status. */
@@ -192,6 +311,23 @@ child(const char *mode)
 		poolcheck(pooldbg_mainmem);
 		return 0;
 	}
+	if (strcmp(mode, "homecut") == 0) {
+		pthread_t t;
+		int i;
+
+		/*
+		 * Links cleared in blocks among the first a live thread's
+		 * cache spilled, onto the lists of its home.
+		 */
+		pthread_barrier_init(&park, NULL, 2);
+		if (pthread_create(&t, NULL, freepark, NULL) != 0)
+			return 2;
+		pthread_barrier_wait(&park);
+		for (i = 100; i < 140; i += 2)
+			*((uintptr_t **)freed[i] - 2) = NULL;
+		poolcheck(pooldbg_mainmem);
+		return 0;
+	}
 	if (strcmp(mode, "takecut") == 0) {
 		/*
 		 * 100 blocks, fewer than a thread cache's bin holds, go on the
@@ -288,6 +424,55 @@ main(int argc, char **argv)
 	poolcheck(pooldbg_mainmem);
 	ok(1, "large and aligned blocks went to the pool; poolcheck passes");
 	pooldbg_free(b);
+	{
+		static Churner c[2];
+		pthread_t t[2];
+		double m;
+
+		pthread_barrier_init(&park, NULL, 3);
+		for (i = 0; i < 2; i++) {
+			c[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+			if (pthread_create(&t[i], NULL, churner, &c[i]) != 0)
+				tap_bail("pthread");
+		}
+		pthread_barrier_wait(&park);
+		m = mixed(c);
+		poolcheck(pooldbg_mainmem);
+		ok(1, "poolcheck passes with two live threads' blocks on their homes' lists");
+		ok(m < 10, "two threads churning their own blocks keep them apart: "
+		    "%.1f%% of their blocks lie next to the other's", m);
+		pthread_barrier_wait(&park);
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&park);
+	}
+	{
+		static void *pass[NPASS], *sorted[NPASS];
+		pthread_t t;
+		int back;
+
+		for (i = 0; i < NPASS; i++)
+			pass[i] = pooldbg_malloc(PASSSIZE);
+		memcpy(sorted, pass, sizeof pass);
+		qsort(sorted, NPASS, sizeof sorted[0], byaddr);
+		pthread_barrier_init(&park, NULL, 2);
+		if (pthread_create(&t, NULL, passer, pass) != 0)
+			tap_bail("pthread");
+		pthread_barrier_wait(&park);
+		back = 0;
+		for (i = 0; i < NPASS; i++) {
+			pass[i] = pooldbg_malloc(PASSSIZE);
+			back += inset(sorted, NPASS, pass[i]);
+		}
+		ok(back >= NPASS - 64, "blocks a live thread freed for another, which allocates them, "
+		    "go back to that one: %d of %d", back, NPASS);
+		pthread_barrier_wait(&park);
+		pthread_join(t, NULL);
+		pthread_barrier_destroy(&park);
+		for (i = 0; i < NPASS; i++)
+			pooldbg_free(pass[i]);
+		poolcheck(pooldbg_mainmem);
+	}
 
 	st = rerun("same", NULL, NULL, buf, sizeof buf);
 	ok(WIFEXITED(st) && strncmp(buf, "1\n", 2) == 0 && strstr(buf, "pool main: quick: ") &&
@@ -317,6 +502,9 @@ main(int argc, char **argv)
 	st = rerun("skip", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
 	    "poolcheck: a listed block's link moved on to the next listed block of its size");
+	st = rerun("homecut", NULL, NULL, buf, sizeof buf);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
+	    "poolcheck: links cleared on the lists of a live thread's home");
 	st = rerun("takecut", NULL, NULL, buf, sizeof buf);
 	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(buf, "shorter than its length"),
 	    "a refill that meets a link cleared after the free is a panic, not a crash");
