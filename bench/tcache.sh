@@ -10,8 +10,10 @@
 # runs (churn -m: the percentage of live blocks, in address order, whose
 # next one is another thread's; glibc's threads keep arenas of their own
 # and score 0): where the threads' blocks touch, they share cache lines,
-# and a second thread costs more than a second process would.  It
-# measures and never judges.
+# and a second thread costs more than a second process would.  The row
+# "2p" runs each mode as two processes of one thread at once (their mean
+# time): what a second busy core costs each mode without any sharing,
+# beside the row of two threads.  It measures and never judges.
 #
 # usage: tcache.sh [BUILDDIR]
 # environment: TCACHE_STEPS (timed steps per thread, default 2000000),
@@ -30,13 +32,24 @@ if [ ! -x "$churn" ]; then
 fi
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-for threads in 1 2; do
+# Two processes of "churn MODE 1" at once: the mean of their times, and "-" for mixed.
+twoproc() {
+	{ "$churn" -n "$steps" "$1" 1 & "$churn" -n "$steps" "$1" 1; wait; } |
+	    awk '{ s += $3 } END { print s / NR }'
+}
+for threads in 1 2 2p; do
 	pair=1
 	while [ "$pair" -le "$pairs" ]; do
 		printf 'tcache: %s threads, pair %s of %s\n' "$threads" "$pair" "$pairs" >&2
-		g=$("$churn" -n "$steps" glibc "$threads" | awk '{ print $3 }')
-		m=$("$churn" -m -n "$steps" malloc "$threads" | awk '{ print $3, $4 }')
-		l=$("$churn" -n "$steps" padded "$threads" | awk '{ print $3 }')
+		if [ "$threads" = 2p ]; then
+			g=$(twoproc glibc)
+			m="$(twoproc malloc) -"
+			l=$(twoproc padded)
+		else
+			g=$("$churn" -n "$steps" glibc "$threads" | awk '{ print $3 }')
+			m=$("$churn" -m -n "$steps" malloc "$threads" | awk '{ print $3, $4 }')
+			l=$("$churn" -n "$steps" padded "$threads" | awk '{ print $3 }')
+		fi
 		echo "$threads $g $m $l" >>"$results"
 		pair=$((pair + 1))
 	done
@@ -60,8 +73,13 @@ END {
 	printf "churn, %d steps per thread: ns per step, medians of paired runs\n", steps
 	printf "%7s %9s %9s %14s %9s %14s %9s\n", "threads", "glibc", "malloc", "malloc/glibc",
 	    "padded", "padded/glibc", "mixed %"
-	for (t = 1; t <= 2; t++)
-		if (n[t])
-			printf "%7d %9.1f %9.1f %14.2f %9.1f %14.2f %9.1f\n", t, median(g, t),
-			    median(m, t), median(r, t), median(l, t), median(lr, t), median(x, t)
+	split("1 2 2p", rows, " ")
+	for (k = 1; k <= 3; k++) {
+		t = rows[k]
+		if (!n[t])
+			continue
+		printf "%7s %9.1f %9.1f %14.2f %9.1f %14.2f %9s\n", t, median(g, t),
+		    median(m, t), median(r, t), median(l, t), median(lr, t),
+		    t == "2p" ? "-" : sprintf("%.1f", median(x, t))
+	}
 }' "$results"
