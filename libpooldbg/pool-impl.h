@@ -201,8 +201,9 @@ extern const uchar guardbyte[4];
  * the other from one free block, the best fit for all k: QUICK_MAGIC,
  * their tails laid out for bsize - BLOCKOVERHEAD bytes, counted as
  * allocated, linked through the first data word in address order and
- * ending in NULL; *n says how many.  The pool grows, as for poolalloc,
- * when no free block is large enough; NULL when it cannot.  Pool locked.
+ * ending in NULL; *n says how many.  The pool grows, as for poolalloc
+ * but without compaction, when no free block is large enough; NULL when
+ * it cannot, without a word (the caller asks for less).  Pool locked.
  */
 Bhdr	*poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n);
 

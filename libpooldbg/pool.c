@@ -31,7 +31,7 @@ _Static_assert(POOLDBG_ALLOC_MAGIC == ALLOC_MAGIC, "malloc.c's copy of ALLOC_MAG
 
 #define DPRINT(p, ...)	do { if ((p)->flags & POOL_DEBUGGING) (p)->print((p), __VA_ARGS__); } while (0)
 
-enum { NOCOMPACT, CANCOMPACT };
+enum { NOCOMPACT, CANCOMPACT, QUIETLY };	/* how getblock tries: QUIETLY, no compaction nor a word */
 
 static int poolcompactl(Pool *p);
 
@@ -355,12 +355,12 @@ taken(Pool *p, Free *f, uintptr_t bsize)
  * A block of at least bsize bytes out of the free tree: when none fits,
  * the quick lists' blocks are put back in it and it is asked again, then
  * a new arena is taken, and compaction is tried once when that is
- * refused.  The block is taken out of the tree and counted as allocated,
- * but its header still says FREE.  NULL with errno set when there is no
- * memory.
+ * refused (how CANCOMPACT).  The block is taken out of the tree and
+ * counted as allocated, but its header still says FREE.  NULL with errno
+ * set when there is no memory, said unless how is QUIETLY.
  */
 static Bhdr *
-getblock(Pool *p, uintptr_t bsize, int cancompact)
+getblock(Pool *p, uintptr_t bsize, int how)
 {
 	Free *f;
 	int r;
@@ -371,10 +371,10 @@ getblock(Pool *p, uintptr_t bsize, int cancompact)
 		r = newarena(p, bsize);
 		if (r == ARENA_OK)
 			f = treetake(p, bsize);
-		if (f == NULL && cancompact == CANCOMPACT && poolcompactl(p))
+		if (f == NULL && how == CANCOMPACT && poolcompactl(p))
 			f = treetake(p, bsize);
 		if (f == NULL) {
-			if (r == ARENA_TOOBIG)
+			if (r == ARENA_TOOBIG && how != QUIETLY)
 				p->print(p, "pool %s: pool too big: %lu+%lu > %lu\n", pname(p),
 				    (unsigned long)p->cursize, (unsigned long)bsize,
 				    (unsigned long)p->maxsize);
@@ -441,29 +441,19 @@ poolallocl(Pool *p, size_t n, int cancompact)
 	return B2D(b);
 }
 
-/*
- * Take one block of room for k blocks of bsize bytes from the free tree
- * (after the quick lists' blocks or a new arena, as getblock, but without
- * compaction or a word about failing) and cut it into them, in address
- * order.  A rest too small to be a block of its own stays with the
- * last one, which then goes back to the tree.  Pool locked.
- */
-static Bhdr *
-carvebatch(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
+/* See pool-impl.h.  Pool locked. */
+Bhdr *
+poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
 {
-	uintptr_t left, want;
+	uintptr_t left;
 	Bhdr *b, *chain, **tail;
-	Free *f;
 
 	*n = 0;
-	want = bsize * k;
-	if ((f = treetake(p, want)) == NULL && quick_spilll(p))
-		f = treetake(p, want);
-	if (f == NULL && newarena(p, want) == ARENA_OK)
-		f = treetake(p, want);
-	if (f == NULL)
-		return NULL;	/* quietly: the caller asks for less */
-	b = taken(p, f, want);
+	if (k == 0 || bsize < MINBLOCKSIZE || bsize % quantum(p) != 0 || bsize > (uintptr_t)-1 / k)
+		return NULL;
+	if ((b = getblock(p, bsize * k, QUIETLY)) == NULL)
+		return NULL;	/* the caller asks for less */
+	/* cut in address order; a rest too small for a block of its own stays with the last */
 	left = b->size;
 	chain = NULL;
 	tail = &chain;
@@ -487,16 +477,6 @@ carvebatch(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
 		freeblockl(p, b);
 	}
 	return chain;
-}
-
-/* See pool-impl.h.  Pool locked. */
-Bhdr *
-poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n)
-{
-	*n = 0;
-	if (k == 0 || bsize < MINBLOCKSIZE || bsize % quantum(p) != 0 || bsize > (uintptr_t)-1 / k)
-		return NULL;
-	return carvebatch(p, bsize, k, n);
 }
 
 /*

@@ -237,12 +237,10 @@ detachl(void)
 			}
 			q.head[h][i] = NULL;
 		}
-		for (h = 0; h < QUICK_NHOME; h++) {
-			q.hcount[h][i] = 0;
-			q.hwants[h][i] = 0;
-		}
 		q.count[i] = 0;
 	}
+	memset(q.hcount, 0, sizeof q.hcount);
+	memset(q.hwants, 0, sizeof q.hwants);
 	q.bytes = 0;
 	q.nblocks = 0;
 	if (chain != NULL)
