@@ -73,13 +73,7 @@ struct QuickStats {
 	int	enabled;	/* quick_enabled now */
 };
 
-/*
- * The one predicate: whether quick lists serve p now.  False under
- * POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM, POOL_LOGGING,
- * POOL_VERBOSITY and POOL_DEBUGGING (every block must pass through the
- * tree for those), and while quick_setoff has turned them off.  Lock-free.
- */
-int	quick_enabled(const struct Pool *p);
+/* Whether quick lists serve p now: quick_enabled, in pool-impl.h. */
 /*
  * Turn the quick lists off (off nonzero) or on again, for every pool.
  * Anything that needs every free to reach the pool calls

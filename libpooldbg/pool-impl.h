@@ -36,6 +36,7 @@
 #ifndef POOLDBG_POOL_IMPL_H
 #define POOLDBG_POOL_IMPL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -208,6 +209,24 @@ extern const uchar guardbyte[4];
 Bhdr	*poolcarvel(Pool *p, uintptr_t bsize, unsigned k, unsigned *n);
 
 /* quick.c */
+/* Flags under which every block must pass through the tree. */
+#define QUICK_BYPASS	(POOL_NOREUSE | POOL_PARANOIA | POOL_ANTAGONISM | POOL_LOGGING | \
+			    POOL_VERBOSITY | POOL_DEBUGGING)
+/* Nonzero: quick lists are off (see quick_setoff); read without the lock. */
+extern atomic_int quick_off;
+/*
+ * The one predicate: whether quick lists serve p now.  False under
+ * POOL_NOREUSE, POOL_PARANOIA, POOL_ANTAGONISM, POOL_LOGGING,
+ * POOL_VERBOSITY and POOL_DEBUGGING (every block must pass through the
+ * tree for those), and while quick_setoff has turned them off.  Lock-free;
+ * inline, because the thread caches' lock-free paths ask it on every call.
+ */
+static inline int
+quick_enabled(const Pool *p)
+{
+	return !(p->flags & QUICK_BYPASS) &&
+	    atomic_load_explicit(&quick_off, memory_order_relaxed) == 0;
+}
 /* Lay out b's tail and guard bytes for dsize bytes, as poolalloc would. */
 void	quick_settail(Bhdr *b, uintptr_t dsize);
 /*

@@ -83,9 +83,6 @@ enum {
 
 #define RUNADDR	(((uintptr_t)1 << RUNSHIFT) - 1)
 
-#define QUICK_BYPASS	(POOL_NOREUSE | POOL_PARANOIA | POOL_ANTAGONISM | POOL_LOGGING | \
-			    POOL_VERBOSITY | POOL_DEBUGGING)
-
 /* The lists of the one pool they serve; guarded by that pool's lock. */
 static struct {
 	Pool	*pool;			/* the pool whose blocks are listed (set on first use) */
@@ -112,8 +109,8 @@ static struct {
 } seen[NQUICK];
 static int seenodd;		/* a listed block of a size no list has */
 
-/* Nonzero: quick lists are off (see quick_setoff); read without the lock. */
-static atomic_int quickoff;
+/* See pool-impl.h. */
+atomic_int quick_off;
 
 static inline Bhdr *
 getnext(Bhdr *b)
@@ -203,13 +200,6 @@ quick_settail(Bhdr *b, uintptr_t dsize)
 	ec = c + 4 < (uchar *)t ? c + 4 : (uchar *)t;
 	for (; c < ec; c++)
 		*c = guardbyte[(uintptr_t)c % 4];
-}
-
-/* See internal.h. */
-int
-quick_enabled(const Pool *p)
-{
-	return !(p->flags & QUICK_BYPASS) && atomic_load_explicit(&quickoff, memory_order_relaxed) == 0;
 }
 
 /*
@@ -383,7 +373,7 @@ quick_disownl(Pool *p, unsigned home)
 void
 quick_setoff(int off)
 {
-	atomic_store(&quickoff, off);
+	atomic_store(&quick_off, off);
 }
 
 /* See internal.h. */

@@ -147,7 +147,7 @@ bincap(uintptr_t bsize)
 			    ((uint64_t)(slack) & 0xff) << 16 | (uint64_t)TAIL_MAGIC1 << 24)
 
 /* The guard bytes due at c and the three bytes after it, as one word. */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 guardword(const uchar *c)
 {
 	uint32_t g;
@@ -164,7 +164,7 @@ guardword(const uchar *c)
  * alongside the header); a quick look for the lock-free path
  * (checkblock has the last word).
  */
-static inline int
+static inline __attribute__((always_inline)) int
 tailok(Bhdr *b, uintptr_t size)
 {
 	Btail *t;
@@ -209,7 +209,7 @@ tailok(Bhdr *b, uintptr_t size)
  * passed tailok, for dsize bytes of data: quick_settail, for a cached
  * block.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 settail(Bhdr *b, uintptr_t size, uintptr_t dsize)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -233,7 +233,7 @@ settail(Bhdr *b, uintptr_t size, uintptr_t dsize)
  * whose header is in: its tail, and its guard bytes, which lie in the 16
  * bytes before the tail and so may start on the line before it.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 prefetchtail(Bhdr *b, uintptr_t size)
 {
 	__builtin_prefetch((uchar *)b + size - sizeof(Btail) - 16, 1);
@@ -241,7 +241,7 @@ prefetchtail(Bhdr *b, uintptr_t size)
 }
 
 /* The owner into its lock-free path: 1, or 0 when a freezer has the cache. */
-static inline int
+static inline __attribute__((always_inline)) int
 enter(TCache *c)
 {
 	atomic_store_explicit(&c->busy, 1, memory_order_relaxed);
@@ -255,7 +255,7 @@ enter(TCache *c)
 	return 0;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 leave(TCache *c)
 {
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
@@ -490,7 +490,7 @@ carvel(Pool *p, TCache *c, uintptr_t bsize, unsigned *got)
  * its size (carvel).  NULL when it cannot (poolalloc will try, and say
  * why).
  */
-static void *
+static __attribute__((noinline)) void *
 slowalloc(Pool *p, size_t n, uintptr_t bsize)
 {
 	TCache *c;
@@ -599,7 +599,7 @@ tcache_alloc(Pool *p, size_t n)
 }
 
 /* The locked path of tcache_free: check the block, spill half a full bin. */
-static int
+static __attribute__((noinline)) int
 slowfree(Pool *p, void *v, int inarena)
 {
 	uintptr_t bsize;
