@@ -111,6 +111,8 @@ struct Proc {
 	char	*cmdline;	/* arguments joined by spaces; NULL: unknown */
 	char	*end_how;	/* exit, _exit, signal, exec, killed; NULL: not recorded */
 	int64_t	execfrom;	/* processes.id of the image that executed it; 0: its pid's first */
+	int	replaced;	/* a chosen image was executed from it */
+	int	nerrs;		/* its heap errors in m->errs */
 	int	has_status;	/* end_status is known */
 	int64_t	end_status;
 	int	chosen;		/* passes --pid and --since-mark */

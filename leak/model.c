@@ -497,6 +497,7 @@ readerrors(Model *m, sqlite3 *db, char *err, size_t errlen)
 		e = &m->errs[m->nerrs++];
 		memset(e, 0, sizeof *e);
 		e->proc = p;
+		p->nerrs++;
 		e->id = sqlite3_column_int64(st, 0);
 		e->time = (uint64_t)sqlite3_column_int64(st, 2);
 		e->ptr = (uint64_t)sqlite3_column_int64(st, 3);
@@ -535,6 +536,7 @@ model_read(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 {
 	char meta[64];
 	size_t max;
+	Proc *p;
 	int i, rc;
 
 	memset(m, 0, sizeof *m);
@@ -547,6 +549,10 @@ model_read(Model *m, sqlite3 *db, const Query *q, char *err, size_t errlen)
 		return -1;
 	if (readscans(m, db, q, err, errlen) < 0)
 		return -1;
+	for (i = 0; i < m->nprocs; i++)
+		if (m->procs[i].chosen && m->procs[i].execfrom != 0 &&
+		    (p = procof(m, m->procs[i].execfrom)) != NULL)
+			p->replaced = 1;
 	max = 0;
 	for (i = 0; i < m->nprocs; i++) {
 		if (!m->procs[i].chosen || (m->procs[i].scan == 0 && !m->procs[i].unclassified))

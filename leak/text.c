@@ -186,17 +186,7 @@ errorout(Report *r, const Herr *e)
 static int
 folded(const Model *m, int k)
 {
-	const Proc *p = &m->procs[k];
-	size_t i;
-	int j;
-
-	for (i = 0; i < m->nerrs; i++)
-		if (m->errs[i].proc == p)
-			return 0;
-	for (j = 0; j < m->nprocs; j++)
-		if (m->procs[j].chosen && m->procs[j].execfrom == p->id)
-			return 1;
-	return 0;
+	return m->procs[k].replaced && m->procs[k].nerrs == 0;
 }
 
 enum { LISTPROCS = 12 };	/* images the header names whatever they did; past that, those of note */
@@ -220,12 +210,10 @@ ofnote(const Report *r)
 	for (i = 0; i < m->nleaks; i++)
 		if (r->kinds & KIND(m->leaks[i].cls))
 			note[m->leaks[i].proc - m->procs] = 1;
-	for (i = 0; i < m->nerrs; i++)
-		note[m->errs[i].proc - m->procs] = 1;
 	for (k = 0; k < m->nprocs; k++) {
 		how = m->procs[k].end_how;
-		if (how == NULL || (strcmp(how, "exit") != 0 && strcmp(how, "_exit") != 0 &&
-		    strcmp(how, "exec") != 0))
+		if (m->procs[k].nerrs > 0 || how == NULL || (strcmp(how, "exit") != 0 &&
+		    strcmp(how, "_exit") != 0 && strcmp(how, "exec") != 0))
 			note[k] = 1;
 	}
 	return note;
