@@ -82,8 +82,8 @@ static unsigned long nsteps = 1000000;	/* timed steps of each thread */
 static int cross;			/* -x: each thread frees in the next one's table */
 static int mixing;			/* -m: measure how the threads' blocks lie */
 static double mixed;			/* -m: the percentage measured */
-static Worker *workers;			/* the threads' workers */
-static unsigned long nworkers;
+static Worker workers[MAXTHREADS];	/* the threads' workers */
+static unsigned long nworkers;		/* how many run */
 static pthread_barrier_t barrier;
 
 /* ---- the pool under test ---------------------------------------------- */
@@ -353,14 +353,12 @@ number(const char *s)
 int
 main(int argc, char **argv)
 {
-	static Worker worker[MAXTHREADS];
 	uint64_t seed = 1;
 	unsigned long nthreads, t;
 	double sum;
 	size_t i;
 	int c, err;
 
-	workers = worker;
 	while ((c = getopt(argc, argv, "l:mn:s:x")) != -1) {
 		switch (c) {
 		case 'm':

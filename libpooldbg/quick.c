@@ -574,16 +574,16 @@ quick_seenl(Pool *p, Bhdr *b)
 
 /*
  * Whether the lists of size i (every home's) hold exactly the blocks of
- * that size the walk of the arenas saw, told from their sums and from the run heads alone: each
- * block is a run's head or the link of exactly one listed block of its
- * size, so the addresses seen add up to the links seen plus the heads,
- * there are as many NULL links as runs, and the runs' lengths add up to
- * the count.  A link written over changes the links' sum; 0 sends the
- * check to follow every link (checklistl), which names the block.  The
- * heads are few (a run is up to a bin's half), the blocks many, and
- * following a list's links in order is a miss of the cache and of the
- * TLB at each one, where the walk of the arenas reads them in address
- * order.  Pool locked.
+ * that size the walk of the arenas saw, told from their sums and from
+ * the run heads alone: each block is a run's head or the link of exactly
+ * one listed block of its size, so the addresses seen add up to the
+ * links seen plus the heads, there are as many NULL links as runs, and
+ * the runs' lengths add up to the count.  A link written over changes
+ * the links' sum; 0 sends the check to follow every link (checklistl),
+ * which names the block.  The heads are few (a run is up to a bin's
+ * half), the blocks many, and following a list's links in order is a
+ * miss of the cache and of the TLB at each one, where the walk of the
+ * arenas reads them in address order.  Pool locked.
  */
 static int
 sumsagreel(Pool *p, size_t i)

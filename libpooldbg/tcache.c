@@ -47,11 +47,11 @@
  * quick lists' figures, when the cache's blocks go onto the quick lists.
  *
  * Blocks go back to the quick lists, those of the cache's home (see
- * quick.c), when a bin is full (half the bin),
- * when the thread ends (a pthread key's destructor), before poolcheck
- * walks the pool, before mallocsummary counts, when the pool runs out of
- * memory, around fork, and when the quick lists are off (the owner
- * empties its cache at its next call; the fast path is off meanwhile).
+ * quick.c), when a bin is full (half the bin), when the thread ends (a
+ * pthread key's destructor), before poolcheck walks the pool, before
+ * mallocsummary counts, when the pool runs out of memory, around fork,
+ * and when the quick lists are off (the owner empties its cache at its
+ * next call; the fast path is off meanwhile).
  * Caches live in their own mappings, reused by later threads, never in
  * the pool.
  *
